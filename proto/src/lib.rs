@@ -1,0 +1,42 @@
+//! Generated Rust code for the growth services' protobuf contracts.
+//!
+//! Modules mirror the protobuf packages: `growth.metrics.v1` is
+//! [`metrics::v1`], and so on. The `client` and `server` features select which
+//! gRPC halves are generated, so the CLI can build client-only.
+
+#![allow(clippy::all, missing_docs)]
+
+/// `growth.common.v1`: money, granularity, date ranges, paging.
+pub mod common {
+    pub mod v1 {
+        tonic::include_proto!("growth.common.v1");
+    }
+}
+
+/// `growth.metrics.v1`: the metrics service.
+pub mod metrics {
+    pub mod v1 {
+        tonic::include_proto!("growth.metrics.v1");
+    }
+}
+
+/// `growth.lifecycle.v1`: the lifecycle service.
+pub mod lifecycle {
+    pub mod v1 {
+        tonic::include_proto!("growth.lifecycle.v1");
+    }
+}
+
+/// The encoded `FileDescriptorSet` of the metrics service's proto and its
+/// imports, for gRPC server reflection.
+pub const METRICS_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("metrics_descriptor");
+
+/// The encoded `FileDescriptorSet` of the lifecycle service's proto and its
+/// imports, for gRPC server reflection.
+pub const LIFECYCLE_DESCRIPTOR_SET: &[u8] =
+    tonic::include_file_descriptor_set!("lifecycle_descriptor");
+
+/// Fully qualified gRPC service names, as reflection lists them.
+pub const METRICS_SERVICE_NAME: &str = "growth.metrics.v1.MetricsService";
+/// See [`METRICS_SERVICE_NAME`].
+pub const LIFECYCLE_SERVICE_NAME: &str = "growth.lifecycle.v1.LifecycleService";

@@ -1,0 +1,51 @@
+//! Assembling and starting the metrics service.
+
+use growth_proto::metrics::v1::metrics_service_server::MetricsServiceServer;
+use growth_runtime::{RunningServer, Serve, ServerBuilder, ServiceSpec};
+use sqlx::PgPool;
+use sqlx::migrate::Migrator;
+
+use crate::grpc::MetricsGrpc;
+use crate::watch::FeedSignal;
+
+/// The service name in logs and metrics.
+pub const SERVICE: &str = "metrics-svc";
+/// Largest gRPC message accepted (a 10,000-row batch with properties).
+pub const MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
+
+/// The `metrics` schema's migrations; their history is kept in
+/// `metrics._sqlx_migrations`, apart from the lifecycle service's.
+pub fn migrator() -> Migrator {
+    let mut migrator = sqlx::migrate!("../../migrations/metrics");
+    migrator.create_schema("metrics");
+    migrator.dangerous_set_table_name("metrics._sqlx_migrations");
+    migrator
+}
+
+/// How `metrics-svc` starts: name, default ports, migrations.
+pub fn spec() -> ServiceSpec {
+    ServiceSpec {
+        name: SERVICE,
+        about: "The metrics service: users, events, payments, revenue audit, cohorts, growth insights",
+        grpc_port: 50051,
+        http_port: 8081,
+        migrator: migrator(),
+    }
+}
+
+/// Binds and serves until `serve.shutdown` fires; the pool must be migrated.
+pub async fn start(pool: PgPool, serve: Serve) -> anyhow::Result<RunningServer> {
+    let feed = FeedSignal::spawn(pool.clone(), serve.shutdown.clone());
+    let grpc = MetricsServiceServer::new(MetricsGrpc::new(pool, feed, serve.shutdown.clone()))
+        .max_decoding_message_size(MAX_MESSAGE_BYTES);
+    ServerBuilder::new(
+        SERVICE,
+        growth_proto::METRICS_DESCRIPTOR_SET,
+        serve.auth,
+        serve.shutdown,
+        serve.grace,
+    )
+    .add_service(grpc)
+    .start(serve.grpc_addr, serve.http_addr)
+    .await
+}

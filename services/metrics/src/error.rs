@@ -1,0 +1,46 @@
+//! The metrics service's one error table: every failure becomes exactly one
+//! gRPC code here.
+
+use growth_runtime::status::{self, FieldViolation};
+use tonic::Status;
+
+/// Everything an RPC of the metrics service can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum MetricsError {
+    /// The request is invalid; nothing was written.
+    #[error("invalid request")]
+    Invalid(Vec<FieldViolation>),
+    /// A referenced id does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The RPC's behaviour belongs to later work.
+    #[error("{0}")]
+    Unimplemented(&'static str),
+    /// A database failure.
+    #[error("database error")]
+    Database(#[from] sqlx::Error),
+}
+
+impl MetricsError {
+    /// A single invalid field.
+    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::Invalid(vec![FieldViolation::new(field, reason)])
+    }
+}
+
+impl From<Vec<FieldViolation>> for MetricsError {
+    fn from(violations: Vec<FieldViolation>) -> Self {
+        Self::Invalid(violations)
+    }
+}
+
+impl From<MetricsError> for Status {
+    fn from(error: MetricsError) -> Self {
+        match error {
+            MetricsError::Invalid(violations) => status::invalid_argument(&violations),
+            MetricsError::NotFound(what) => Status::not_found(what),
+            MetricsError::Unimplemented(what) => Status::unimplemented(what),
+            MetricsError::Database(e) => status::from_db_error(&e),
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! The metrics service: users, activity events and payments, and (in later
+//! work) the revenue audit, cohorts, retention and growth insights.
+//!
+//! Layers: [`grpc`] adapts the wire API onto [`domain`] types (validated once)
+//! and [`repo`] (set-based SQL); [`error`] is the one error table.
+
+pub mod app;
+pub mod convert;
+pub mod domain;
+pub mod error;
+pub mod grpc;
+pub mod repo;
+pub mod watch;
+
+pub use app::{migrator, spec, start};

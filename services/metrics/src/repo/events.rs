@@ -1,0 +1,101 @@
+//! `metrics.events` writes, and the feed's ordering guarantee.
+//!
+//! Feed positions (`sequence`) must become visible in increasing order, or a
+//! consumer that has read position 11 would never see a 10 committed after
+//! it. So every insert into `metrics.events` draws its positions while
+//! holding [`FEED_LOCK`] (a transaction-scoped advisory lock) and keeps it
+//! until commit: positions are then assigned in commit order. Any future
+//! writer of `metrics.events` must do the same.
+
+use sqlx::PgPool;
+
+use crate::domain::NewEvent;
+use crate::domain::event::unknown_user_violations;
+use crate::error::MetricsError;
+
+/// Advisory lock key serialising the insert-and-commit step of event writes.
+pub const FEED_LOCK: i64 = 0x6d65_7472_6963_7301; // "metrics" + 1
+/// The NOTIFY channel that announces new feed positions.
+pub const FEED_CHANNEL: &str = "metrics_events";
+
+/// What a `TrackEvents` batch stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrackOutcome {
+    /// Events newly stored.
+    pub inserted: u32,
+    /// Events whose id was already stored.
+    pub duplicates: u32,
+    /// Highest position assigned (0 when none).
+    pub last_sequence: i64,
+}
+
+/// Stores a validated batch: all of it or, when a user is unknown, none.
+/// Events whose id is already stored are skipped.
+#[tracing::instrument(skip_all, fields(rows = events.len()))]
+pub async fn track(pool: &PgPool, events: &[NewEvent]) -> Result<TrackOutcome, MetricsError> {
+    let mut ids = Vec::with_capacity(events.len());
+    let mut users = Vec::with_capacity(events.len());
+    let mut names = Vec::with_capacity(events.len());
+    let mut times = Vec::with_capacity(events.len());
+    let mut properties = Vec::with_capacity(events.len());
+    for e in events {
+        ids.push(e.event_id.as_str());
+        users.push(e.user_id.as_str());
+        names.push(e.name.as_str());
+        times.push(e.occurred_at);
+        properties.push(e.properties.as_str());
+    }
+
+    let mut tx = pool.begin().await?;
+    let mut distinct_users: Vec<String> = users.iter().map(|u| (*u).to_owned()).collect();
+    distinct_users.sort_unstable();
+    distinct_users.dedup();
+    let unknown = super::unknown_users(&mut tx, distinct_users).await?;
+    if !unknown.is_empty() {
+        return Err(MetricsError::Invalid(unknown_user_violations(
+            events, &unknown,
+        )));
+    }
+
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(FEED_LOCK)
+        .execute(&mut *tx)
+        .await?;
+    // No other transaction inserts events while we hold the lock, so an
+    // anti-join is race-free and cheaper than ON CONFLICT's speculative insert.
+    let (inserted, last_sequence): (i64, i64) = sqlx::query_as(
+        "WITH input AS (
+             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[])
+                 WITH ORDINALITY AS t(event_id, user_id, name, occurred_at, properties, n)
+         ), written AS (
+             INSERT INTO metrics.events (event_id, user_id, name, occurred_at, properties)
+             SELECT event_id, user_id, name, occurred_at, properties::jsonb
+             FROM input
+             WHERE NOT EXISTS (SELECT 1 FROM metrics.events e WHERE e.event_id = input.event_id)
+             ORDER BY n
+             RETURNING sequence
+         )
+         SELECT count(*), coalesce(max(sequence), 0) FROM written",
+    )
+    .bind(ids)
+    .bind(users)
+    .bind(names)
+    .bind(times)
+    .bind(properties)
+    .fetch_one(&mut *tx)
+    .await?;
+    if inserted > 0 {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(FEED_CHANNEL)
+            .bind(last_sequence.to_string())
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    let inserted = u32::try_from(inserted).unwrap_or(u32::MAX);
+    Ok(TrackOutcome {
+        inserted,
+        duplicates: u32::try_from(events.len()).unwrap_or(u32::MAX) - inserted,
+        last_sequence,
+    })
+}

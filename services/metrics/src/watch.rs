@@ -1,0 +1,146 @@
+//! `WatchEvents`: catch up from a cursor, then follow new events live.
+//!
+//! One `LISTEN` connection per process ([`FeedSignal`]) wakes every open
+//! stream when TrackEvents commits; streams also re-poll every second, so a
+//! lost notification or a dropped listener delays delivery by at most that.
+
+use std::time::Duration;
+
+use futures::Stream;
+use growth_proto::metrics::v1::{Event, FeedEvent, WatchEventsResponse};
+use growth_runtime::Shutdown;
+use sqlx::PgPool;
+use sqlx::postgres::PgListener;
+use tokio::sync::watch;
+use tonic::Status;
+
+use crate::convert::timestamp;
+use crate::error::MetricsError;
+use crate::repo::events::FEED_CHANNEL;
+use crate::repo::feed::{self, FeedRow};
+
+/// Default and maximum events per streamed message.
+pub const DEFAULT_BATCH: u32 = 500;
+/// See [`DEFAULT_BATCH`].
+pub const MAX_BATCH: u32 = 5_000;
+/// How often an idle stream re-checks without a notification.
+const POLL_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Wakes feed streams when new events are committed.
+#[derive(Clone)]
+pub struct FeedSignal {
+    receiver: watch::Receiver<u64>,
+}
+
+impl FeedSignal {
+    /// Starts the process's listener task; it reconnects with backoff when
+    /// the database goes away, and stops on shutdown.
+    pub fn spawn(pool: PgPool, shutdown: Shutdown) -> Self {
+        let (sender, receiver) = watch::channel(0u64);
+        tokio::spawn(async move {
+            let mut backoff = Duration::from_millis(100);
+            loop {
+                tokio::select! {
+                    _ = shutdown.wait() => return,
+                    result = listen(&pool, &sender) => {
+                        if let Err(e) = result {
+                            tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "event feed listener lost; reconnecting");
+                        }
+                    }
+                }
+                tokio::select! {
+                    _ = shutdown.wait() => return,
+                    _ = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+        });
+        Self { receiver }
+    }
+
+    /// A signal that never fires (streams fall back to polling).
+    pub fn polling_only() -> Self {
+        let (sender, receiver) = watch::channel(0u64);
+        std::mem::forget(sender);
+        Self { receiver }
+    }
+}
+
+async fn listen(pool: &PgPool, sender: &watch::Sender<u64>) -> Result<(), sqlx::Error> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen(FEED_CHANNEL).await?;
+    // Streams may have missed notifications while we were away.
+    sender.send_modify(|n| *n += 1);
+    loop {
+        listener.recv().await?;
+        sender.send_modify(|n| *n += 1);
+    }
+}
+
+/// The stream of one `WatchEvents` call.
+pub fn stream(
+    pool: PgPool,
+    signal: FeedSignal,
+    shutdown: Shutdown,
+    after: i64,
+    batch: u32,
+    stop_at_end: bool,
+) -> impl Stream<Item = Result<WatchEventsResponse, Status>> + Send + 'static {
+    let limit = i64::from(if batch == 0 {
+        DEFAULT_BATCH
+    } else {
+        batch.min(MAX_BATCH)
+    });
+    let mut wake = signal.receiver;
+    async_stream::stream! {
+        let mut cursor = after;
+        loop {
+            wake.borrow_and_update();
+            let rows = match feed::page(&pool, cursor, limit).await {
+                Ok(rows) => rows,
+                Err(e) => {
+                    yield Err(Status::from(MetricsError::from(e)));
+                    return;
+                }
+            };
+            let full = rows.len() as i64 == limit;
+            if let Some(last) = rows.last() {
+                cursor = last.sequence;
+                yield Ok(WatchEventsResponse {
+                    events: rows.into_iter().map(feed_event).collect(),
+                    cursor,
+                });
+            }
+            if full {
+                continue;
+            }
+            if stop_at_end {
+                return;
+            }
+            tokio::select! {
+                _ = wake.changed() => {}
+                _ = tokio::time::sleep(POLL_INTERVAL) => {}
+                _ = shutdown.wait() => {
+                    yield Err(Status::unavailable(format!(
+                        "metrics service is shutting down; resume from cursor {cursor}"
+                    )));
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn feed_event(row: FeedRow) -> FeedEvent {
+    FeedEvent {
+        sequence: row.sequence,
+        event: Some(Event {
+            event_id: row.event_id,
+            user_id: row.user_id,
+            name: row.name,
+            occurred_at: Some(timestamp(row.occurred_at)),
+            properties_json: row.properties,
+        }),
+        recorded_at: Some(timestamp(row.recorded_at)),
+    }
+}

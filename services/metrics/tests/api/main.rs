@@ -1,0 +1,10 @@
+//! Integration tests of the metrics service: the real server on
+//! 127.0.0.1:0 against a fresh PostgreSQL database per test, called through
+//! the generated client.
+
+mod auth;
+mod feed;
+mod helpers;
+mod ingest;
+mod lifecycle_of_the_server;
+mod validation;

@@ -1,0 +1,133 @@
+//! The `main` of every service, written once: parse flags and environment,
+//! set up logging, connect to PostgreSQL, apply (or only apply) migrations,
+//! start the service, and wait for SIGTERM/Ctrl-C.
+
+use std::future::Future;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use sqlx::PgPool;
+use sqlx::migrate::Migrator;
+
+use crate::config::{AuthPolicy, RuntimeArgs};
+use crate::{RunningServer, Shutdown, db, telemetry};
+
+/// How long start-up waits for the database to accept connections.
+const DATABASE_WAIT: Duration = Duration::from_secs(60);
+
+/// What distinguishes one service's `main` from another's.
+pub struct ServiceSpec {
+    /// Binary name, e.g. `metrics-svc`.
+    pub name: &'static str,
+    /// One-line description for `--help`.
+    pub about: &'static str,
+    /// Default gRPC port.
+    pub grpc_port: u16,
+    /// Default HTTP port.
+    pub http_port: u16,
+    /// The service's schema migrations.
+    pub migrator: Migrator,
+}
+
+/// Everything a service needs to start serving.
+pub struct Serve {
+    /// gRPC listen address (port 0 picks a free port).
+    pub grpc_addr: SocketAddr,
+    /// HTTP listen address (port 0 picks a free port).
+    pub http_addr: SocketAddr,
+    /// Who may call.
+    pub auth: AuthPolicy,
+    /// Grace period for in-flight calls at shutdown.
+    pub grace: Duration,
+    /// Stops the service when fired.
+    pub shutdown: Shutdown,
+}
+
+impl Serve {
+    /// Loopback on free ports, with auth as given: for tests and the demo.
+    pub fn loopback(auth: AuthPolicy, shutdown: Shutdown) -> Self {
+        let any = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+        Self {
+            grpc_addr: any,
+            http_addr: any,
+            auth,
+            grace: Duration::from_secs(5),
+            shutdown,
+        }
+    }
+}
+
+/// Command line of a service.
+#[derive(Debug, Parser)]
+pub struct ServiceCli {
+    /// What to do (default: serve).
+    #[command(subcommand)]
+    pub command: Option<ServiceCommand>,
+    /// Settings shared by the growth services.
+    #[command(flatten)]
+    pub runtime: RuntimeArgs,
+}
+
+/// Subcommands of a service.
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum ServiceCommand {
+    /// Serve gRPC and HTTP (the default).
+    Serve,
+    /// Apply the service schema's migrations and exit.
+    Migrate,
+}
+
+impl ServiceCli {
+    /// Parses the process arguments for the service `spec` describes.
+    pub fn parse_for(spec: &ServiceSpec) -> Self {
+        let matches = Self::command()
+            .name(spec.name)
+            .bin_name(spec.name)
+            .about(spec.about)
+            .version(env!("CARGO_PKG_VERSION"))
+            .get_matches();
+        Self::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    }
+}
+
+/// Runs a service to completion: `start` is called with a migrated pool.
+pub async fn run<F, Fut>(spec: ServiceSpec, start: F) -> anyhow::Result<()>
+where
+    F: FnOnce(PgPool, Serve) -> Fut,
+    Fut: Future<Output = anyhow::Result<RunningServer>>,
+{
+    let cli = ServiceCli::parse_for(&spec);
+    let args = &cli.runtime;
+    telemetry::init(args.log_format);
+    let pool = db::connect(
+        &args.database_url,
+        args.database_max_connections,
+        DATABASE_WAIT,
+    )
+    .await?;
+    let command = cli.command.unwrap_or(ServiceCommand::Serve);
+    if matches!(command, ServiceCommand::Migrate) || !args.skip_migrations {
+        db::migrate(&pool, &spec.migrator).await?;
+        tracing::info!(service = spec.name, "schema is up to date");
+    }
+    if matches!(command, ServiceCommand::Migrate) {
+        return Ok(());
+    }
+    let shutdown = Shutdown::new();
+    shutdown.trigger_on_signals();
+    let serve = Serve {
+        grpc_addr: args
+            .grpc_listen_addr
+            .unwrap_or((Ipv4Addr::UNSPECIFIED, spec.grpc_port).into()),
+        http_addr: args
+            .http_listen_addr
+            .unwrap_or((Ipv4Addr::UNSPECIFIED, spec.http_port).into()),
+        auth: args.auth_policy()?,
+        grace: args.shutdown_grace(),
+        shutdown,
+    };
+    start(pool, serve).await?.wait().await?;
+    tracing::info!(service = spec.name, "stopped");
+    Ok(())
+}

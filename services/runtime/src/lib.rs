@@ -1,0 +1,21 @@
+//! The shared runtime of the growth services, written once and used by both:
+//! configuration, telemetry, the database pool and migrations, the bearer-token
+//! auth layer, request spans and Prometheus metrics, the HTTP side listener,
+//! graceful shutdown, and the gRPC server bootstrap with health and reflection.
+
+pub mod auth;
+pub mod client;
+pub mod config;
+pub mod db;
+pub mod http;
+pub mod launch;
+pub mod observe;
+pub mod server;
+pub mod shutdown;
+pub mod status;
+pub mod telemetry;
+
+pub use config::RuntimeArgs;
+pub use launch::{Serve, ServiceSpec};
+pub use server::{GrpcService, RunningServer, ServerBuilder};
+pub use shutdown::Shutdown;
