@@ -1,1 +1,50 @@
-fn main() {}
+//! `growthctl`: the command-line client of the growth services.
+
+mod bench;
+mod cli;
+mod clients;
+mod demo;
+mod health;
+mod ingest;
+mod jsonl;
+mod output;
+mod seed;
+mod watch;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command, EventsCommand, PaymentsCommand, UsersCommand};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {}", output::describe(&error));
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let target = clients::Target::from_cli(&cli)?;
+    match cli.command {
+        Command::Health => health::run(&target, cli.format).await,
+        Command::Users(UsersCommand::Upsert(input)) => {
+            ingest::users(&target, &input, cli.format).await
+        }
+        Command::Events(EventsCommand::Track(input)) => {
+            ingest::events(&target, &input, cli.format).await
+        }
+        Command::Events(EventsCommand::Watch(args)) => watch::run(&target, &args, cli.format).await,
+        Command::Payments(PaymentsCommand::Import(input)) => {
+            ingest::payments(&target, &input, cli.format).await
+        }
+        Command::Seed(params) => seed::run(&target, &params, cli.format).await,
+        Command::Demo(args) => demo::run(&args).await,
+        Command::Bench(cli::BenchCommand::Ingest(args)) => bench::ingest(&args).await,
+    }
+}

@@ -1,0 +1,157 @@
+//! The command line of `growthctl`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use secrecy::SecretString;
+
+use crate::seed::SeedParams;
+
+/// Command-line client of the growth services (metrics and lifecycle).
+///
+/// Exit codes: 0 success, 1 failure (including an unreachable service or a
+/// refused request).
+#[derive(Debug, Parser)]
+#[command(name = "growthctl", version, about, long_about = None)]
+pub struct Cli {
+    /// Address of the metrics service (host:port).
+    #[arg(
+        long,
+        global = true,
+        env = "GROWTH_METRICS_ADDR",
+        default_value = "127.0.0.1:50051"
+    )]
+    pub metrics_addr: String,
+
+    /// Address of the lifecycle service (host:port).
+    #[arg(
+        long,
+        global = true,
+        env = "GROWTH_LIFECYCLE_ADDR",
+        default_value = "127.0.0.1:50052"
+    )]
+    pub lifecycle_addr: String,
+
+    /// Bearer token for the RPCs.
+    #[arg(long, global = true, env = "GROWTH_TOKEN", hide_env_values = true)]
+    pub token: Option<SecretString>,
+
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// How results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Human-readable tables.
+    Table,
+    /// One JSON document (or one per line for streams).
+    Json,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check that both services are up (gRPC health).
+    Health,
+    /// Users of the product.
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// Activity events.
+    #[command(subcommand)]
+    Events(EventsCommand),
+    /// Payments as the product's database records them.
+    #[command(subcommand)]
+    Payments(PaymentsCommand),
+    /// Generate a realistic synthetic SaaS (users, events, payments) and send
+    /// it through the ingest RPCs.
+    Seed(SeedParams),
+    /// Run both services on a local database with demo data, until Ctrl-C.
+    Demo(DemoArgs),
+    /// Benchmarks (not tests): measured side by side with a reference.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+/// Reading rows from a JSON-lines file.
+#[derive(Debug, Clone, Args)]
+pub struct InputArgs {
+    /// JSON-lines file, one object per line; `-` or absent reads stdin.
+    #[arg(long, short)]
+    pub file: Option<PathBuf>,
+    /// Rows per RPC (1 to 10,000).
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub batch_size: u32,
+}
+
+/// `users` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Insert or update users from JSON lines:
+    /// {"user_id","email","signup_at","plan","trial_ends_at"?,"attributes"?}
+    Upsert(InputArgs),
+}
+
+/// `events` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum EventsCommand {
+    /// Record events from JSON lines:
+    /// {"event_id","user_id","name","occurred_at","properties"?}
+    Track(InputArgs),
+    /// Print the event feed from a cursor, then follow new events.
+    Watch(WatchArgs),
+}
+
+/// `payments` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum PaymentsCommand {
+    /// Import payments from JSON lines: {"stripe_id","amount_minor","currency",
+    /// "status","created_at","user_id"?,"refunded_minor"?,...}
+    Import(InputArgs),
+}
+
+/// `events watch` options.
+#[derive(Debug, Clone, Args)]
+pub struct WatchArgs {
+    /// Start after this feed sequence (0 = from the first event).
+    #[arg(long, default_value_t = 0)]
+    pub after: i64,
+    /// Stop once caught up instead of following new events.
+    #[arg(long)]
+    pub stop_at_end: bool,
+    /// Stop after printing this many events.
+    #[arg(long)]
+    pub limit: Option<u64>,
+}
+
+/// `demo` options.
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// Use this database instead of a throwaway local cluster.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<SecretString>,
+    /// gRPC port of the metrics service (0 = any free port).
+    #[arg(long, default_value_t = 50051)]
+    pub metrics_port: u16,
+    /// gRPC port of the lifecycle service (0 = any free port).
+    #[arg(long, default_value_t = 50052)]
+    pub lifecycle_port: u16,
+    /// Stop right after seeding instead of waiting for Ctrl-C (smoke tests).
+    #[arg(long)]
+    pub exit_after_seed: bool,
+    /// The demo data.
+    #[command(flatten)]
+    pub seed: SeedParams,
+}
+
+/// `bench` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// TrackEvents (batches through the real gRPC server) next to a plain
+    /// COPY of the same rows into the same table, in one run.
+    Ingest(crate::bench::IngestArgs),
+}

@@ -1,0 +1,178 @@
+//! `growthctl demo`: both services on a local database with demo data.
+//!
+//! Uses `DATABASE_URL` when set, else a throwaway cluster made with the
+//! machine's `initdb`/`pg_ctl`; applies both schemas' migrations, starts the
+//! metrics and lifecycle services on loopback, seeds a synthetic SaaS through
+//! the ingest RPCs, prints what to try, and stops everything on Ctrl-C.
+
+mod postgres;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use growth_runtime::config::AuthPolicy;
+use growth_runtime::{RunningServer, Serve, Shutdown, db};
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::PgPool;
+
+use crate::cli::{DemoArgs, Format};
+use crate::clients::Target;
+use crate::seed;
+use postgres::LocalCluster;
+
+/// The RPC token the demo services accept.
+pub const DEMO_TOKEN: &str = "demo-token";
+
+/// Starts a service on `preferred` port, or any free port if that is taken.
+async fn start_service<F, Fut>(
+    name: &str,
+    preferred: u16,
+    auth: &AuthPolicy,
+    shutdown: &Shutdown,
+    pool: PgPool,
+    start: F,
+) -> anyhow::Result<RunningServer>
+where
+    F: Fn(PgPool, Serve) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<RunningServer>>,
+{
+    let serve = |port: u16| Serve {
+        grpc_addr: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
+        ..Serve::loopback(auth.clone(), shutdown.clone())
+    };
+    match start(pool.clone(), serve(preferred)).await {
+        Ok(server) => Ok(server),
+        Err(e) if preferred != 0 => {
+            eprintln!("note: {name}: {e:#}; using a free port instead");
+            start(pool, serve(0)).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Runs the demo.
+pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
+    growth_runtime::telemetry::init(growth_runtime::config::LogFormat::Pretty);
+    let (url, cluster) = match &args.database_url {
+        Some(url) => {
+            eprintln!("demo: using the database in DATABASE_URL");
+            (url.clone(), None)
+        }
+        None => {
+            eprintln!("demo: DATABASE_URL is not set; creating a throwaway PostgreSQL cluster ...");
+            let cluster =
+                LocalCluster::start().context("creating a throwaway PostgreSQL cluster")?;
+            eprintln!(
+                "demo: PostgreSQL is running at {} (files in {})",
+                cluster.url(),
+                cluster.dir().display()
+            );
+            (SecretString::from(cluster.url()), Some(cluster))
+        }
+    };
+    let result = run_on(args, &url).await;
+    if let Some(cluster) = cluster {
+        cluster
+            .stop()
+            .context("stopping the throwaway PostgreSQL cluster")?;
+        eprintln!("demo: throwaway PostgreSQL stopped and removed");
+    }
+    result
+}
+
+async fn run_on(args: &DemoArgs, url: &SecretString) -> anyhow::Result<ExitCode> {
+    let pool = db::connect(url, 20, Duration::from_secs(30)).await?;
+    db::migrate(&pool, &metrics_svc::migrator())
+        .await
+        .context("migrating the metrics schema")?;
+    db::migrate(&pool, &lifecycle_svc::migrator())
+        .await
+        .context("migrating the lifecycle schema")?;
+
+    let shutdown = Shutdown::new();
+    shutdown.trigger_on_signals();
+    let auth = AuthPolicy::Tokens(vec![SecretString::from(DEMO_TOKEN.to_owned())]);
+    let metrics = start_service(
+        "metrics-svc",
+        args.metrics_port,
+        &auth,
+        &shutdown,
+        pool.clone(),
+        metrics_svc::start,
+    )
+    .await?;
+    let lifecycle = start_service(
+        "lifecycle-svc",
+        args.lifecycle_port,
+        &auth,
+        &shutdown,
+        pool.clone(),
+        lifecycle_svc::start,
+    )
+    .await?;
+
+    let token = SecretString::from(DEMO_TOKEN.to_owned());
+    let target = Target::new(
+        &metrics.grpc_addr.to_string(),
+        &lifecycle.grpc_addr.to_string(),
+        Some(&token),
+    )?;
+    eprintln!(
+        "demo: seeding {} users over {} months ...",
+        args.seed.users, args.seed.months
+    );
+    let report = seed::seed(target.metrics().await?, &args.seed, true).await?;
+    seed::print_report(Format::Table, &report);
+    print_next_steps(&metrics, &lifecycle, url);
+
+    if !args.exit_after_seed {
+        eprintln!("\ndemo: running; press Ctrl-C to stop");
+        shutdown.wait().await;
+    }
+    shutdown.trigger();
+    metrics.wait().await?;
+    lifecycle.wait().await?;
+    pool.close().await;
+    eprintln!("demo: services stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_next_steps(metrics: &RunningServer, lifecycle: &RunningServer, url: &SecretString) {
+    let m = metrics.grpc_addr;
+    let l = lifecycle.grpc_addr;
+    let local_db = url
+        .expose_secret()
+        .starts_with("postgres://postgres@127.0.0.1:");
+    println!(
+        r#"
+Both services are running:
+  metrics-svc    gRPC {m}   Prometheus http://{mh}/metrics
+  lifecycle-svc  gRPC {l}   Prometheus http://{lh}/metrics
+  RPC token      {DEMO_TOKEN}
+{db}
+Try, in another terminal:
+  export GROWTH_METRICS_ADDR={m} GROWTH_LIFECYCLE_ADDR={l} GROWTH_TOKEN={DEMO_TOKEN}
+  cargo run --release -p growthctl -- health
+  cargo run --release -p growthctl -- events watch --after 0 --limit 20
+  echo '{{"event_id":"hello-1","user_id":"u42_0000001","name":"login","occurred_at":"{now}"}}' \
+    | cargo run --release -p growthctl -- events track
+  cargo run --release -p growthctl -- --help
+
+With grpcurl (reflection is on; health and reflection need no token):
+  grpcurl -plaintext {m} list
+  grpcurl -plaintext {m} describe growth.metrics.v1.MetricsService
+  grpcurl -plaintext -d '{{"service":"growth.metrics.v1.MetricsService"}}' {m} grpc.health.v1.Health/Check
+  grpcurl -plaintext -H 'authorization: Bearer {DEMO_TOKEN}' \
+    -d '{{"after_sequence":0,"stop_at_end":true,"max_batch_size":3}}' {m} growth.metrics.v1.MetricsService/WatchEvents"#,
+        mh = metrics.http_addr,
+        lh = lifecycle.http_addr,
+        db = if local_db {
+            format!("  database       {}\n", url.expose_secret())
+        } else {
+            String::new()
+        },
+        now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    );
+}

@@ -1,0 +1,85 @@
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use growth_runtime::config::AuthPolicy;
+use growth_runtime::{RunningServer, Serve, Shutdown};
+use sqlx::PgPool;
+
+pub const TOKEN: &str = "cli-token";
+
+pub struct Services {
+    pub metrics: RunningServer,
+    pub lifecycle: RunningServer,
+}
+
+pub async fn spawn_services(pool: PgPool) -> Services {
+    metrics_svc::migrator()
+        .run(&pool)
+        .await
+        .expect("metrics migrations");
+    lifecycle_svc::migrator()
+        .run(&pool)
+        .await
+        .expect("lifecycle migrations");
+    let auth = AuthPolicy::Tokens(vec![secrecy::SecretString::from(TOKEN.to_owned())]);
+    // Separate signals, so a test can stop one service and keep the other.
+    let metrics = metrics_svc::start(pool.clone(), Serve::loopback(auth.clone(), Shutdown::new()))
+        .await
+        .expect("metrics starts");
+    let lifecycle = lifecycle_svc::start(pool, Serve::loopback(auth, Shutdown::new()))
+        .await
+        .expect("lifecycle starts");
+    Services { metrics, lifecycle }
+}
+
+/// Runs growthctl pointed at `services`, feeding `stdin`, without blocking
+/// the runtime the services run on.
+pub async fn growthctl(services: &Services, args: &[&str], stdin: &str) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_growthctl"));
+    command
+        .args(args)
+        .env(
+            "GROWTH_METRICS_ADDR",
+            services.metrics.grpc_addr.to_string(),
+        )
+        .env(
+            "GROWTH_LIFECYCLE_ADDR",
+            services.lifecycle.grpc_addr.to_string(),
+        )
+        .env("GROWTH_TOKEN", TOKEN);
+    run(command, stdin).await
+}
+
+pub async fn run(mut command: Command, stdin: &str) -> Output {
+    let stdin = stdin.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("growthctl runs");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(stdin.as_bytes())
+            .expect("write stdin");
+        child.wait_with_output().expect("growthctl finishes")
+    })
+    .await
+    .expect("join")
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+pub fn json(output: &Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("stdout is JSON ({e}): {}", stdout(output)))
+}

@@ -1,0 +1,272 @@
+use std::collections::BTreeSet;
+
+use growth_runtime::config::AuthPolicy;
+use growth_runtime::{RunningServer, Serve, Shutdown};
+use sqlx::PgPool;
+use tokio_stream::StreamExt;
+use tonic::transport::Channel;
+use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+use tonic_reflection::pb::{v1, v1alpha};
+
+struct Both {
+    metrics: RunningServer,
+    lifecycle: RunningServer,
+    shutdown: Shutdown,
+}
+
+async fn spawn_both(pool: PgPool) -> Both {
+    metrics_svc::migrator()
+        .run(&pool)
+        .await
+        .expect("metrics migrations");
+    lifecycle_svc::migrator()
+        .run(&pool)
+        .await
+        .expect("lifecycle migrations");
+    let shutdown = Shutdown::new();
+    let auth = AuthPolicy::Tokens(vec![secrecy::SecretString::from("t".to_owned())]);
+    let metrics = metrics_svc::start(
+        pool.clone(),
+        Serve::loopback(auth.clone(), shutdown.clone()),
+    )
+    .await
+    .expect("metrics starts");
+    let lifecycle = lifecycle_svc::start(pool, Serve::loopback(auth, shutdown.clone()))
+        .await
+        .expect("lifecycle starts");
+    Both {
+        metrics,
+        lifecycle,
+        shutdown,
+    }
+}
+
+async fn channel(server: &RunningServer) -> Channel {
+    growth_runtime::client::connect(&server.grpc_addr.to_string())
+        .await
+        .expect("connects")
+}
+
+async fn list_v1(channel: Channel) -> BTreeSet<String> {
+    use v1::server_reflection_request::MessageRequest;
+    use v1::server_reflection_response::MessageResponse;
+    let request = v1::ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut responses = v1::server_reflection_client::ServerReflectionClient::new(channel)
+        .server_reflection_info(tokio_stream::iter([request]))
+        .await
+        .expect("reflection answers without a token")
+        .into_inner();
+    let Some(MessageResponse::ListServicesResponse(list)) = responses
+        .next()
+        .await
+        .expect("one response")
+        .expect("ok")
+        .message_response
+    else {
+        panic!("expected a service list");
+    };
+    list.service.into_iter().map(|s| s.name).collect()
+}
+
+async fn list_v1alpha(channel: Channel) -> BTreeSet<String> {
+    use v1alpha::server_reflection_request::MessageRequest;
+    use v1alpha::server_reflection_response::MessageResponse;
+    let request = v1alpha::ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut responses = v1alpha::server_reflection_client::ServerReflectionClient::new(channel)
+        .server_reflection_info(tokio_stream::iter([request]))
+        .await
+        .expect("v1alpha reflection answers")
+        .into_inner();
+    let Some(MessageResponse::ListServicesResponse(list)) = responses
+        .next()
+        .await
+        .expect("one response")
+        .expect("ok")
+        .message_response
+    else {
+        panic!("expected a service list");
+    };
+    list.service.into_iter().map(|s| s.name).collect()
+}
+
+fn expected(service: &str) -> BTreeSet<String> {
+    [
+        service,
+        "grpc.health.v1.Health",
+        "grpc.reflection.v1.ServerReflection",
+        "grpc.reflection.v1alpha.ServerReflection",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect()
+}
+
+#[sqlx::test(migrations = false)]
+async fn reflection_lists_each_service_with_health_and_reflection_in_both_versions(pool: PgPool) {
+    let both = spawn_both(pool).await;
+    let metrics = expected(growth_proto::METRICS_SERVICE_NAME);
+    let lifecycle = expected(growth_proto::LIFECYCLE_SERVICE_NAME);
+    assert_eq!(list_v1(channel(&both.metrics).await).await, metrics);
+    assert_eq!(list_v1alpha(channel(&both.metrics).await).await, metrics);
+    assert_eq!(list_v1(channel(&both.lifecycle).await).await, lifecycle);
+    assert_eq!(
+        list_v1alpha(channel(&both.lifecycle).await).await,
+        lifecycle
+    );
+}
+
+/// The file descriptors reflection returns for one request.
+async fn reflect_files(
+    channel: Channel,
+    request: v1::server_reflection_request::MessageRequest,
+) -> Vec<prost_types::FileDescriptorProto> {
+    use prost::Message;
+    use v1::server_reflection_response::MessageResponse;
+    let request = v1::ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(request),
+    };
+    let mut responses = v1::server_reflection_client::ServerReflectionClient::new(channel)
+        .server_reflection_info(tokio_stream::iter([request]))
+        .await
+        .expect("reflection")
+        .into_inner();
+    let response = responses
+        .next()
+        .await
+        .expect("response")
+        .expect("ok")
+        .message_response;
+    let Some(MessageResponse::FileDescriptorResponse(files)) = response else {
+        panic!("expected file descriptors, got {response:?}");
+    };
+    files
+        .file_descriptor_proto
+        .iter()
+        .map(|bytes| {
+            prost_types::FileDescriptorProto::decode(bytes.as_slice()).expect("descriptor")
+        })
+        .collect()
+}
+
+#[sqlx::test(migrations = false)]
+async fn reflection_serves_every_descriptor_a_dynamic_client_needs(pool: PgPool) {
+    use v1::server_reflection_request::MessageRequest;
+    let both = spawn_both(pool).await;
+    let files = reflect_files(
+        channel(&both.metrics).await,
+        MessageRequest::FileContainingSymbol("growth.metrics.v1.MetricsService".into()),
+    )
+    .await;
+    let metrics = files
+        .iter()
+        .find(|f| f.name() == "growth/metrics/v1/metrics.proto")
+        .expect("the service's own file");
+    let service = &metrics.service[0];
+    assert!(
+        service.method.iter().any(|m| m.name() == "TrackEvents"
+            && m.input_type() == ".growth.metrics.v1.TrackEventsRequest")
+    );
+    // Like grpcurl or grpcio, fetch each dependency by file name.
+    assert_eq!(
+        metrics.dependency,
+        [
+            "google/protobuf/timestamp.proto",
+            "growth/common/v1/common.proto"
+        ]
+    );
+    for dependency in &metrics.dependency {
+        let files = reflect_files(
+            channel(&both.metrics).await,
+            MessageRequest::FileByFilename(dependency.clone()),
+        )
+        .await;
+        assert!(
+            files.iter().any(|f| f.name() == dependency),
+            "{dependency} is served"
+        );
+    }
+}
+
+#[sqlx::test(migrations = false)]
+async fn each_service_keeps_its_own_schema_and_migration_history(pool: PgPool) {
+    let _both = spawn_both(pool.clone()).await;
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT table_schema || '.' || table_name FROM information_schema.tables
+         WHERE table_schema IN ('metrics', 'lifecycle', 'public') ORDER BY 1",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("catalog");
+    assert_eq!(
+        tables,
+        [
+            "lifecycle._sqlx_migrations",
+            "lifecycle.feed_cursors",
+            "metrics._sqlx_migrations",
+            "metrics.events",
+            "metrics.payments",
+            "metrics.users",
+        ]
+    );
+}
+
+#[sqlx::test(migrations = false)]
+async fn both_services_report_serving_then_stop_on_one_signal(pool: PgPool) {
+    let both = spawn_both(pool).await;
+    for (server, name) in [
+        (&both.metrics, growth_proto::METRICS_SERVICE_NAME),
+        (&both.lifecycle, growth_proto::LIFECYCLE_SERVICE_NAME),
+    ] {
+        let status = HealthClient::new(channel(server).await)
+            .check(HealthCheckRequest {
+                service: name.into(),
+            })
+            .await
+            .expect("health")
+            .into_inner()
+            .status;
+        assert_eq!(status, 1, "{name} is SERVING");
+    }
+    both.shutdown.trigger();
+    both.metrics.wait().await.expect("metrics stops cleanly");
+    both.lifecycle
+        .wait()
+        .await
+        .expect("lifecycle stops cleanly");
+}
+
+#[sqlx::test(migrations = false)]
+async fn lifecycle_rpcs_of_later_work_answer_unimplemented_after_auth(pool: PgPool) {
+    use growth_proto::lifecycle::v1::{
+        GetStageDistributionRequest, lifecycle_service_client::LifecycleServiceClient,
+    };
+    let both = spawn_both(pool).await;
+    let mut anonymous = LifecycleServiceClient::new(channel(&both.lifecycle).await);
+    let status = anonymous
+        .get_stage_distribution(GetStageDistributionRequest::default())
+        .await
+        .expect_err("no token");
+    assert_eq!(status.code(), tonic::Code::Unauthenticated);
+
+    let token = secrecy::SecretString::from("t".to_owned());
+    let bearer = growth_runtime::client::Bearer::new(Some(&token)).expect("token");
+    let mut client =
+        LifecycleServiceClient::with_interceptor(channel(&both.lifecycle).await, bearer);
+    let status = client
+        .get_stage_distribution(GetStageDistributionRequest::default())
+        .await
+        .expect_err("planned work");
+    assert_eq!(status.code(), tonic::Code::Unimplemented);
+    assert!(
+        status.message().contains("not implemented yet"),
+        "{}",
+        status.message()
+    );
+}
