@@ -11,7 +11,7 @@ use growth_proto::metrics::v1 as pb;
 use serde::de::DeserializeOwned;
 
 use crate::cli::{Format, InputArgs};
-use crate::clients::Target;
+use crate::clients::{Metrics, Target};
 use crate::jsonl::{self, EventLine, PaymentLine, UserLine};
 use crate::output;
 
@@ -98,31 +98,49 @@ fn report(format: Format, what: &str, counts: Counts, unchanged_label: &str) -> 
     ExitCode::SUCCESS
 }
 
+/// Connects, sends the file batch by batch with `send`, and reports.
+async fn ingest<L, T, F, Fut>(
+    target: &Target,
+    input: &InputArgs,
+    format: Format,
+    (what, unchanged_label): (&str, &str),
+    convert: impl Fn(L) -> anyhow::Result<T>,
+    send: F,
+) -> anyhow::Result<ExitCode>
+where
+    L: DeserializeOwned,
+    F: Fn(Metrics, Vec<T>) -> Fut,
+    Fut: Future<Output = Result<Counts, tonic::Status>>,
+{
+    let client = target.metrics().await?;
+    let counts = run_file(input, convert, |rows| send(client.clone(), rows)).await?;
+    Ok(report(format, what, counts, unchanged_label))
+}
+
 /// `users upsert`.
 pub async fn users(target: &Target, input: &InputArgs, format: Format) -> anyhow::Result<ExitCode> {
-    let client = target.metrics().await?;
-    let counts = run_file(
+    let convert = |l: UserLine| Ok(pb::User::from(l));
+    ingest(
+        target,
         input,
-        |l: UserLine| Ok(pb::User::from(l)),
-        |users| {
-            let mut client = client.clone();
-            async move {
-                let rows = users.len() as u64;
-                let r = client
-                    .upsert_users(pb::UpsertUsersRequest { users })
-                    .await?
-                    .into_inner();
-                Ok(Counts {
-                    rows,
-                    inserted: r.inserted.into(),
-                    updated: r.updated.into(),
-                    unchanged: r.unchanged.into(),
-                })
-            }
+        format,
+        ("users", "unchanged"),
+        convert,
+        |mut client, users| async move {
+            let rows = users.len() as u64;
+            let r = client
+                .upsert_users(pb::UpsertUsersRequest { users })
+                .await?
+                .into_inner();
+            Ok(Counts {
+                rows,
+                inserted: r.inserted.into(),
+                updated: r.updated.into(),
+                unchanged: r.unchanged.into(),
+            })
         },
     )
-    .await?;
-    Ok(report(format, "users", counts, "unchanged"))
+    .await
 }
 
 /// `events track`.
@@ -131,29 +149,28 @@ pub async fn events(
     input: &InputArgs,
     format: Format,
 ) -> anyhow::Result<ExitCode> {
-    let client = target.metrics().await?;
-    let counts = run_file(
+    let convert = |l: EventLine| Ok(pb::Event::from(l));
+    ingest(
+        target,
         input,
-        |l: EventLine| Ok(pb::Event::from(l)),
-        |events| {
-            let mut client = client.clone();
-            async move {
-                let rows = events.len() as u64;
-                let r = client
-                    .track_events(pb::TrackEventsRequest { events })
-                    .await?
-                    .into_inner();
-                Ok(Counts {
-                    rows,
-                    inserted: r.inserted.into(),
-                    updated: 0,
-                    unchanged: r.duplicates.into(),
-                })
-            }
+        format,
+        ("events", "duplicates"),
+        convert,
+        |mut client, events| async move {
+            let rows = events.len() as u64;
+            let r = client
+                .track_events(pb::TrackEventsRequest { events })
+                .await?
+                .into_inner();
+            Ok(Counts {
+                rows,
+                inserted: r.inserted.into(),
+                updated: 0,
+                unchanged: r.duplicates.into(),
+            })
         },
     )
-    .await?;
-    Ok(report(format, "events", counts, "duplicates"))
+    .await
 }
 
 /// `payments import`.
@@ -162,27 +179,26 @@ pub async fn payments(
     input: &InputArgs,
     format: Format,
 ) -> anyhow::Result<ExitCode> {
-    let client = target.metrics().await?;
-    let counts = run_file(
+    let convert = |l: PaymentLine| pb::Payment::try_from(l);
+    ingest(
+        target,
         input,
-        |l: PaymentLine| pb::Payment::try_from(l),
-        |payments: Vec<pb::Payment>| {
-            let mut client = client.clone();
-            async move {
-                let rows = payments.len() as u64;
-                let r = client
-                    .import_payments(pb::ImportPaymentsRequest { payments })
-                    .await?
-                    .into_inner();
-                Ok(Counts {
-                    rows,
-                    inserted: r.inserted.into(),
-                    updated: r.updated.into(),
-                    unchanged: r.unchanged.into(),
-                })
-            }
+        format,
+        ("payments", "unchanged"),
+        convert,
+        |mut client, payments| async move {
+            let rows = payments.len() as u64;
+            let r = client
+                .import_payments(pb::ImportPaymentsRequest { payments })
+                .await?
+                .into_inner();
+            Ok(Counts {
+                rows,
+                inserted: r.inserted.into(),
+                updated: r.updated.into(),
+                unchanged: r.unchanged.into(),
+            })
         },
     )
-    .await?;
-    Ok(report(format, "payments", counts, "unchanged"))
+    .await
 }

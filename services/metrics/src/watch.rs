@@ -57,13 +57,6 @@ impl FeedSignal {
         });
         Self { receiver }
     }
-
-    /// A signal that never fires (streams fall back to polling).
-    pub fn polling_only() -> Self {
-        let (sender, receiver) = watch::channel(0u64);
-        std::mem::forget(sender);
-        Self { receiver }
-    }
 }
 
 async fn listen(pool: &PgPool, sender: &watch::Sender<u64>) -> Result<(), sqlx::Error> {

@@ -1,11 +1,14 @@
 //! Tracing setup: pretty logs locally, JSON with `LOG_FORMAT=json`; the level
 //! comes from `RUST_LOG` (default `info`).
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 
 use crate::config::LogFormat;
 
-/// Installs the global subscriber. Safe to call more than once (later calls
+/// Installs the global subscriber, writing to stderr (stdout stays for a
+/// command's output), coloured only when stderr is a terminal. Safe to call more than once (later calls
 /// are ignored), so tests and the demo can start several services.
 pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env()
@@ -20,6 +23,13 @@ pub fn init(format: LogFormat) {
                     .with_current_span(true),
             )
             .try_init(),
-        LogFormat::Pretty => registry.with(fmt::layer().compact()).try_init(),
+        LogFormat::Pretty => registry
+            .with(
+                fmt::layer()
+                    .compact()
+                    .with_ansi(std::io::stderr().is_terminal())
+                    .with_writer(std::io::stderr),
+            )
+            .try_init(),
     };
 }

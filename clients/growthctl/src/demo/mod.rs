@@ -52,9 +52,12 @@ where
     }
 }
 
-/// Runs the demo.
+/// Runs the demo. Ctrl-C or SIGTERM at any point, start-up included, stops
+/// what has been started and removes the throwaway cluster.
 pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     growth_runtime::telemetry::init(growth_runtime::config::LogFormat::Pretty);
+    let shutdown = Shutdown::new();
+    shutdown.trigger_on_signals();
     let (url, cluster) = match &args.database_url {
         Some(url) => {
             eprintln!("demo: using the database in DATABASE_URL");
@@ -62,8 +65,10 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         }
         None => {
             eprintln!("demo: DATABASE_URL is not set; creating a throwaway PostgreSQL cluster ...");
-            let cluster =
-                LocalCluster::start().context("creating a throwaway PostgreSQL cluster")?;
+            let cluster = tokio::task::spawn_blocking(LocalCluster::start)
+                .await
+                .context("cluster set-up panicked")?
+                .context("creating a throwaway PostgreSQL cluster")?;
             eprintln!(
                 "demo: PostgreSQL is running at {} (files in {})",
                 cluster.url(),
@@ -72,7 +77,11 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
             (SecretString::from(cluster.url()), Some(cluster))
         }
     };
-    let result = run_on(args, &url).await;
+    let result = if shutdown.is_triggered() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        run_on(args, &url, &shutdown).await
+    };
     if let Some(cluster) = cluster {
         cluster
             .stop()
@@ -82,7 +91,11 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     result
 }
 
-async fn run_on(args: &DemoArgs, url: &SecretString) -> anyhow::Result<ExitCode> {
+async fn run_on(
+    args: &DemoArgs,
+    url: &SecretString,
+    shutdown: &Shutdown,
+) -> anyhow::Result<ExitCode> {
     let pool = db::connect(url, 20, Duration::from_secs(30)).await?;
     db::migrate(&pool, &metrics_svc::migrator())
         .await
@@ -91,14 +104,12 @@ async fn run_on(args: &DemoArgs, url: &SecretString) -> anyhow::Result<ExitCode>
         .await
         .context("migrating the lifecycle schema")?;
 
-    let shutdown = Shutdown::new();
-    shutdown.trigger_on_signals();
     let auth = AuthPolicy::Tokens(vec![SecretString::from(DEMO_TOKEN.to_owned())]);
     let metrics = start_service(
         "metrics-svc",
         args.metrics_port,
         &auth,
-        &shutdown,
+        shutdown,
         pool.clone(),
         metrics_svc::start,
     )
@@ -107,7 +118,7 @@ async fn run_on(args: &DemoArgs, url: &SecretString) -> anyhow::Result<ExitCode>
         "lifecycle-svc",
         args.lifecycle_port,
         &auth,
-        &shutdown,
+        shutdown,
         pool.clone(),
         lifecycle_svc::start,
     )
@@ -123,13 +134,17 @@ async fn run_on(args: &DemoArgs, url: &SecretString) -> anyhow::Result<ExitCode>
         "demo: seeding {} users over {} months ...",
         args.seed.users, args.seed.months
     );
-    let report = seed::seed(target.metrics().await?, &args.seed, true).await?;
-    seed::print_report(Format::Table, &report);
-    print_next_steps(&metrics, &lifecycle, url);
-
-    if !args.exit_after_seed {
-        eprintln!("\ndemo: running; press Ctrl-C to stop");
-        shutdown.wait().await;
+    let seeded = tokio::select! {
+        report = seed::seed(target.metrics().await?, &args.seed, true) => Some(report?),
+        _ = shutdown.wait() => None,
+    };
+    if let Some(report) = seeded {
+        seed::print_report(Format::Table, &report);
+        print_next_steps(&metrics, &lifecycle, url);
+        if !args.exit_after_seed {
+            eprintln!("\ndemo: running; press Ctrl-C to stop");
+            shutdown.wait().await;
+        }
     }
     shutdown.trigger();
     metrics.wait().await?;

@@ -24,12 +24,11 @@ fn find_bin() -> anyhow::Result<PathBuf> {
     if let Some(dir) = std::env::var_os("PG_BIN") {
         return Ok(PathBuf::from(dir));
     }
-    if let Some(path) = std::env::var_os("PATH") {
-        if let Some(dir) = std::env::split_paths(&path)
+    if let Some(path) = std::env::var_os("PATH")
+        && let Some(dir) = std::env::split_paths(&path)
             .find(|d| d.join("initdb").is_file() && d.join("pg_ctl").is_file())
-        {
-            return Ok(dir);
-        }
+    {
+        return Ok(dir);
     }
     let mut candidates: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
         .into_iter()

@@ -152,13 +152,10 @@ impl Model {
         let mut churned_at = None;
         if converts {
             let mut month = 0u32;
-            loop {
-                let Some(due) = trial_ends_at.checked_add_months(Months::new(month)) else {
-                    break;
-                };
-                if due >= self.until {
-                    break;
-                }
+            while let Some(due) = trial_ends_at
+                .checked_add_months(Months::new(month))
+                .filter(|due| *due < self.until)
+            {
                 if month > 0 && rng.random_bool(self.churn.clamp(0.0, 1.0)) {
                     churned_at = Some(due);
                     break;

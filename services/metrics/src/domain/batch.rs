@@ -38,18 +38,18 @@ pub fn parse_rows<P, T>(
     for (index, row) in rows.iter().enumerate() {
         let prefix = format!("{name}[{index}]");
         let (key_field, key_value) = key(row);
-        if !key_value.is_empty() {
-            if let Some(first) = first_seen.insert(key_value, index) {
-                violations.push(
-                    FieldViolation::new(
-                        key_field,
-                        format!(
-                            "duplicates {name}[{first}].{key_field} {key_value:?} in the same batch"
-                        ),
-                    )
-                    .within(&prefix),
-                );
-            }
+        if !key_value.is_empty()
+            && let Some(first) = first_seen.insert(key_value, index)
+        {
+            violations.push(
+                FieldViolation::new(
+                    key_field,
+                    format!(
+                        "duplicates {name}[{first}].{key_field} {key_value:?} in the same batch"
+                    ),
+                )
+                .within(&prefix),
+            );
         }
         match parse(row) {
             Ok(value) => parsed.push(value),
