@@ -8,14 +8,14 @@
 # started is left running.
 #
 # Environment:
-#   GROWTHCTL  the growthctl binary (default: <repo>/target/debug/growthctl)
+#   GROWTHCTL  the growthctl binary (default: ${CARGO_TARGET_DIR:-<repo>/target}/debug/growthctl)
 #   PY_VENV    the Python virtualenv to create or reuse (default: /tmp/growth-py-venv)
 #   PYTHON     the Python used to create the venv (default: python3, 3.9 or newer)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 HERE="$ROOT/tests/python"
-GROWTHCTL="${GROWTHCTL:-$ROOT/target/debug/growthctl}"
+GROWTHCTL="${GROWTHCTL:-${CARGO_TARGET_DIR:-$ROOT/target}/debug/growthctl}"
 VENV="${PY_VENV:-/tmp/growth-py-venv}"
 PYTHON="${PYTHON:-python3}"
 TOKEN="demo-token"

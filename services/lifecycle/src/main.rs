@@ -1,4 +1,4 @@
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    growth_runtime::launch::run(lifecycle_svc::spec(), lifecycle_svc::start).await
+async fn main() -> std::process::ExitCode {
+    growth_runtime::launch::main(lifecycle_svc::spec(), lifecycle_svc::start).await
 }

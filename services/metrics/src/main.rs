@@ -1,4 +1,4 @@
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    growth_runtime::launch::run(metrics_svc::spec(), metrics_svc::start).await
+async fn main() -> std::process::ExitCode {
+    growth_runtime::launch::main(metrics_svc::spec(), metrics_svc::start).await
 }

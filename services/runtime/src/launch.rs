@@ -4,6 +4,7 @@
 
 use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -91,6 +92,24 @@ impl ServiceCli {
     }
 }
 
+/// A service's whole `main`: [`run`], with a failure printed as one readable
+/// line (causes included) and exit code 1.
+pub async fn main<F, Fut>(spec: ServiceSpec, start: F) -> ExitCode
+where
+    F: FnOnce(PgPool, Serve) -> Fut,
+    Fut: Future<Output = anyhow::Result<RunningServer>>,
+{
+    let name = spec.name;
+    match run(spec, start).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(service = name, error.cause_chain = %format!("{error:#}"), "service failed");
+            eprintln!("{name}: error: {error:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
 /// Runs a service to completion: `start` is called with a migrated pool.
 pub async fn run<F, Fut>(spec: ServiceSpec, start: F) -> anyhow::Result<()>
 where
@@ -100,20 +119,25 @@ where
     let cli = ServiceCli::parse_for(&spec);
     let args = &cli.runtime;
     telemetry::init(args.log_format);
+    let command = cli.command.unwrap_or(ServiceCommand::Serve);
+    // Refuse a misconfiguration before waiting for the database.
+    let auth = match command {
+        ServiceCommand::Serve => Some(args.auth_policy()?),
+        ServiceCommand::Migrate => None,
+    };
     let pool = db::connect(
         &args.database_url,
         args.database_max_connections,
         DATABASE_WAIT,
     )
     .await?;
-    let command = cli.command.unwrap_or(ServiceCommand::Serve);
     if matches!(command, ServiceCommand::Migrate) || !args.skip_migrations {
         db::migrate(&pool, &spec.migrator).await?;
         tracing::info!(service = spec.name, "schema is up to date");
     }
-    if matches!(command, ServiceCommand::Migrate) {
+    let Some(auth) = auth else {
         return Ok(());
-    }
+    };
     let shutdown = Shutdown::new();
     shutdown.trigger_on_signals();
     let serve = Serve {
@@ -123,7 +147,7 @@ where
         http_addr: args
             .http_listen_addr
             .unwrap_or((Ipv4Addr::UNSPECIFIED, spec.http_port).into()),
-        auth: args.auth_policy()?,
+        auth,
         grace: args.shutdown_grace(),
         shutdown,
     };

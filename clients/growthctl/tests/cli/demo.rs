@@ -34,3 +34,43 @@ async fn the_demo_runs_on_a_throwaway_cluster_and_cleans_up() {
     assert!(out.contains("Both services are running"), "{out}");
     assert!(out.contains("grpcurl -plaintext"), "{out}");
 }
+
+/// With DATABASE_URL set, the demo uses that database and creates no cluster.
+#[sqlx::test(migrations = false)]
+async fn the_demo_uses_the_database_in_database_url(pool: sqlx::PgPool) {
+    let options = pool.connect_options();
+    let database = options
+        .get_database()
+        .expect("the test database has a name");
+    let url = format!(
+        "postgres://{}@{}:{}/{database}",
+        options.get_username(),
+        options.get_host(),
+        options.get_port()
+    );
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_growthctl"));
+    command
+        .args([
+            "demo",
+            "--users",
+            "20",
+            "--months",
+            "1",
+            "--metrics-port",
+            "0",
+            "--lifecycle-port",
+            "0",
+            "--exit-after-seed",
+        ])
+        .env("DATABASE_URL", url);
+    let output = run(command, "").await;
+    let err = stderr(&output);
+    assert!(output.status.success(), "{err}");
+    assert!(err.contains("using the database in DATABASE_URL"), "{err}");
+    assert!(!err.contains("throwaway"), "{err}");
+    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM metrics.users")
+        .fetch_one(&pool)
+        .await
+        .expect("the demo seeded this database");
+    assert_eq!(users, 20);
+}

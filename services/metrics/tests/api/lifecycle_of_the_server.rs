@@ -1,8 +1,8 @@
 use std::time::Duration;
 
 use growth_proto::metrics::v1 as pb;
-use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
+use sqlx::{Connection, PgPool};
 use tokio_stream::StreamExt;
 use tonic::Code;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
@@ -95,4 +95,96 @@ async fn a_database_that_cannot_be_reached_gives_unavailable(pool: PgPool) {
     assert_eq!(status.message(), "the database is unavailable; retry later");
     server.stop().await.expect("stops");
     drop(app);
+}
+
+/// Kills every server-side connection of the service's database, as a
+/// database restart does.
+async fn terminate_connections(pool: &PgPool) {
+    let database: String = sqlx::query_scalar("SELECT current_database()")
+        .fetch_one(pool)
+        .await
+        .expect("name");
+    let mut admin = sqlx::PgConnection::connect(
+        &std::env::var("DATABASE_URL").expect("DATABASE_URL is set for tests"),
+    )
+    .await
+    .expect("admin connection");
+    let killed: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = $1 AND pid <> pg_backend_pid()) t",
+    )
+    .bind(database)
+    .fetch_one(&mut admin)
+    .await
+    .expect("terminate");
+    assert!(killed > 0, "the service had connections to kill");
+}
+
+#[sqlx::test(migrations = false)]
+async fn after_its_connections_are_killed_the_service_recovers_by_itself(pool: PgPool) {
+    let mut app = spawn_app(pool).await;
+    upsert(&mut app, vec![user("u1")]).await;
+    let mut feed = app
+        .client
+        .watch_events(pb::WatchEventsRequest::default())
+        .await
+        .expect("watch starts")
+        .into_inner();
+    track(&mut app, events("a", 2)).await;
+    let cursor = feed.next().await.expect("message").expect("ok").cursor;
+
+    terminate_connections(&app.pool).await;
+
+    // Ingest works again without a restart (dead pooled connections are
+    // detected on checkout) ...
+    let mut recovered = None;
+    for _ in 0..20 {
+        match app
+            .client
+            .track_events(pb::TrackEventsRequest {
+                events: events("b", 2),
+            })
+            .await
+        {
+            Ok(response) => {
+                recovered = Some(response.into_inner());
+                break;
+            }
+            Err(status) => {
+                assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+        }
+    }
+    assert_eq!(recovered.expect("ingest recovers").inserted, 2);
+    // ... and the live follower still gets the new events (the listener
+    // reconnects; the stream re-polls).
+    let next = tokio::time::timeout(Duration::from_secs(10), feed.next())
+        .await
+        .expect("the follower sees events after the outage")
+        .expect("message");
+    let next = match next {
+        Ok(message) => message,
+        // The stream's own query may have died with its connection: the
+        // client resumes from its cursor, as real consumers do.
+        Err(status) => {
+            assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+            let mut resumed = app
+                .client
+                .watch_events(pb::WatchEventsRequest {
+                    after_sequence: cursor,
+                    ..Default::default()
+                })
+                .await
+                .expect("resumes")
+                .into_inner();
+            resumed.next().await.expect("message").expect("ok")
+        }
+    };
+    let ids: Vec<_> = next
+        .events
+        .iter()
+        .map(|e| e.event.as_ref().expect("event").event_id.clone())
+        .collect();
+    assert_eq!(ids, ["b0", "b1"]);
 }
