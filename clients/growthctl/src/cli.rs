@@ -154,4 +154,7 @@ pub enum BenchCommand {
     /// TrackEvents (batches through the real gRPC server) next to a plain
     /// COPY of the same rows into the same table, in one run.
     Ingest(crate::bench::IngestArgs),
+    /// The revenue-audit reconciliation engine on 1M Stripe payments against
+    /// 1M database rows, timed in CPU seconds.
+    Reconcile(crate::bench::reconcile::ReconcileArgs),
 }

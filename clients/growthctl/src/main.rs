@@ -46,5 +46,6 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Seed(params) => seed::run(&target, &params, cli.format).await,
         Command::Demo(args) => demo::run(&args).await,
         Command::Bench(cli::BenchCommand::Ingest(args)) => bench::ingest(&args).await,
+        Command::Bench(cli::BenchCommand::Reconcile(args)) => bench::reconcile::run(&args),
     }
 }

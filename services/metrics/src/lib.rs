@@ -5,6 +5,7 @@
 //! and [`repo`] (set-based SQL); [`error`] is the one error table.
 
 pub mod app;
+pub mod audit;
 pub mod convert;
 pub mod domain;
 pub mod error;

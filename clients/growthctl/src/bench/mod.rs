@@ -1,7 +1,9 @@
-//! `growthctl bench ingest`: `TrackEvents` in batches through the real gRPC
+//! Benchmarks. `growthctl bench ingest`: `TrackEvents` in batches through the real gRPC
 //! server next to a plain `COPY` of the same rows into the same table (same
 //! indexes and constraints), alternating rounds in one run so that both see
 //! the same machine. A scratch database is created and dropped.
+
+pub mod reconcile;
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};

@@ -1,0 +1,94 @@
+//! Findings: one discrepancy each, with a severity and a reason that names
+//! the fields ("amount 4900 in Stripe vs 4090 in DB").
+
+use super::model::Status;
+
+/// The class of a discrepancy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    /// A Stripe payment with no database row.
+    MissingInDb,
+    /// A database row with no Stripe payment.
+    OrphanedInDb,
+    /// Amounts differ.
+    AmountMismatch,
+    /// Currencies differ.
+    CurrencyMismatch,
+    /// States differ beyond refunds.
+    StatusDrift,
+    /// Stripe has refunds the database does not.
+    RefundNotRecorded,
+    /// Several rows for one Stripe payment.
+    DuplicateRows,
+}
+
+impl Kind {
+    /// Stable machine name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::MissingInDb => "missing_in_db",
+            Kind::OrphanedInDb => "orphaned_in_db",
+            Kind::AmountMismatch => "amount_mismatch",
+            Kind::CurrencyMismatch => "currency_mismatch",
+            Kind::StatusDrift => "status_drift",
+            Kind::RefundNotRecorded => "refund_not_recorded",
+            Kind::DuplicateRows => "duplicate_rows",
+        }
+    }
+}
+
+/// How serious a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Severity {
+    /// Worth knowing; no money at stake.
+    Info,
+    /// Money or state may be wrong.
+    Warning,
+    /// Money is wrong.
+    Critical,
+}
+
+impl Severity {
+    /// Stable machine name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// An amount in one currency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Amount {
+    /// Minor units.
+    pub minor: i64,
+    /// Lower-case ISO currency.
+    pub currency: String,
+}
+
+/// One discrepancy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// Its class.
+    pub kind: Kind,
+    /// Its severity.
+    pub severity: Severity,
+    /// Stripe object type, when a Stripe object is involved.
+    pub object_type: &'static str,
+    /// Stripe id, when there is one.
+    pub stripe_id: String,
+    /// Database rows involved.
+    pub db_payment_ids: Vec<i64>,
+    /// Field-by-field reason.
+    pub reason: String,
+    /// Amount on the Stripe side.
+    pub stripe_amount: Option<Amount>,
+    /// Amount on the database side.
+    pub db_amount: Option<Amount>,
+    /// State in Stripe, when a Stripe payment is involved.
+    pub stripe_status: Option<Status>,
+    /// State in the database, when one row is involved.
+    pub db_status: Option<Status>,
+}

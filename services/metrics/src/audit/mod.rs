@@ -1,0 +1,12 @@
+//! The revenue audit: does the database agree with Stripe for a month?
+//!
+//! [`reconcile`] is the pure engine; [`verdict`] turns its findings into
+//! PASS / WARNING / FAIL and recommendations.
+
+pub mod findings;
+pub mod model;
+pub mod reconcile;
+pub mod verdict;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,133 @@
+//! The verdict and the recommendations, both derived from the findings.
+//!
+//! Rules (documented in docs/AUDIT.md):
+//! - FAIL when there are at least `fail_critical_findings` critical findings,
+//!   or when in any currency the net revenue of Stripe and the database
+//!   differ by more than `fail_net_ratio` of Stripe's net;
+//! - else WARNING when there is any warning or critical finding, or any net
+//!   difference at all;
+//! - else PASS (informational findings alone do not change it).
+
+use std::collections::BTreeMap;
+
+use super::findings::{Finding, Kind, Severity};
+use super::model::Status;
+use super::reconcile::Reconciliation;
+
+/// The overall outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Stripe and the database agree.
+    Pass,
+    /// Discrepancies below the failure thresholds.
+    Warning,
+    /// Discrepancies at or above the failure thresholds.
+    Fail,
+}
+
+impl Verdict {
+    /// Upper-case name, as reports and the CLI print it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "PASS",
+            Verdict::Warning => "WARNING",
+            Verdict::Fail => "FAIL",
+        }
+    }
+}
+
+/// Configurable thresholds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Thresholds {
+    /// Critical findings that make the audit fail (default 1).
+    pub fail_critical_findings: usize,
+    /// Relative net difference in one currency that makes it fail
+    /// (default 0.005, i.e. 0.5%).
+    pub fail_net_ratio: f64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Self {
+            fail_critical_findings: 1,
+            fail_net_ratio: 0.005,
+        }
+    }
+}
+
+/// Applies the rules above.
+pub fn verdict(reconciliation: &Reconciliation, thresholds: &Thresholds) -> Verdict {
+    let critical = reconciliation
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Critical)
+        .count();
+    let net_off = |ratio: f64| {
+        reconciliation.totals.iter().any(|t| {
+            let diff = (t.stripe_net() - t.db_net()).unsigned_abs() as f64;
+            diff > ratio * t.stripe_net().unsigned_abs() as f64
+        })
+    };
+    if critical >= thresholds.fail_critical_findings.max(1) || net_off(thresholds.fail_net_ratio) {
+        Verdict::Fail
+    } else if reconciliation
+        .findings
+        .iter()
+        .any(|f| f.severity >= Severity::Warning)
+        || net_off(0.0)
+    {
+        Verdict::Warning
+    } else {
+        Verdict::Pass
+    }
+}
+
+/// What to do about the findings, one line per kind present.
+pub fn recommendations(findings: &[Finding]) -> Vec<String> {
+    let mut by_kind: BTreeMap<Kind, usize> = BTreeMap::new();
+    for f in findings {
+        *by_kind.entry(f.kind).or_default() += 1;
+    }
+    let failed_in_stripe = findings
+        .iter()
+        .filter(|f| {
+            f.kind == Kind::StatusDrift
+                && f.stripe_status == Some(Status::Failed)
+                && f.db_status.is_some_and(Status::captured)
+        })
+        .count();
+    let mut out = Vec::new();
+    for (kind, n) in by_kind {
+        out.push(match kind {
+            Kind::MissingInDb => format!(
+                "Backfill {n} payment(s) missing from the database (run the audit with repair), \
+                 and review the Stripe webhook endpoint: these events never arrived or failed"
+            ),
+            Kind::OrphanedInDb => format!(
+                "Investigate {n} database payment(s) Stripe does not know in this period \
+                 (test-mode rows, deleted objects, or a wrong created_at)"
+            ),
+            Kind::AmountMismatch => format!(
+                "Correct the amount of {n} payment(s) to Stripe's, and check how the amount is recorded (tax, discounts, minor units)"
+            ),
+            Kind::CurrencyMismatch => format!(
+                "Correct the currency of {n} payment(s); never store amounts without their currency"
+            ),
+            Kind::StatusDrift => format!(
+                "Update the status of {n} payment(s) from Stripe and replay their webhook events"
+            ),
+            Kind::RefundNotRecorded => format!(
+                "Record {n} refund(s) and make sure the webhook handles charge.refunded and refund.* events"
+            ),
+            Kind::DuplicateRows => format!(
+                "Remove duplicate rows for {n} Stripe payment(s) and keep one row per Stripe id"
+            ),
+        });
+    }
+    if failed_in_stripe > 0 {
+        out.push(format!(
+            "Contact the customer(s) of {failed_in_stripe} payment(s) the database counts as paid but Stripe failed"
+        ));
+    }
+    out
+}
