@@ -11,6 +11,7 @@ pub mod domain;
 pub mod error;
 pub mod grpc;
 pub mod repo;
+pub mod stripe;
 pub mod watch;
 
 pub use app::{migrator, spec, start};

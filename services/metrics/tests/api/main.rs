@@ -3,8 +3,10 @@
 //! the generated client.
 
 mod auth;
+mod fake_stripe;
 mod feed;
 mod helpers;
 mod ingest;
 mod lifecycle_of_the_server;
+mod stripe_client;
 mod validation;

@@ -1,0 +1,16 @@
+//! The Stripe client of the revenue audit: list APIs for one UTC month,
+//! paginated with `starting_after`, fetched concurrently (the five resource
+//! types at once, and a month cut into time slices), under a client-side rate
+//! limit, with retries that honour `Retry-After` and `Stripe-Should-Retry`.
+
+pub mod client;
+pub mod config;
+pub mod error;
+pub mod fetch;
+pub mod normalize;
+pub mod retry;
+pub mod types;
+
+pub use client::StripeClient;
+pub use config::StripeConfig;
+pub use error::StripeError;

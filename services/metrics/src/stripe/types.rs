@@ -1,0 +1,148 @@
+//! The parts of Stripe's objects the audit reads. Unknown fields are ignored;
+//! nullable fields are `Option`.
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+/// One page of a list API.
+#[derive(Debug, Deserialize)]
+pub struct ListPage<T> {
+    /// Objects, newest first.
+    pub data: Vec<T>,
+    /// Whether another page follows (`starting_after` the last id).
+    pub has_more: bool,
+}
+
+/// A listable Stripe resource.
+pub trait Listed: DeserializeOwned + Send + 'static {
+    /// Path under the API root, e.g. `/v1/charges`.
+    const PATH: &'static str;
+    /// The object's id (the pagination cursor).
+    fn id(&self) -> &str;
+}
+
+macro_rules! listed {
+    ($type:ty, $path:literal) => {
+        impl Listed for $type {
+            const PATH: &'static str = $path;
+            fn id(&self) -> &str {
+                &self.id
+            }
+        }
+    };
+}
+
+/// A PaymentIntent.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PaymentIntent {
+    /// `pi_…`.
+    pub id: String,
+    /// Amount in minor units.
+    pub amount: i64,
+    /// Lower-case currency.
+    pub currency: String,
+    /// `succeeded`, `canceled`, `processing`, `requires_*`.
+    pub status: String,
+    /// `cus_…`.
+    #[serde(default)]
+    pub customer: Option<String>,
+    /// `in_…`.
+    #[serde(default)]
+    pub invoice: Option<String>,
+    /// `ch_…` of the latest attempt.
+    #[serde(default)]
+    pub latest_charge: Option<String>,
+    /// Unix seconds.
+    pub created: i64,
+}
+listed!(PaymentIntent, "/v1/payment_intents");
+
+/// A Charge.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Charge {
+    /// `ch_…`.
+    pub id: String,
+    /// Amount in minor units.
+    pub amount: i64,
+    /// Refunded so far, minor units.
+    #[serde(default)]
+    pub amount_refunded: i64,
+    /// Lower-case currency.
+    pub currency: String,
+    /// `succeeded`, `pending`, `failed`.
+    pub status: String,
+    /// `pi_…`, absent for charges made without one.
+    #[serde(default)]
+    pub payment_intent: Option<String>,
+    /// `cus_…`.
+    #[serde(default)]
+    pub customer: Option<String>,
+    /// `in_…`.
+    #[serde(default)]
+    pub invoice: Option<String>,
+    /// Unix seconds.
+    pub created: i64,
+}
+listed!(Charge, "/v1/charges");
+
+/// An Invoice.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Invoice {
+    /// `in_…`.
+    pub id: String,
+    /// Paid so far, minor units.
+    #[serde(default)]
+    pub amount_paid: i64,
+    /// Lower-case currency.
+    pub currency: String,
+    /// `draft`, `open`, `paid`, `uncollectible`, `void`.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// `cus_…`.
+    #[serde(default)]
+    pub customer: Option<String>,
+    /// `sub_…`.
+    #[serde(default)]
+    pub subscription: Option<String>,
+    /// Unix seconds.
+    pub created: i64,
+}
+listed!(Invoice, "/v1/invoices");
+
+/// A Subscription.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Subscription {
+    /// `sub_…`.
+    pub id: String,
+    /// `cus_…`.
+    #[serde(default)]
+    pub customer: Option<String>,
+    /// `active`, `trialing`, `canceled`, …
+    pub status: String,
+    /// Unix seconds.
+    pub created: i64,
+}
+listed!(Subscription, "/v1/subscriptions");
+
+/// A Refund.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Refund {
+    /// `re_…`.
+    pub id: String,
+    /// Refunded, minor units.
+    pub amount: i64,
+    /// Lower-case currency.
+    pub currency: String,
+    /// `ch_…`.
+    #[serde(default)]
+    pub charge: Option<String>,
+    /// `pi_…`.
+    #[serde(default)]
+    pub payment_intent: Option<String>,
+    /// `succeeded`, `pending`, `failed`, `canceled`.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// Unix seconds.
+    pub created: i64,
+}
+listed!(Refund, "/v1/refunds");

@@ -1,0 +1,244 @@
+//! The Stripe client against the fake: pagination over many pages and all
+//! five resource types, retries on 429 and 5xx, refusals that are final.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use metrics_svc::stripe::{StripeClient, StripeConfig, StripeError};
+use secrecy::SecretString;
+use serde_json::json;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::fake_stripe::{KEY, mount_lists, objects};
+
+const NOV_2025: (i64, i64) = (1_761_955_200, 1_764_547_200);
+
+fn config(server: &MockServer) -> StripeConfig {
+    StripeConfig {
+        rate_per_second: Some(1000),
+        max_attempts: 4,
+        slices: 4,
+        ..StripeConfig::new(SecretString::from(KEY.to_owned()), server.uri())
+    }
+}
+
+fn month_objects() -> HashMap<&'static str, Vec<serde_json::Value>> {
+    let (from, to) = NOV_2025;
+    HashMap::from([
+        (
+            "payment_intents",
+            objects(
+                "pi",
+                730,
+                from,
+                to,
+                |_, id, created| json!({"id": id, "amount": 4900, "currency": "usd", "status": "succeeded", "created": created, "latest_charge": null}),
+            ),
+        ),
+        (
+            "charges",
+            objects(
+                "ch",
+                410,
+                from,
+                to,
+                |_, id, created| json!({"id": id, "amount": 1900, "amount_refunded": 0, "currency": "eur", "status": "succeeded", "created": created, "payment_intent": null}),
+            ),
+        ),
+        (
+            "invoices",
+            objects(
+                "in",
+                250,
+                from,
+                to,
+                |_, id, created| json!({"id": id, "amount_paid": 4900, "currency": "usd", "status": "paid", "created": created}),
+            ),
+        ),
+        (
+            "subscriptions",
+            objects(
+                "sub",
+                120,
+                from,
+                to,
+                |_, id, created| json!({"id": id, "status": "active", "created": created}),
+            ),
+        ),
+        (
+            "refunds",
+            objects(
+                "re",
+                33,
+                from,
+                to,
+                |_, id, created| json!({"id": id, "amount": 500, "currency": "usd", "created": created}),
+            ),
+        ),
+    ])
+}
+
+#[tokio::test]
+async fn every_page_of_every_resource_type_is_fetched_once() {
+    let server = MockServer::start().await;
+    let mut all = month_objects();
+    // Objects just outside the month must not be returned.
+    let outside = |id: &str, created: i64| json!({"id": id, "amount": 1, "currency": "usd", "status": "succeeded", "created": created});
+    all.entry("payment_intents").or_default().extend([
+        outside("pi_october", NOV_2025.0 - 1),
+        outside("pi_december", NOV_2025.1),
+    ]);
+    mount_lists(&server, all).await;
+    let client = StripeClient::new(&config(&server)).expect("client");
+    let period = client
+        .fetch_period(NOV_2025.0, NOV_2025.1)
+        .await
+        .expect("fetch");
+
+    let count = |ids: Vec<&str>| {
+        let mut unique = ids.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), ids.len(), "no object twice");
+        ids.len()
+    };
+    assert_eq!(
+        count(
+            period
+                .payment_intents
+                .iter()
+                .map(|o| o.id.as_str())
+                .collect()
+        ),
+        730
+    );
+    assert_eq!(
+        count(period.charges.iter().map(|o| o.id.as_str()).collect()),
+        410
+    );
+    assert_eq!(
+        count(period.invoices.iter().map(|o| o.id.as_str()).collect()),
+        250
+    );
+    assert_eq!(
+        count(period.subscriptions.iter().map(|o| o.id.as_str()).collect()),
+        120
+    );
+    assert_eq!(
+        count(period.refunds.iter().map(|o| o.id.as_str()).collect()),
+        33
+    );
+    // 4 slices per type, each ceil(n/4/100) pages (an empty last page is not
+    // requested): pi 4x2, ch 4x2, in 4x1, sub 4x1, re 4x1.
+    assert_eq!(client.requests_sent(), 28);
+}
+
+#[tokio::test]
+async fn a_429_with_retry_after_is_waited_out_then_retried() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/charges"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("Retry-After", "1")
+                .set_body_json(
+                    json!({"error": {"type": "rate_limit_error", "message": "Too many requests"}}),
+                ),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    mount_lists(&server, month_objects()).await;
+    let client = StripeClient::new(&StripeConfig {
+        slices: 1,
+        ..config(&server)
+    })
+    .expect("client");
+    let started = std::time::Instant::now();
+    let charges = client
+        .list_all::<metrics_svc::stripe::types::Charge>(NOV_2025.0, NOV_2025.1)
+        .await
+        .expect("succeeds after the 429");
+    assert_eq!(charges.len(), 410);
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After was honoured"
+    );
+    assert_eq!(client.requests_sent(), 6, "5 pages + 1 retried request");
+}
+
+#[tokio::test]
+async fn a_500_storm_ends_in_a_clear_error_after_the_configured_attempts() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(500)
+                .set_body_json(json!({"error": {"message": "An unknown error occurred"}})),
+        )
+        .expect(4)
+        .mount(&server)
+        .await;
+    let client = StripeClient::new(&StripeConfig {
+        slices: 1,
+        ..config(&server)
+    })
+    .expect("client");
+    let error = client
+        .list_all::<metrics_svc::stripe::types::Refund>(NOV_2025.0, NOV_2025.1)
+        .await
+        .expect_err("gives up");
+    assert!(
+        matches!(error, StripeError::GaveUp { attempts: 4, .. }),
+        "{error:?}"
+    );
+    assert_eq!(
+        error.to_string(),
+        "Stripe still failing after 4 attempts for /v1/refunds: HTTP 500: An unknown error occurred"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_key_fails_at_once_and_is_never_echoed() {
+    let server = MockServer::start().await;
+    mount_lists(&server, HashMap::new()).await;
+    let wrong = StripeConfig {
+        secret_key: SecretString::from("sk_test_wrong_secret".to_owned()),
+        ..config(&server)
+    };
+    let client = StripeClient::new(&wrong).expect("client");
+    let error = client
+        .fetch_period(NOV_2025.0, NOV_2025.1)
+        .await
+        .expect_err("401");
+    assert!(matches!(error, StripeError::Unauthorized), "{error:?}");
+    assert!(!format!("{error} {error:?}").contains("sk_test_wrong_secret"));
+}
+
+#[tokio::test]
+async fn stripe_should_retry_false_is_final() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(503)
+                .insert_header("Stripe-Should-Retry", "false")
+                .set_body_json(json!({"error": {"message": "idempotency conflict"}})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = StripeClient::new(&StripeConfig {
+        slices: 1,
+        ..config(&server)
+    })
+    .expect("client");
+    let error = client
+        .list_all::<metrics_svc::stripe::types::Invoice>(NOV_2025.0, NOV_2025.1)
+        .await
+        .expect_err("final");
+    assert_eq!(
+        error.to_string(),
+        "Stripe answered 503 for /v1/invoices: idempotency conflict"
+    );
+}
