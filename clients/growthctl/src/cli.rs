@@ -157,4 +157,7 @@ pub enum BenchCommand {
     /// The revenue-audit reconciliation engine on 1M Stripe payments against
     /// 1M database rows, timed in CPU seconds.
     Reconcile(crate::bench::reconcile::ReconcileArgs),
+    /// Fetching a month from a fake Stripe with 50 ms per page, next to the
+    /// rate-limit bound and a strictly sequential paginator.
+    StripeFetch(crate::bench::stripe::StripeFetchArgs),
 }

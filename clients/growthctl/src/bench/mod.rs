@@ -3,7 +3,9 @@
 //! indexes and constraints), alternating rounds in one run so that both see
 //! the same machine. A scratch database is created and dropped.
 
+mod fake_stripe;
 pub mod reconcile;
+pub mod stripe;
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};

@@ -1,0 +1,160 @@
+//! A fake Stripe for benchmarks: list endpoints over generated objects with
+//! Stripe's filtering and pagination, each page answered after a fixed
+//! latency, on 127.0.0.1.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+/// One generated resource: (created, id, JSON), newest first.
+type Objects = Vec<(i64, String, String)>;
+
+struct Fake {
+    resources: HashMap<&'static str, (Objects, HashMap<String, usize>)>,
+    latency: Duration,
+    pages: AtomicU64,
+}
+
+/// A running fake; stops when dropped.
+pub struct FakeStripe {
+    /// `http://127.0.0.1:port`.
+    pub url: String,
+    state: Arc<Fake>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl FakeStripe {
+    /// Pages served so far.
+    pub fn pages(&self) -> u64 {
+        self.state.pages.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for FakeStripe {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn json_for(resource: &str, i: usize, id: &str, created: i64) -> String {
+    match resource {
+        "payment_intents" => format!(
+            r#"{{"id":"{id}","object":"payment_intent","amount":{},"currency":"usd","status":"succeeded","created":{created},"latest_charge":null,"customer":"cus_{:06}"}}"#,
+            1900 + (i % 3) * 3000,
+            i % 5000
+        ),
+        "charges" => format!(
+            r#"{{"id":"{id}","object":"charge","amount":4900,"amount_refunded":0,"currency":"usd","status":"succeeded","created":{created},"payment_intent":"pi_{i:08}"}}"#
+        ),
+        "invoices" => format!(
+            r#"{{"id":"{id}","object":"invoice","amount_paid":4900,"currency":"usd","status":"paid","created":{created}}}"#
+        ),
+        "subscriptions" => format!(
+            r#"{{"id":"{id}","object":"subscription","status":"active","created":{created}}}"#
+        ),
+        _ => format!(
+            r#"{{"id":"{id}","object":"refund","amount":500,"currency":"usd","created":{created}}}"#
+        ),
+    }
+}
+
+const PREFIXES: [(&str, &str); 5] = [
+    ("payment_intents", "pi"),
+    ("charges", "ch"),
+    ("invoices", "in"),
+    ("subscriptions", "sub"),
+    ("refunds", "re"),
+];
+
+/// Starts the fake with `per_type` objects of each resource type spread over
+/// `[from, to)`, answering each page after `latency`.
+pub async fn start(
+    per_type: usize,
+    from: i64,
+    to: i64,
+    latency: Duration,
+) -> anyhow::Result<FakeStripe> {
+    let mut resources = HashMap::new();
+    for (resource, prefix) in PREFIXES {
+        let mut objects: Objects = (0..per_type)
+            .map(|i| {
+                let created = from + (to - from) * i as i64 / per_type.max(1) as i64;
+                let id = format!("{prefix}_{i:08}");
+                let json = json_for(resource, i, &id, created);
+                (created, id, json)
+            })
+            .collect();
+        objects.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| b.1.cmp(&a.1)));
+        let positions = objects
+            .iter()
+            .enumerate()
+            .map(|(i, o)| (o.1.clone(), i))
+            .collect();
+        resources.insert(resource, (objects, positions));
+    }
+    let state = Arc::new(Fake {
+        resources,
+        latency,
+        pages: AtomicU64::new(0),
+    });
+    let app = axum::Router::new()
+        .route("/v1/{resource}", get(list))
+        .with_state(state.clone());
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok(FakeStripe { url, state, task })
+}
+
+async fn list(
+    State(fake): State<Arc<Fake>>,
+    Path(resource): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let Some((objects, positions)) = fake.resources.get(resource.as_str()) else {
+        return (StatusCode::NOT_FOUND, "unknown resource").into_response();
+    };
+    let q: HashMap<String, String> =
+        serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
+    let number = |k: &str| q.get(k).and_then(|v| v.parse::<i64>().ok());
+    let (Some(gte), Some(lt), Some(limit)) = (
+        number("created[gte]"),
+        number("created[lt]"),
+        number("limit"),
+    ) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            "created[gte], created[lt] and limit are required",
+        )
+            .into_response();
+    };
+    tokio::time::sleep(fake.latency).await;
+    fake.pages.fetch_add(1, Ordering::Relaxed);
+    // Newest first: objects with created < lt start here, >= gte end there.
+    let first_in_range = objects.partition_point(|o| o.0 >= lt);
+    let end_of_range = objects.partition_point(|o| o.0 >= gte);
+    let start = match q.get("starting_after").and_then(|id| positions.get(id)) {
+        Some(&i) => (i + 1).max(first_in_range),
+        None => first_in_range,
+    };
+    let end = (start + limit.clamp(1, 100) as usize).min(end_of_range);
+    let data: Vec<&str> = objects[start.min(end)..end]
+        .iter()
+        .map(|o| o.2.as_str())
+        .collect();
+    let body = format!(
+        r#"{{"object":"list","url":"/v1/{resource}","has_more":{},"data":[{}]}}"#,
+        end < end_of_range,
+        data.join(",")
+    );
+    ([("content-type", "application/json")], body).into_response()
+}
