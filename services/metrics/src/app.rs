@@ -5,7 +5,10 @@ use growth_runtime::{RunningServer, Serve, ServerBuilder, ServiceSpec};
 use sqlx::PgPool;
 use sqlx::migrate::Migrator;
 
+use crate::audit::run::AuditService;
+use crate::config::MetricsArgs;
 use crate::grpc::MetricsGrpc;
+use crate::stripe::StripeClient;
 use crate::watch::FeedSignal;
 
 /// The service name in logs and metrics.
@@ -33,11 +36,26 @@ pub fn spec() -> ServiceSpec {
     }
 }
 
-/// Binds and serves until `serve.shutdown` fires; the pool must be migrated.
+/// [`start_with`] and no Stripe key (audits are refused).
 pub async fn start(pool: PgPool, serve: Serve) -> anyhow::Result<RunningServer> {
+    start_with(pool, serve, MetricsArgs::default()).await
+}
+
+/// Binds and serves until `serve.shutdown` fires; the pool must be migrated.
+pub async fn start_with(
+    pool: PgPool,
+    serve: Serve,
+    args: MetricsArgs,
+) -> anyhow::Result<RunningServer> {
     let feed = FeedSignal::spawn(pool.clone(), serve.shutdown.clone());
-    let grpc = MetricsServiceServer::new(MetricsGrpc::new(pool, feed, serve.shutdown.clone()))
-        .max_decoding_message_size(MAX_MESSAGE_BYTES);
+    let stripe = args.stripe().map(|c| StripeClient::new(&c)).transpose()?;
+    if stripe.is_none() {
+        tracing::info!("no STRIPE_SECRET_KEY: revenue audits will be refused");
+    }
+    let audit = AuditService::new(pool.clone(), stripe, args.thresholds());
+    let grpc =
+        MetricsServiceServer::new(MetricsGrpc::new(pool, feed, serve.shutdown.clone(), audit))
+            .max_decoding_message_size(MAX_MESSAGE_BYTES);
     ServerBuilder::new(
         SERVICE,
         growth_proto::METRICS_DESCRIPTOR_SET,

@@ -13,6 +13,15 @@ pub enum MetricsError {
     /// A referenced id does not exist.
     #[error("{0}")]
     NotFound(String),
+    /// The service is not configured for this RPC.
+    #[error("{0}")]
+    Precondition(String),
+    /// Refused because a conflicting operation is running.
+    #[error("{0}")]
+    Aborted(String),
+    /// A bug or an unexpected state; the text is logged, never sent.
+    #[error("{0}")]
+    Internal(String),
     /// The RPC's behaviour belongs to later work.
     #[error("{0}")]
     Unimplemented(&'static str),
@@ -40,6 +49,12 @@ impl From<MetricsError> for Status {
             MetricsError::Invalid(violations) => status::invalid_argument(&violations),
             MetricsError::NotFound(what) => Status::not_found(what),
             MetricsError::Unimplemented(what) => Status::unimplemented(what),
+            MetricsError::Precondition(what) => Status::failed_precondition(what),
+            MetricsError::Aborted(what) => Status::aborted(what),
+            MetricsError::Internal(what) => {
+                tracing::error!(error = %what, "internal error");
+                Status::internal("internal error; the cause is in the service log")
+            }
             MetricsError::Database(e) => status::from_db_error(&e),
         }
     }

@@ -8,9 +8,13 @@ use chrono::Utc;
 use futures::Stream;
 use growth_proto::metrics::v1::{self as pb, metrics_service_server::MetricsService};
 use growth_runtime::Shutdown;
+use growth_runtime::status::FieldViolation;
 use sqlx::PgPool;
 use tonic::{Request, Response, Status};
+use uuid::Uuid;
 
+use crate::audit::month::Month;
+use crate::audit::run::AuditService;
 use crate::domain::{NewEvent, NewPayment, NewUser};
 use crate::error::MetricsError;
 use crate::repo;
@@ -22,17 +26,55 @@ pub struct MetricsGrpc {
     pool: PgPool,
     feed: FeedSignal,
     shutdown: Shutdown,
+    audit: AuditService,
 }
 
 impl MetricsGrpc {
-    /// A service over `pool`; feed streams wake on `feed` and end on `shutdown`.
-    pub fn new(pool: PgPool, feed: FeedSignal, shutdown: Shutdown) -> Self {
+    /// A service over `pool`; feed streams wake on `feed` and end on
+    /// `shutdown`; audits run through `audit`.
+    pub fn new(pool: PgPool, feed: FeedSignal, shutdown: Shutdown, audit: AuditService) -> Self {
         Self {
             pool,
             feed,
             shutdown,
+            audit,
         }
     }
+}
+
+/// Default and largest page of list RPCs.
+const DEFAULT_PAGE: i64 = 50;
+/// See [`DEFAULT_PAGE`].
+const MAX_PAGE: i64 = 1000;
+
+/// (limit, offset) from a page request; the token is the offset.
+fn page(page: Option<&growth_proto::common::v1::PageRequest>) -> Result<(i64, i64), MetricsError> {
+    let Some(page) = page else {
+        return Ok((DEFAULT_PAGE, 0));
+    };
+    if page.page_size < 0 {
+        return Err(MetricsError::invalid(
+            "page.page_size",
+            format!("must not be negative, got {}", page.page_size),
+        ));
+    }
+    let limit = if page.page_size == 0 {
+        DEFAULT_PAGE
+    } else {
+        i64::from(page.page_size).min(MAX_PAGE)
+    };
+    let offset = if page.page_token.is_empty() {
+        0
+    } else {
+        page.page_token
+            .parse::<i64>()
+            .ok()
+            .filter(|o| *o >= 0)
+            .ok_or_else(|| {
+                MetricsError::invalid("page.page_token", "is not a token this service issued")
+            })?
+    };
+    Ok((limit, offset))
 }
 
 /// `UNIMPLEMENTED` for an RPC whose behaviour belongs to later work.
@@ -126,31 +168,68 @@ impl MetricsService for MetricsGrpc {
         ))
     }
 
+    #[tracing::instrument(skip_all, fields(month = %request.get_ref().month))]
     async fn run_revenue_audit(
         &self,
-        _: Request<pb::RunRevenueAuditRequest>,
+        request: Request<pb::RunRevenueAuditRequest>,
     ) -> Result<Response<pb::RunRevenueAuditResponse>, Status> {
-        Err(later(
-            "RunRevenueAudit is not implemented yet: the revenue audit against Stripe is planned work",
-        ))
+        let request = request.into_inner();
+        let month = if request.month.trim().is_empty() {
+            Err(FieldViolation::new("month", "is required (YYYY-MM)"))
+        } else {
+            Month::parse("month", &request.month, Utc::now())
+        }
+        .map_err(|v| MetricsError::Invalid(vec![v]))?;
+        let run = self
+            .audit
+            .run(month, request.repair, request.dry_run)
+            .await?;
+        Ok(Response::new(pb::RunRevenueAuditResponse {
+            run: Some(run.into()),
+        }))
     }
 
     async fn get_audit_run(
         &self,
-        _: Request<pb::GetAuditRunRequest>,
+        request: Request<pb::GetAuditRunRequest>,
     ) -> Result<Response<pb::GetAuditRunResponse>, Status> {
-        Err(later(
-            "GetAuditRun is not implemented yet: the revenue audit against Stripe is planned work",
-        ))
+        let id = &request.get_ref().run_id;
+        let run_id = Uuid::parse_str(id).map_err(|_| {
+            MetricsError::invalid("run_id", format!("{id:?} is not a run id (a UUID)"))
+        })?;
+        let run = self.audit.get(run_id).await?;
+        Ok(Response::new(pb::GetAuditRunResponse {
+            run: Some(run.into()),
+        }))
     }
 
     async fn list_audit_runs(
         &self,
-        _: Request<pb::ListAuditRunsRequest>,
+        request: Request<pb::ListAuditRunsRequest>,
     ) -> Result<Response<pb::ListAuditRunsResponse>, Status> {
-        Err(later(
-            "ListAuditRuns is not implemented yet: the revenue audit against Stripe is planned work",
-        ))
+        let request = request.into_inner();
+        let month = match request.month.trim() {
+            "" => None,
+            text => Some(
+                Month::parse("month", text, Utc::now())
+                    .map_err(|v| MetricsError::Invalid(vec![v]))?,
+            ),
+        };
+        let (limit, offset) = page(request.page.as_ref())?;
+        let runs = self.audit.list(month, limit + 1, offset).await?;
+        let more = runs.len() as i64 > limit;
+        Ok(Response::new(pb::ListAuditRunsResponse {
+            runs: runs
+                .into_iter()
+                .take(limit as usize)
+                .map(Into::into)
+                .collect(),
+            next_page_token: if more {
+                (offset + limit).to_string()
+            } else {
+                String::new()
+            },
+        }))
     }
 
     async fn refresh_cohorts(

@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod audit;
+pub mod config;
 pub mod convert;
 pub mod domain;
 pub mod error;
@@ -14,4 +15,4 @@ pub mod repo;
 pub mod stripe;
 pub mod watch;
 
-pub use app::{migrator, spec, start};
+pub use app::{migrator, spec, start, start_with};

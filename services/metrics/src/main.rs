@@ -1,4 +1,4 @@
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    growth_runtime::launch::main(metrics_svc::spec(), metrics_svc::start).await
+    growth_runtime::launch::main(metrics_svc::spec(), metrics_svc::start_with).await
 }

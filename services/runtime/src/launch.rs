@@ -7,7 +7,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use sqlx::PgPool;
 use sqlx::migrate::Migrator;
 
@@ -59,16 +59,23 @@ impl Serve {
     }
 }
 
-/// Command line of a service.
+/// Command line of a service: the shared settings plus the service's own `A`.
 #[derive(Debug, Parser)]
-pub struct ServiceCli {
+pub struct ServiceCli<A: Args> {
     /// What to do (default: serve).
     #[command(subcommand)]
     pub command: Option<ServiceCommand>,
     /// Settings shared by the growth services.
     #[command(flatten)]
     pub runtime: RuntimeArgs,
+    /// Settings of this service only.
+    #[command(flatten)]
+    pub service: A,
 }
+
+/// For services without settings of their own.
+#[derive(Debug, Clone, Default, Args)]
+pub struct NoArgs {}
 
 /// Subcommands of a service.
 #[derive(Debug, Clone, Copy, Subcommand)]
@@ -79,7 +86,7 @@ pub enum ServiceCommand {
     Migrate,
 }
 
-impl ServiceCli {
+impl<A: Args> ServiceCli<A> {
     /// Parses the process arguments for the service `spec` describes.
     pub fn parse_for(spec: &ServiceSpec) -> Self {
         let matches = Self::command()
@@ -94,9 +101,10 @@ impl ServiceCli {
 
 /// A service's whole `main`: [`run`], with a failure printed as one readable
 /// line (causes included) and exit code 1.
-pub async fn main<F, Fut>(spec: ServiceSpec, start: F) -> ExitCode
+pub async fn main<A, F, Fut>(spec: ServiceSpec, start: F) -> ExitCode
 where
-    F: FnOnce(PgPool, Serve) -> Fut,
+    A: Args,
+    F: FnOnce(PgPool, Serve, A) -> Fut,
     Fut: Future<Output = anyhow::Result<RunningServer>>,
 {
     let name = spec.name;
@@ -111,12 +119,13 @@ where
 }
 
 /// Runs a service to completion: `start` is called with a migrated pool.
-pub async fn run<F, Fut>(spec: ServiceSpec, start: F) -> anyhow::Result<()>
+pub async fn run<A, F, Fut>(spec: ServiceSpec, start: F) -> anyhow::Result<()>
 where
-    F: FnOnce(PgPool, Serve) -> Fut,
+    A: Args,
+    F: FnOnce(PgPool, Serve, A) -> Fut,
     Fut: Future<Output = anyhow::Result<RunningServer>>,
 {
-    let cli = ServiceCli::parse_for(&spec);
+    let cli = ServiceCli::<A>::parse_for(&spec);
     let args = &cli.runtime;
     telemetry::init(args.log_format);
     let command = cli.command.unwrap_or(ServiceCommand::Serve);
@@ -151,7 +160,7 @@ where
         grace: args.shutdown_grace(),
         shutdown,
     };
-    start(pool, serve).await?.wait().await?;
+    start(pool, serve, cli.service).await?.wait().await?;
     tracing::info!(service = spec.name, "stopped");
     Ok(())
 }

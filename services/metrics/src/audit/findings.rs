@@ -23,6 +23,22 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Every kind.
+    pub const ALL: [Kind; 7] = [
+        Kind::MissingInDb,
+        Kind::OrphanedInDb,
+        Kind::AmountMismatch,
+        Kind::CurrencyMismatch,
+        Kind::StatusDrift,
+        Kind::RefundNotRecorded,
+        Kind::DuplicateRows,
+    ];
+
+    /// Parses [`Kind::as_str`].
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
     /// Stable machine name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -49,6 +65,13 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// Parses [`Severity::as_str`].
+    pub fn parse(name: &str) -> Option<Self> {
+        [Severity::Info, Severity::Warning, Severity::Critical]
+            .into_iter()
+            .find(|s| s.as_str() == name)
+    }
+
     /// Stable machine name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -91,4 +114,13 @@ pub struct Finding {
     pub stripe_status: Option<Status>,
     /// State in the database, when one row is involved.
     pub db_status: Option<Status>,
+}
+
+/// The static name of a Stripe object type read back from storage.
+pub fn object_type(name: &str) -> &'static str {
+    match name {
+        "payment_intent" => "payment_intent",
+        "charge" => "charge",
+        _ => "",
+    }
 }

@@ -5,8 +5,12 @@
 
 pub mod findings;
 pub mod model;
+pub mod month;
 pub mod reconcile;
+pub mod report;
+pub mod run;
 pub mod verdict;
+pub mod wire;
 
 #[cfg(test)]
 mod tests;

@@ -10,7 +10,7 @@ use super::findings::{Amount, Finding, Kind, Severity};
 use super::model::{DbPayment, Status, StripePayment};
 
 /// Gross, refunds and counts of one currency on both sides.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CurrencyTotals {
     /// Lower-case ISO currency.
     pub currency: String,

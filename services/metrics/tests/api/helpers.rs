@@ -40,14 +40,20 @@ impl TestApp {
 }
 
 pub async fn spawn_app(pool: PgPool) -> TestApp {
+    spawn_app_with(pool, metrics_svc::config::MetricsArgs::default()).await
+}
+
+/// The server with its own settings (a Stripe key and base URL, thresholds).
+pub async fn spawn_app_with(pool: PgPool, args: metrics_svc::config::MetricsArgs) -> TestApp {
     metrics_svc::migrator()
         .run(&pool)
         .await
         .expect("migrations apply");
     let auth = AuthPolicy::Tokens(vec![SecretString::from(TOKEN.to_owned())]);
-    let server = metrics_svc::start(pool.clone(), Serve::loopback(auth, Shutdown::new()))
-        .await
-        .expect("server starts");
+    let server =
+        metrics_svc::start_with(pool.clone(), Serve::loopback(auth, Shutdown::new()), args)
+            .await
+            .expect("server starts");
     let channel = connect(&server.grpc_addr.to_string())
         .await
         .expect("connects");

@@ -213,17 +213,14 @@ async fn rpcs_of_later_work_say_they_are_not_implemented(pool: PgPool) {
     let mut app = spawn_app(pool).await;
     let status = app
         .client
-        .run_revenue_audit(pb::RunRevenueAuditRequest {
-            month: "2025-11".into(),
-            ..Default::default()
-        })
+        .refresh_cohorts(pb::RefreshCohortsRequest::default())
         .await
         .expect_err("not yet");
     assert_eq!(status.code(), Code::Unimplemented);
     assert!(
         status
             .message()
-            .starts_with("RunRevenueAudit is not implemented yet"),
+            .starts_with("RefreshCohorts is not implemented yet"),
         "{}",
         status.message()
     );

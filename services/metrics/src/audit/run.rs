@@ -1,0 +1,345 @@
+//! Running an audit: one month at a time (an advisory lock refuses a second
+//! audit of the same month), Stripe fetched, reconciled against the month's
+//! rows, repaired if asked, and stored with its findings in one transaction.
+//! A dry run writes nothing.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::findings::{Finding, Kind};
+use super::model::StripePayment;
+use super::month::Month;
+use super::reconcile::{CurrencyTotals, Reconciliation, reconcile};
+use super::verdict::{Thresholds, Verdict, recommendations, verdict};
+use crate::error::MetricsError;
+use crate::repo::audit::{self as repo, Completed, RunRow};
+use crate::stripe::fetch::StripePeriod;
+use crate::stripe::{StripeClient, normalize};
+
+/// What one reconciliation concluded.
+pub struct AuditOutcome {
+    /// Findings and totals.
+    pub reconciliation: Reconciliation,
+    /// PASS / WARNING / FAIL.
+    pub verdict: Verdict,
+    /// What to do.
+    pub recommendations: Vec<String>,
+    /// Objects fetched per Stripe resource type.
+    pub stripe_counts: Vec<(&'static str, usize)>,
+    /// Stripe ids backfilled (or, in a dry run, that would be).
+    pub repaired: Option<Vec<String>>,
+    /// Whether nothing was written.
+    pub dry_run: bool,
+}
+
+/// A run as the API returns it, fresh or read back.
+#[derive(Debug, Clone)]
+pub struct AuditRecord {
+    /// Id (a dry run's is not stored).
+    pub run_id: Uuid,
+    /// `YYYY-MM`.
+    pub month: String,
+    /// `running`, `completed` or `failed`.
+    pub status: String,
+    /// The verdict, once completed.
+    pub verdict: Option<Verdict>,
+    /// Whether a repair was asked for.
+    pub repair: bool,
+    /// Whether nothing was written.
+    pub dry_run: bool,
+    /// Start.
+    pub started_at: DateTime<Utc>,
+    /// End.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Totals per currency.
+    pub totals: Vec<CurrencyTotals>,
+    /// Findings (empty in lists).
+    pub findings: Vec<Finding>,
+    /// Number of findings.
+    pub finding_count: i64,
+    /// Recommendations.
+    pub recommendations: Vec<String>,
+    /// Stripe ids backfilled.
+    pub repaired: Option<Vec<String>>,
+    /// The markdown report (empty in lists).
+    pub report_markdown: String,
+    /// Why the run failed.
+    pub error: Option<String>,
+}
+
+impl AuditRecord {
+    /// A stored run, with `findings` when read in full.
+    pub fn from_row(row: RunRow, findings: Vec<Finding>, full: bool) -> Self {
+        Self {
+            run_id: row.run_id,
+            month: row.month,
+            status: row.status,
+            verdict: row.verdict.as_deref().and_then(|v| match v {
+                "PASS" => Some(Verdict::Pass),
+                "WARNING" => Some(Verdict::Warning),
+                "FAIL" => Some(Verdict::Fail),
+                _ => None,
+            }),
+            repair: row.repair,
+            dry_run: false,
+            started_at: row.started_at,
+            finished_at: row.finished_at,
+            totals: row.totals.0,
+            findings,
+            finding_count: row.finding_count,
+            recommendations: row.recommendations.0,
+            repaired: row.repair_summary.map(|j| j.0),
+            report_markdown: if full {
+                row.report_markdown
+            } else {
+                String::new()
+            },
+            error: row.error,
+        }
+    }
+}
+
+/// Runs audits; cheap to clone.
+#[derive(Clone)]
+pub struct AuditService {
+    pool: PgPool,
+    stripe: Option<StripeClient>,
+    thresholds: Thresholds,
+}
+
+impl AuditService {
+    /// A service over `pool` calling `stripe` (None: audits are refused).
+    pub fn new(pool: PgPool, stripe: Option<StripeClient>, thresholds: Thresholds) -> Self {
+        Self {
+            pool,
+            stripe,
+            thresholds,
+        }
+    }
+
+    /// Audits `month`. The work runs in its own task, so a caller that goes
+    /// away does not leave a run half-done.
+    pub async fn run(
+        &self,
+        month: Month,
+        repair: bool,
+        dry_run: bool,
+    ) -> Result<AuditRecord, MetricsError> {
+        let Some(stripe) = self.stripe.clone() else {
+            return Err(MetricsError::Precondition(
+                "the revenue audit needs a Stripe key: set STRIPE_SECRET_KEY on the metrics service".into(),
+            ));
+        };
+        let this = self.clone();
+        tokio::spawn(async move { this.run_locked(&stripe, month, repair, dry_run).await })
+            .await
+            .map_err(|e| MetricsError::Internal(format!("audit task failed: {e}")))?
+    }
+
+    async fn run_locked(
+        &self,
+        stripe: &StripeClient,
+        month: Month,
+        repair: bool,
+        dry_run: bool,
+    ) -> Result<AuditRecord, MetricsError> {
+        // A connection of its own, closed when dropped: the session lock can
+        // never outlive this audit on a pooled connection.
+        let mut lock = self.pool.acquire().await?.detach();
+        let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+            .bind(month.lock_key())
+            .fetch_one(&mut lock)
+            .await?;
+        if !locked {
+            return Err(MetricsError::Aborted(format!(
+                "an audit of {month} is already running; run it again when that one has finished"
+            )));
+        }
+        let result = self.audit(stripe, month, repair, dry_run).await;
+        let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(month.lock_key())
+            .execute(&mut lock)
+            .await;
+        result
+    }
+
+    async fn audit(
+        &self,
+        stripe: &StripeClient,
+        month: Month,
+        repair: bool,
+        dry_run: bool,
+    ) -> Result<AuditRecord, MetricsError> {
+        let run_id = Uuid::new_v4();
+        let started_at = Utc::now();
+        let mut record = AuditRecord {
+            run_id,
+            month: month.to_string(),
+            status: "running".into(),
+            verdict: None,
+            repair,
+            dry_run,
+            started_at,
+            finished_at: None,
+            totals: vec![],
+            findings: vec![],
+            finding_count: 0,
+            recommendations: vec![],
+            repaired: None,
+            report_markdown: String::new(),
+            error: None,
+        };
+        if !dry_run {
+            repo::insert_started(&self.pool, run_id, &record.month, repair, started_at).await?;
+        }
+        let (from, to) = (month.start(), month.end());
+        let period = match stripe.fetch_period(from.timestamp(), to.timestamp()).await {
+            Ok(period) => period,
+            Err(error) => {
+                tracing::warn!(%month, error = %error, "revenue audit could not fetch from Stripe");
+                return self.failed(record, error.to_string()).await;
+            }
+        };
+        match self
+            .reconcile_and_store(&mut record, month, &period, repair)
+            .await
+        {
+            Ok(()) => Ok(record),
+            Err(error) => {
+                if !dry_run {
+                    let _ = repo::mark_failed(
+                        &self.pool,
+                        run_id,
+                        "internal error; see the metrics service log",
+                    )
+                    .await;
+                }
+                Err(error)
+            }
+        }
+    }
+
+    async fn failed(
+        &self,
+        mut record: AuditRecord,
+        error: String,
+    ) -> Result<AuditRecord, MetricsError> {
+        if !record.dry_run {
+            repo::mark_failed(&self.pool, record.run_id, &error).await?;
+        }
+        record.status = "failed".into();
+        record.finished_at = Some(Utc::now());
+        record.error = Some(error);
+        Ok(record)
+    }
+
+    async fn reconcile_and_store(
+        &self,
+        record: &mut AuditRecord,
+        month: Month,
+        period: &StripePeriod,
+        repair: bool,
+    ) -> Result<(), MetricsError> {
+        let dry_run = record.dry_run;
+        let db = repo::month_payments(&self.pool, month.start(), month.end()).await?;
+        let stripe_payments = normalize::payments(period);
+        // CPU-bound (0.45 s for a million payments): off the async workers.
+        let (reconciliation, stripe_payments) = tokio::task::spawn_blocking(move || {
+            let reconciliation = reconcile(&stripe_payments, &db);
+            (reconciliation, stripe_payments)
+        })
+        .await
+        .map_err(|e| MetricsError::Internal(format!("reconciliation failed: {e}")))?;
+        let verdict = verdict(&reconciliation, &self.thresholds);
+        let recommendations = recommendations(&reconciliation.findings);
+        let by_id: HashMap<&str, &StripePayment> = stripe_payments
+            .iter()
+            .map(|p| (p.stripe_id.as_str(), p))
+            .collect();
+        let missing: Vec<&StripePayment> = reconciliation
+            .findings
+            .iter()
+            .filter(|f| f.kind == Kind::MissingInDb)
+            .filter_map(|f| by_id.get(f.stripe_id.as_str()).copied())
+            .collect();
+        let mut outcome = AuditOutcome {
+            verdict,
+            recommendations,
+            stripe_counts: vec![
+                ("payment intents", period.payment_intents.len()),
+                ("charges", period.charges.len()),
+                ("invoices", period.invoices.len()),
+                ("subscriptions", period.subscriptions.len()),
+                ("refunds", period.refunds.len()),
+            ],
+            repaired: None,
+            dry_run,
+            reconciliation,
+        };
+        let mut tx = self.pool.begin().await?;
+        if repair {
+            outcome.repaired = Some(if dry_run {
+                missing.iter().map(|p| p.stripe_id.clone()).collect()
+            } else {
+                repo::backfill(&mut tx, &missing).await?
+            });
+        }
+        let report = super::report::markdown(&record.month, &outcome);
+        if !dry_run {
+            let finished = repo::complete(
+                &mut tx,
+                record.run_id,
+                &Completed {
+                    verdict: outcome.verdict.as_str(),
+                    totals: &outcome.reconciliation.totals,
+                    findings: &outcome.reconciliation.findings,
+                    recommendations: &outcome.recommendations,
+                    repaired: outcome.repaired.as_deref(),
+                    report_markdown: &report,
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            record.finished_at = Some(finished);
+        } else {
+            tx.rollback().await?;
+            record.finished_at = Some(Utc::now());
+        }
+        record.status = "completed".into();
+        record.verdict = Some(outcome.verdict);
+        record.finding_count = outcome.reconciliation.findings.len() as i64;
+        record.totals = outcome.reconciliation.totals;
+        record.findings = outcome.reconciliation.findings;
+        record.recommendations = outcome.recommendations;
+        record.repaired = outcome.repaired;
+        record.report_markdown = report;
+        Ok(())
+    }
+
+    /// One stored run with its findings.
+    pub async fn get(&self, run_id: Uuid) -> Result<AuditRecord, MetricsError> {
+        let row = repo::get(&self.pool, run_id)
+            .await?
+            .ok_or_else(|| MetricsError::NotFound(format!("no audit run with id {run_id}")))?;
+        let findings = repo::findings(&self.pool, run_id).await?;
+        Ok(AuditRecord::from_row(row, findings, true))
+    }
+
+    /// Stored runs, newest first.
+    pub async fn list(
+        &self,
+        month: Option<Month>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<AuditRecord>, MetricsError> {
+        let month = month.map(|m| m.to_string());
+        let rows = repo::list(&self.pool, month.as_deref(), limit, offset).await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| AuditRecord::from_row(row, vec![], false))
+            .collect())
+    }
+}
