@@ -51,6 +51,8 @@ pub enum Format {
     Table,
     /// One JSON document (or one per line for streams).
     Json,
+    /// Markdown: the audit report (other commands print tables).
+    Md,
 }
 
 /// Subcommands.
@@ -67,6 +69,9 @@ pub enum Command {
     /// Payments as the product's database records them.
     #[command(subcommand)]
     Payments(PaymentsCommand),
+    /// The revenue audit against Stripe.
+    #[command(subcommand)]
+    Audit(crate::audit::AuditCommand),
     /// Generate a realistic synthetic SaaS (users, events, payments) and send
     /// it through the ingest RPCs.
     Seed(SeedParams),

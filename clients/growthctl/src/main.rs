@@ -1,5 +1,6 @@
 //! `growthctl`: the command-line client of the growth services.
 
+mod audit;
 mod bench;
 mod cli;
 mod clients;
@@ -43,6 +44,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Payments(PaymentsCommand::Import(input)) => {
             ingest::payments(&target, &input, cli.format).await
         }
+        Command::Audit(command) => audit::run(&target, &command, cli.format).await,
         Command::Seed(params) => seed::run(&target, &params, cli.format).await,
         Command::Demo(args) => demo::run(&args).await,
         Command::Bench(cli::BenchCommand::Ingest(args)) => bench::ingest(&args).await,

@@ -31,7 +31,7 @@ pub async fn run(target: &Target, args: &WatchArgs, format: Format) -> anyhow::R
     if args.limit == Some(0) {
         return Ok(ExitCode::SUCCESS);
     }
-    if format == Format::Table {
+    if format != Format::Json {
         println!(
             "{:>10}  {:<20}  {:<16}  {:<20}  properties",
             "sequence", "occurred_at", "user_id", "name"
@@ -57,7 +57,7 @@ pub async fn run(target: &Target, args: &WatchArgs, format: Format) -> anyhow::R
                         "properties": serde_json::from_str::<serde_json::Value>(&event.properties_json).unwrap_or_default(),
                     })
                 ),
-                Format::Table => println!(
+                Format::Table | Format::Md => println!(
                     "{:>10}  {:<20}  {:<16}  {:<20}  {}",
                     fe.sequence,
                     time(event.occurred_at.as_ref()),

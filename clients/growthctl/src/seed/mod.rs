@@ -295,7 +295,7 @@ pub fn print_report(format: Format, report: &SeedReport) {
 /// `growthctl seed`.
 pub async fn run(target: &Target, params: &SeedParams, format: Format) -> anyhow::Result<ExitCode> {
     let client = target.metrics().await?;
-    let report = seed(client, params, format == Format::Table).await?;
+    let report = seed(client, params, format != Format::Json).await?;
     print_report(format, &report);
     Ok(ExitCode::SUCCESS)
 }

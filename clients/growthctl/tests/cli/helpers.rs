@@ -13,6 +13,11 @@ pub struct Services {
 }
 
 pub async fn spawn_services(pool: PgPool) -> Services {
+    spawn_services_with(pool, metrics_svc::config::MetricsArgs::default()).await
+}
+
+/// Both services, the metrics one with its own settings (e.g. a Stripe fake).
+pub async fn spawn_services_with(pool: PgPool, args: metrics_svc::config::MetricsArgs) -> Services {
     metrics_svc::migrator()
         .run(&pool)
         .await
@@ -23,9 +28,13 @@ pub async fn spawn_services(pool: PgPool) -> Services {
         .expect("lifecycle migrations");
     let auth = AuthPolicy::Tokens(vec![secrecy::SecretString::from(TOKEN.to_owned())]);
     // Separate signals, so a test can stop one service and keep the other.
-    let metrics = metrics_svc::start(pool.clone(), Serve::loopback(auth.clone(), Shutdown::new()))
-        .await
-        .expect("metrics starts");
+    let metrics = metrics_svc::start_with(
+        pool.clone(),
+        Serve::loopback(auth.clone(), Shutdown::new()),
+        args,
+    )
+    .await
+    .expect("metrics starts");
     let lifecycle = lifecycle_svc::start(pool, Serve::loopback(auth, Shutdown::new()))
         .await
         .expect("lifecycle starts");

@@ -1,6 +1,7 @@
 //! The `growthctl` binary as a user runs it, against the real services
 //! started in-process on 127.0.0.1:0 with a fresh database per test.
 
+mod audit;
 mod commands;
 mod demo;
 mod helpers;

@@ -1,0 +1,258 @@
+//! `growthctl audit run|show|list`: the revenue audit from the command line
+//! and from the daily CronJob. Exit codes: 0 PASS, 2 WARNING (or
+//! `--warning-exit-code`), 3 FAIL, 1 when the audit could not run.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Args, Subcommand};
+use growth_proto::metrics::v1::{self as pb, AuditRunStatus, AuditVerdict, FindingKind, Severity};
+use serde_json::{Value, json};
+
+use crate::cli::Format;
+use crate::clients::Target;
+use crate::output;
+
+/// `audit` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Audit one month against Stripe (exit 0 PASS, 2 WARNING, 3 FAIL, 1 could not run).
+    Run(RunArgs),
+    /// Show a stored run with its findings.
+    Show {
+        /// The run id (from `audit list`).
+        run_id: String,
+    },
+    /// List stored runs, newest first.
+    List {
+        /// Only runs of this month (YYYY-MM).
+        #[arg(long)]
+        month: Option<String>,
+        /// How many.
+        #[arg(long, default_value_t = 20)]
+        limit: i32,
+    },
+}
+
+/// `audit run` options.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// UTC month, YYYY-MM (default: the current month).
+    #[arg(long)]
+    pub month: Option<String>,
+    /// Backfill payments missing from the database.
+    #[arg(long)]
+    pub repair: bool,
+    /// Compute the report, write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also write the report (markdown, or JSON with --format json) to this file.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// Exit code for a WARNING verdict (e.g. 0 to let a CronJob succeed).
+    #[arg(long, default_value_t = 2)]
+    pub warning_exit_code: u8,
+}
+
+/// An enum value's protobuf name without its type prefix
+/// (`FINDING_KIND_MISSING_IN_DB` → `MISSING_IN_DB`).
+fn short(full: &str, prefix: &str) -> String {
+    full.strip_prefix(prefix).unwrap_or(full).to_owned()
+}
+
+fn status_name(v: i32) -> String {
+    AuditRunStatus::try_from(v).map_or("UNKNOWN".into(), |v| {
+        short(v.as_str_name(), "AUDIT_RUN_STATUS_")
+    })
+}
+
+fn verdict_name(v: i32) -> String {
+    AuditVerdict::try_from(v).map_or("UNKNOWN".into(), |v| {
+        short(v.as_str_name(), "AUDIT_VERDICT_")
+    })
+}
+
+fn kind_name(v: i32) -> String {
+    FindingKind::try_from(v).map_or("UNKNOWN".into(), |v| {
+        short(v.as_str_name(), "FINDING_KIND_")
+    })
+}
+
+fn severity_name(v: i32) -> String {
+    Severity::try_from(v).map_or("UNKNOWN".into(), |v| short(v.as_str_name(), "SEVERITY_"))
+}
+
+/// A run as JSON.
+pub fn run_json(run: &pb::AuditRun) -> Value {
+    let money = |m: &Option<growth_proto::common::v1::Money>| {
+        m.as_ref()
+            .map(|m| json!({"amount_minor": m.amount_minor, "currency": m.currency}))
+    };
+    json!({
+        "run_id": run.run_id,
+        "month": run.month,
+        "status": status_name(run.status),
+        "verdict": verdict_name(run.verdict),
+        "repair": run.repair,
+        "dry_run": run.dry_run,
+        "error": run.error,
+        "finding_count": run.finding_count,
+        "totals": run.totals.iter().map(|t| json!({
+            "currency": t.currency,
+            "stripe": {"count": t.stripe_count, "gross_minor": t.stripe_gross_minor, "refunds_minor": t.stripe_refunds_minor, "net_minor": t.stripe_net_minor},
+            "db": {"count": t.db_count, "gross_minor": t.db_gross_minor, "refunds_minor": t.db_refunds_minor, "net_minor": t.db_net_minor},
+        })).collect::<Vec<_>>(),
+        "findings": run.findings.iter().map(|f| json!({
+            "kind": kind_name(f.kind),
+            "severity": severity_name(f.severity),
+            "object_type": f.object_type,
+            "stripe_id": f.stripe_id,
+            "db_payment_ids": f.db_payment_ids,
+            "reason": f.reason,
+            "stripe_amount": money(&f.stripe_amount),
+            "db_amount": money(&f.db_amount),
+        })).collect::<Vec<_>>(),
+        "recommendations": run.recommendations,
+        "repair_summary": run.repair_summary.as_ref().map(|r| json!({"payments_backfilled": r.payments_backfilled, "backfilled_stripe_ids": r.backfilled_stripe_ids})),
+    })
+}
+
+fn print_run(run: &pb::AuditRun, format: Format) {
+    match format {
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&run_json(run)).unwrap_or_default()
+        ),
+        Format::Md if !run.report_markdown.is_empty() => print!("{}", run.report_markdown),
+        _ => {
+            let mut table = output::table(["run", "month", "status", "verdict", "findings"]);
+            table.add_row(vec![
+                if run.run_id.is_empty() {
+                    "(dry run)".into()
+                } else {
+                    run.run_id.clone()
+                },
+                run.month.clone(),
+                status_name(run.status),
+                verdict_name(run.verdict),
+                run.finding_count.to_string(),
+            ]);
+            println!("{table}");
+            if !run.error.is_empty() {
+                println!("error: {}", run.error);
+            }
+            for f in run.findings.iter().take(50) {
+                println!(
+                    "  [{}] {} {}: {}",
+                    severity_name(f.severity),
+                    kind_name(f.kind),
+                    f.stripe_id,
+                    f.reason
+                );
+            }
+            for line in &run.recommendations {
+                println!("  - {line}");
+            }
+        }
+    }
+}
+
+/// The exit code a run stands for.
+fn exit_code(run: &pb::AuditRun, warning: u8) -> ExitCode {
+    if run.status != AuditRunStatus::Completed as i32 {
+        return ExitCode::from(1);
+    }
+    match AuditVerdict::try_from(run.verdict) {
+        Ok(AuditVerdict::Pass) => ExitCode::SUCCESS,
+        Ok(AuditVerdict::Warning) => ExitCode::from(warning),
+        Ok(AuditVerdict::Fail) => ExitCode::from(3),
+        _ => ExitCode::from(1),
+    }
+}
+
+/// Runs an `audit` subcommand.
+pub async fn run(
+    target: &Target,
+    command: &AuditCommand,
+    format: Format,
+) -> anyhow::Result<ExitCode> {
+    let mut client = target.metrics().await?;
+    match command {
+        AuditCommand::Run(args) => {
+            let month = args
+                .month
+                .clone()
+                .unwrap_or_else(|| chrono::Utc::now().format("%Y-%m").to_string());
+            let run = client
+                .run_revenue_audit(pb::RunRevenueAuditRequest {
+                    month,
+                    repair: args.repair,
+                    dry_run: args.dry_run,
+                })
+                .await?
+                .into_inner()
+                .run
+                .context("the service returned no run")?;
+            if let Some(path) = &args.output {
+                let text = match format {
+                    Format::Json => serde_json::to_string_pretty(&run_json(&run))?,
+                    _ => run.report_markdown.clone(),
+                };
+                std::fs::write(path, text)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                eprintln!("report written to {}", path.display());
+            }
+            print_run(&run, format);
+            Ok(exit_code(&run, args.warning_exit_code))
+        }
+        AuditCommand::Show { run_id } => {
+            let run = client
+                .get_audit_run(pb::GetAuditRunRequest {
+                    run_id: run_id.clone(),
+                })
+                .await?
+                .into_inner()
+                .run
+                .context("the service returned no run")?;
+            print_run(&run, format);
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditCommand::List { month, limit } => {
+            let runs = client
+                .list_audit_runs(pb::ListAuditRunsRequest {
+                    month: month.clone().unwrap_or_default(),
+                    page: Some(growth_proto::common::v1::PageRequest {
+                        page_size: *limit,
+                        page_token: String::new(),
+                    }),
+                })
+                .await?
+                .into_inner()
+                .runs;
+            let json = Value::Array(runs.iter().map(run_json).collect());
+            output::emit(format, json, || {
+                let mut table =
+                    output::table(["run", "month", "status", "verdict", "findings", "started"]);
+                for r in &runs {
+                    let started = r
+                        .started_at
+                        .as_ref()
+                        .and_then(|t| chrono::DateTime::from_timestamp(t.seconds, 0))
+                        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+                        .unwrap_or_default();
+                    table.add_row(vec![
+                        r.run_id.clone(),
+                        r.month.clone(),
+                        status_name(r.status),
+                        verdict_name(r.verdict),
+                        r.finding_count.to_string(),
+                        started,
+                    ]);
+                }
+                table
+            });
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
