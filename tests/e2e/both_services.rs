@@ -214,6 +214,7 @@ async fn each_service_keeps_its_own_schema_and_migration_history(pool: PgPool) {
             "metrics.audit_runs",
             "metrics.events",
             "metrics.payments",
+            "metrics.stripe_events",
             "metrics.users",
         ]
     );

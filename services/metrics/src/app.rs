@@ -53,6 +53,7 @@ pub async fn start_with(
         tracing::info!("no STRIPE_SECRET_KEY: revenue audits will be refused");
     }
     let audit = AuditService::new(pool.clone(), stripe, args.thresholds());
+    let webhook = crate::webhook::router(pool.clone(), args.stripe_webhook_secret.clone());
     let grpc =
         MetricsServiceServer::new(MetricsGrpc::new(pool, feed, serve.shutdown.clone(), audit))
             .max_decoding_message_size(MAX_MESSAGE_BYTES);
@@ -64,6 +65,7 @@ pub async fn start_with(
         serve.grace,
     )
     .add_service(grpc)
+    .http_routes(webhook)
     .start(serve.grpc_addr, serve.http_addr)
     .await
 }

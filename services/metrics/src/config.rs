@@ -13,6 +13,10 @@ pub struct MetricsArgs {
     #[arg(long, env = "STRIPE_SECRET_KEY", hide_env_values = true)]
     pub stripe_secret_key: Option<SecretString>,
 
+    /// Signing secret of the Stripe webhook endpoint (`whsec_…`).
+    #[arg(long, env = "STRIPE_WEBHOOK_SECRET", hide_env_values = true)]
+    pub stripe_webhook_secret: Option<SecretString>,
+
     /// Stripe API root (tests point it at a local fake).
     #[arg(
         long,
@@ -42,6 +46,7 @@ impl Default for MetricsArgs {
     fn default() -> Self {
         Self {
             stripe_secret_key: None,
+            stripe_webhook_secret: None,
             stripe_api_base: "https://api.stripe.com".to_owned(),
             stripe_rate_limit: None,
             stripe_time_slices: 8,

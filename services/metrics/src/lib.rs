@@ -14,5 +14,6 @@ pub mod grpc;
 pub mod repo;
 pub mod stripe;
 pub mod watch;
+pub mod webhook;
 
 pub use app::{migrator, spec, start, start_with};

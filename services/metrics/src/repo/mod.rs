@@ -6,6 +6,7 @@ pub mod events;
 pub mod feed;
 pub mod payments;
 pub mod users;
+pub mod webhook;
 
 /// Counts of an idempotent upsert.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

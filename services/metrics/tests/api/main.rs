@@ -11,3 +11,4 @@ mod ingest;
 mod lifecycle_of_the_server;
 mod stripe_client;
 mod validation;
+mod webhook;

@@ -1,0 +1,151 @@
+//! Stripe events reduced to the payment change they stand for.
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use crate::audit::model::Status;
+
+/// The envelope of every Stripe event.
+#[derive(Debug, Deserialize)]
+pub struct Event {
+    /// `evt_…`, the idempotency key.
+    pub id: String,
+    /// E.g. `charge.refunded`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Unix seconds.
+    pub created: i64,
+    /// The object the event is about.
+    pub data: EventData,
+}
+
+/// `data` of an event.
+#[derive(Debug, Deserialize)]
+pub struct EventData {
+    /// The object as of the event.
+    pub object: serde_json::Value,
+}
+
+/// A payment's state as one event tells it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PaymentState {
+    /// `pi_…`, or `ch_…` for a charge without an intent.
+    pub stripe_id: String,
+    /// `ch_…`.
+    pub charge_id: Option<String>,
+    /// `cus_…`.
+    pub customer: Option<String>,
+    /// Minor units.
+    pub amount_minor: i64,
+    /// Lower-case currency.
+    pub currency: String,
+    /// State.
+    pub status: Status,
+    /// Refunded so far.
+    pub refunded_minor: i64,
+    /// When Stripe created the payment.
+    pub created_at: DateTime<Utc>,
+}
+
+/// What an event asks of the database.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    /// Insert or update a payment.
+    Payment(PaymentState),
+    /// Record the invoice a payment paid.
+    Invoice {
+        /// `pi_…`.
+        payment_intent: String,
+        /// `in_…`.
+        invoice_id: String,
+    },
+    /// Nothing to change (a type the service does not apply).
+    None,
+}
+
+fn text(v: &serde_json::Value, key: &str) -> Option<String> {
+    v.get(key).and_then(|x| x.as_str()).map(str::to_owned)
+}
+
+fn int(v: &serde_json::Value, key: &str) -> Option<i64> {
+    v.get(key).and_then(serde_json::Value::as_i64)
+}
+
+fn refunds(amount: i64, refunded: i64) -> Status {
+    if refunded <= 0 {
+        Status::Succeeded
+    } else if refunded >= amount {
+        Status::Refunded
+    } else {
+        Status::PartiallyRefunded
+    }
+}
+
+/// The change `event` stands for; `Err` names what is missing.
+pub fn change(event: &Event) -> Result<Change, String> {
+    let o = &event.data.object;
+    let need = |key: &str| format!("data.object.{key} is missing");
+    let at = |key: &str| -> Result<DateTime<Utc>, String> {
+        DateTime::from_timestamp(int(o, key).ok_or_else(|| need(key))?, 0).ok_or_else(|| need(key))
+    };
+    match event.kind.as_str() {
+        kind if kind.starts_with("payment_intent.") => {
+            let status = match text(o, "status").as_deref() {
+                Some("succeeded") => Status::Succeeded,
+                Some("canceled") => Status::Canceled,
+                _ if kind == "payment_intent.payment_failed" => Status::Failed,
+                _ => Status::Pending,
+            };
+            Ok(Change::Payment(PaymentState {
+                stripe_id: text(o, "id").ok_or_else(|| need("id"))?,
+                charge_id: text(o, "latest_charge"),
+                customer: text(o, "customer"),
+                amount_minor: int(o, "amount").ok_or_else(|| need("amount"))?,
+                currency: text(o, "currency")
+                    .ok_or_else(|| need("currency"))?
+                    .to_ascii_lowercase(),
+                status,
+                refunded_minor: 0,
+                created_at: at("created")?,
+            }))
+        }
+        kind if kind.starts_with("charge.")
+            && !kind.starts_with("charge.dispute")
+            && !kind.starts_with("charge.refund.") =>
+        {
+            let id = text(o, "id").ok_or_else(|| need("id"))?;
+            let amount = int(o, "amount").ok_or_else(|| need("amount"))?;
+            let refunded = int(o, "amount_refunded").unwrap_or(0);
+            let status = match text(o, "status").as_deref() {
+                Some("succeeded") => refunds(amount, refunded),
+                Some("failed") => Status::Failed,
+                _ => Status::Pending,
+            };
+            Ok(Change::Payment(PaymentState {
+                stripe_id: text(o, "payment_intent").unwrap_or_else(|| id.clone()),
+                charge_id: Some(id),
+                customer: text(o, "customer"),
+                amount_minor: amount,
+                currency: text(o, "currency")
+                    .ok_or_else(|| need("currency"))?
+                    .to_ascii_lowercase(),
+                status,
+                refunded_minor: refunded,
+                created_at: at("created")?,
+            }))
+        }
+        "invoice.paid" | "invoice.payment_succeeded" => {
+            match (text(o, "payment_intent"), text(o, "id")) {
+                (Some(payment_intent), Some(invoice_id)) => Ok(Change::Invoice {
+                    payment_intent,
+                    invoice_id,
+                }),
+                _ => Ok(Change::None),
+            }
+        }
+        // Refund objects carry one refund, not the total: the charge.refunded
+        // event that Stripe sends with them carries the total and is applied.
+        // Subscriptions are applied once the subscriptions table exists.
+        _ => Ok(Change::None),
+    }
+}

@@ -1,0 +1,103 @@
+//! The Stripe webhook endpoint (`POST /stripe/webhook` on the HTTP
+//! listener): verifies `Stripe-Signature`, then records and applies the event
+//! once. A bad signature or body gets 400 and nothing is written; a database
+//! failure gets 503 so that Stripe retries.
+
+pub mod event;
+pub mod signature;
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use chrono::{DateTime, Utc};
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::PgPool;
+
+use crate::repo::webhook::apply;
+
+/// Where Stripe posts events.
+pub const PATH: &str = "/stripe/webhook";
+
+struct Endpoint {
+    pool: PgPool,
+    secret: Option<SecretString>,
+}
+
+/// The webhook route over `pool`, verifying with `secret` (without one the
+/// endpoint answers 503 and writes nothing).
+pub fn router(pool: PgPool, secret: Option<SecretString>) -> axum::Router {
+    axum::Router::new()
+        .route(PATH, post(receive))
+        .with_state(Arc::new(Endpoint { pool, secret }))
+}
+
+fn reply(status: StatusCode, body: serde_json::Value) -> Response {
+    (
+        status,
+        [("content-type", "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+async fn receive(
+    State(endpoint): State<Arc<Endpoint>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(secret) = &endpoint.secret else {
+        return reply(
+            StatusCode::SERVICE_UNAVAILABLE,
+            serde_json::json!({"error": "STRIPE_WEBHOOK_SECRET is not configured on the metrics service"}),
+        );
+    };
+    let header = headers
+        .get("stripe-signature")
+        .and_then(|v| v.to_str().ok());
+    if let Err(e) = signature::verify(
+        secret.expose_secret(),
+        header,
+        &body,
+        Utc::now().timestamp(),
+    ) {
+        tracing::warn!(reason = %e, "stripe webhook refused");
+        return reply(
+            StatusCode::BAD_REQUEST,
+            serde_json::json!({"error": e.to_string()}),
+        );
+    }
+    let event: event::Event = match serde_json::from_slice(&body) {
+        Ok(event) => event,
+        Err(e) => {
+            return reply(
+                StatusCode::BAD_REQUEST,
+                serde_json::json!({"error": format!("not a Stripe event: {e}")}),
+            );
+        }
+    };
+    let change = match event::change(&event) {
+        Ok(change) => change,
+        Err(e) => return reply(StatusCode::BAD_REQUEST, serde_json::json!({"error": e})),
+    };
+    let created = DateTime::from_timestamp(event.created, 0).unwrap_or_else(Utc::now);
+    match apply(&endpoint.pool, &event.id, &event.kind, created, &change).await {
+        Ok(outcome) => {
+            metrics::counter!("stripe_webhook_events_total", "type" => event.kind.clone(), "outcome" => outcome.as_str()).increment(1);
+            reply(
+                StatusCode::OK,
+                serde_json::json!({"received": true, "outcome": outcome.as_str()}),
+            )
+        }
+        Err(e) => {
+            tracing::error!(error.cause_chain = ?growth_runtime::status::CauseChain(&e), event_id = %event.id, "stripe webhook not applied");
+            reply(
+                StatusCode::SERVICE_UNAVAILABLE,
+                serde_json::json!({"error": "temporarily unable to record the event; retry"}),
+            )
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! The Stripe webhook over real HTTP: signatures, idempotency by event id,
+//! out-of-order events.
+
+use metrics_svc::config::MetricsArgs;
+use metrics_svc::webhook::signature::sign;
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+use crate::helpers::*;
+
+const SECRET: &str = "whsec_test_endpoint_secret";
+
+async fn app(pool: PgPool, secret: Option<&str>) -> TestApp {
+    let args = MetricsArgs {
+        stripe_webhook_secret: secret.map(|s| SecretString::from(s.to_owned())),
+        ..MetricsArgs::default()
+    };
+    spawn_app_with(pool, args).await
+}
+
+/// Posts `event` signed with `secret` at `t` (default: now).
+async fn post(app: &TestApp, event: &Value, secret: &str, t: Option<i64>) -> (u16, Value) {
+    metrics_svc::stripe::client::install_crypto_provider();
+    let body = event.to_string();
+    let t = t.unwrap_or_else(|| chrono::Utc::now().timestamp());
+    let header = format!("t={t},v1={}", sign(secret, t, body.as_bytes()));
+    let response = reqwest::Client::new()
+        .post(format!("http://{}/stripe/webhook", app.server.http_addr))
+        .header("Stripe-Signature", header)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .expect("webhook answers");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+fn intent_succeeded(event_id: &str, created: i64) -> Value {
+    json!({"id": event_id, "type": "payment_intent.succeeded", "created": created, "data": {"object": {
+        "id": "pi_1", "object": "payment_intent", "amount": 4900, "currency": "usd", "status": "succeeded",
+        "latest_charge": "ch_1", "customer": "cus_1", "created": 1_762_000_000}}})
+}
+
+fn charge_refunded(event_id: &str, created: i64) -> Value {
+    json!({"id": event_id, "type": "charge.refunded", "created": created, "data": {"object": {
+        "id": "ch_1", "object": "charge", "amount": 4900, "amount_refunded": 4900, "currency": "usd",
+        "status": "succeeded", "payment_intent": "pi_1", "created": 1_762_000_000}}})
+}
+
+async fn payment(app: &TestApp) -> (String, i64) {
+    sqlx::query_as("SELECT status, refunded_minor FROM metrics.payments WHERE stripe_id = 'pi_1'")
+        .fetch_one(&app.pool)
+        .await
+        .expect("payment row")
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_signed_event_is_applied_once_and_a_replay_changes_nothing(pool: PgPool) {
+    let app = app(pool, Some(SECRET)).await;
+    let event = intent_succeeded("evt_1", 1_762_000_100);
+    let (status, body) = post(&app, &event, SECRET, None).await;
+    assert_eq!((status, body["outcome"].as_str()), (200, Some("applied")));
+    assert_eq!(payment(&app).await, ("succeeded".into(), 0));
+
+    let (status, body) = post(&app, &event, SECRET, None).await;
+    assert_eq!((status, body["outcome"].as_str()), (200, Some("duplicate")));
+    assert_eq!(app.count("payments").await, 1);
+    assert_eq!(app.count("stripe_events").await, 1);
+}
+
+#[sqlx::test(migrations = false)]
+async fn bad_or_stale_signatures_get_400_and_write_nothing(pool: PgPool) {
+    let app = app(pool, Some(SECRET)).await;
+    let event = intent_succeeded("evt_1", 1_762_000_100);
+    let (status, body) = post(&app, &event, "whsec_wrong", None).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("no signature matches the payload"))
+    );
+    let an_hour_ago = chrono::Utc::now().timestamp() - 3600;
+    let (status, body) = post(&app, &event, SECRET, Some(an_hour_ago)).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("timestamp outside the 300 s tolerance"))
+    );
+    assert_eq!(app.count("payments").await, 0);
+    assert_eq!(app.count("stripe_events").await, 0);
+}
+
+#[sqlx::test(migrations = false)]
+async fn an_older_event_arriving_late_does_not_regress_a_newer_state(pool: PgPool) {
+    let app = app(pool, Some(SECRET)).await;
+    let (status, _) = post(&app, &charge_refunded("evt_2", 1_762_000_200), SECRET, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(payment(&app).await, ("refunded".into(), 4900));
+
+    let (status, body) = post(
+        &app,
+        &intent_succeeded("evt_1", 1_762_000_100),
+        SECRET,
+        None,
+    )
+    .await;
+    assert_eq!((status, body["outcome"].as_str()), (200, Some("stale")));
+    assert_eq!(
+        payment(&app).await,
+        ("refunded".into(), 4900),
+        "the refund stays"
+    );
+}
+
+#[sqlx::test(migrations = false)]
+async fn without_a_secret_the_endpoint_refuses_everything(pool: PgPool) {
+    let app = app(pool, None).await;
+    let (status, body) = post(&app, &intent_succeeded("evt_1", 1), SECRET, None).await;
+    assert_eq!(status, 503);
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("STRIPE_WEBHOOK_SECRET")
+    );
+    assert_eq!(app.count("stripe_events").await, 0);
+}
