@@ -210,6 +210,7 @@ async fn each_service_keeps_its_own_schema_and_migration_history(pool: PgPool) {
             "lifecycle._sqlx_migrations",
             "lifecycle.feed_cursors",
             "metrics._sqlx_migrations",
+            "metrics.alert_outbox",
             "metrics.audit_findings",
             "metrics.audit_runs",
             "metrics.events",

@@ -52,7 +52,8 @@ pub async fn start_with(
     if stripe.is_none() {
         tracing::info!("no STRIPE_SECRET_KEY: revenue audits will be refused");
     }
-    let audit = AuditService::new(pool.clone(), stripe, args.thresholds());
+    let alerts = crate::alerts::spawn(pool.clone(), args.alerts()?, serve.shutdown.clone())?;
+    let audit = AuditService::new(pool.clone(), stripe, args.thresholds(), alerts);
     let webhook = crate::webhook::router(pool.clone(), args.stripe_webhook_secret.clone());
     let grpc =
         MetricsServiceServer::new(MetricsGrpc::new(pool, feed, serve.shutdown.clone(), audit))

@@ -1,8 +1,11 @@
 //! Settings of the metrics service beyond the shared ones.
 
+use std::time::Duration;
+
 use clap::Args;
 use secrecy::SecretString;
 
+use crate::alerts::{AlertConfig, GithubTarget};
 use crate::audit::verdict::Thresholds;
 use crate::stripe::StripeConfig;
 
@@ -33,6 +36,38 @@ pub struct MetricsArgs {
     #[arg(long, env = "STRIPE_TIME_SLICES", default_value_t = 8)]
     pub stripe_time_slices: u32,
 
+    /// Slack incoming webhook for audit alerts (WARNING and FAIL).
+    #[arg(long, env = "SLACK_WEBHOOK_URL", hide_env_values = true)]
+    pub slack_webhook_url: Option<SecretString>,
+
+    /// GitHub token for audit issues (needs issues: write).
+    #[arg(long, env = "GITHUB_TOKEN", hide_env_values = true)]
+    pub github_token: Option<SecretString>,
+
+    /// GitHub repository for audit issues, owner/name.
+    #[arg(long, env = "GITHUB_REPOSITORY")]
+    pub github_repository: Option<String>,
+
+    /// GitHub API root.
+    #[arg(
+        long,
+        env = "GITHUB_API_BASE",
+        default_value = "https://api.github.com"
+    )]
+    pub github_api_base: String,
+
+    /// How often (ms) the alert worker looks for due alerts.
+    #[arg(long, env = "ALERT_POLL_INTERVAL_MS", default_value_t = 5000)]
+    pub alert_poll_interval_ms: u64,
+
+    /// First alert retry delay (ms), doubling per attempt up to an hour.
+    #[arg(long, env = "ALERT_RETRY_BASE_MS", default_value_t = 30_000)]
+    pub alert_retry_base_ms: u64,
+
+    /// Delivery attempts before an alert is parked as dead.
+    #[arg(long, env = "ALERT_MAX_ATTEMPTS", default_value_t = 10)]
+    pub alert_max_attempts: i32,
+
     /// Critical findings that make an audit FAIL.
     #[arg(long, env = "AUDIT_FAIL_CRITICAL_FINDINGS", default_value_t = 1)]
     pub audit_fail_critical_findings: usize,
@@ -50,6 +85,13 @@ impl Default for MetricsArgs {
             stripe_api_base: "https://api.stripe.com".to_owned(),
             stripe_rate_limit: None,
             stripe_time_slices: 8,
+            slack_webhook_url: None,
+            github_token: None,
+            github_repository: None,
+            github_api_base: "https://api.github.com".to_owned(),
+            alert_poll_interval_ms: 5000,
+            alert_retry_base_ms: 30_000,
+            alert_max_attempts: 10,
             audit_fail_critical_findings: 1,
             audit_fail_net_ratio: 0.005,
         }
@@ -64,6 +106,32 @@ impl MetricsArgs {
             rate_per_second: self.stripe_rate_limit,
             slices: self.stripe_time_slices,
             ..StripeConfig::new(key, self.stripe_api_base.clone())
+        })
+    }
+
+    /// Alert channels and delivery settings.
+    pub fn alerts(&self) -> anyhow::Result<AlertConfig> {
+        let github = match (&self.github_token, &self.github_repository) {
+            (Some(token), Some(repository)) => {
+                anyhow::ensure!(
+                    repository.split('/').filter(|p| !p.is_empty()).count() == 2,
+                    "GITHUB_REPOSITORY must be owner/name, got {repository:?}"
+                );
+                Some(GithubTarget {
+                    token: token.clone(),
+                    repository: repository.clone(),
+                    api_base: self.github_api_base.clone(),
+                })
+            }
+            (None, None) => None,
+            _ => anyhow::bail!("GitHub alerts need both GITHUB_TOKEN and GITHUB_REPOSITORY"),
+        };
+        Ok(AlertConfig {
+            slack_webhook_url: self.slack_webhook_url.clone(),
+            github,
+            poll_interval: Duration::from_millis(self.alert_poll_interval_ms.max(10)),
+            retry_base: Duration::from_millis(self.alert_retry_base_ms.max(1)),
+            max_attempts: self.alert_max_attempts.max(1),
         })
     }
 

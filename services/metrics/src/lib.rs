@@ -4,6 +4,7 @@
 //! Layers: [`grpc`] adapts the wire API onto [`domain`] types (validated once)
 //! and [`repo`] (set-based SQL); [`error`] is the one error table.
 
+pub mod alerts;
 pub mod app;
 pub mod audit;
 pub mod config;

@@ -14,6 +14,7 @@ use super::model::StripePayment;
 use super::month::Month;
 use super::reconcile::{CurrencyTotals, Reconciliation, reconcile};
 use super::verdict::{Thresholds, Verdict, recommendations, verdict};
+use crate::alerts::AlertQueue;
 use crate::error::MetricsError;
 use crate::repo::audit::{self as repo, Completed, RunRow};
 use crate::stripe::fetch::StripePeriod;
@@ -108,15 +109,22 @@ pub struct AuditService {
     pool: PgPool,
     stripe: Option<StripeClient>,
     thresholds: Thresholds,
+    alerts: AlertQueue,
 }
 
 impl AuditService {
     /// A service over `pool` calling `stripe` (None: audits are refused).
-    pub fn new(pool: PgPool, stripe: Option<StripeClient>, thresholds: Thresholds) -> Self {
+    pub fn new(
+        pool: PgPool,
+        stripe: Option<StripeClient>,
+        thresholds: Thresholds,
+        alerts: AlertQueue,
+    ) -> Self {
         Self {
             pool,
             stripe,
             thresholds,
+            alerts,
         }
     }
 
@@ -302,7 +310,24 @@ impl AuditService {
                 },
             )
             .await?;
+            let alert = outcome.verdict != Verdict::Pass && !self.alerts.channels.is_empty();
+            if alert {
+                // Queued with the run: a crash loses no alert, a retry sends none twice.
+                crate::repo::alerts::enqueue(
+                    &mut tx,
+                    record.run_id,
+                    &self.alerts.channels,
+                    &record.month,
+                    outcome.verdict.as_str(),
+                    &format!("Revenue audit {}", record.month),
+                    &report,
+                )
+                .await?;
+            }
             tx.commit().await?;
+            if alert {
+                self.alerts.wake();
+            }
             record.finished_at = Some(finished);
         } else {
             tx.rollback().await?;
