@@ -165,4 +165,7 @@ pub enum BenchCommand {
     /// Fetching a month from a fake Stripe with 50 ms per page, next to the
     /// rate-limit bound and a strictly sequential paginator.
     StripeFetch(crate::bench::stripe::StripeFetchArgs),
+    /// A whole RunRevenueAudit (fetch, reconcile, store) against the fake
+    /// Stripe, next to the rate-limit bound.
+    Audit(crate::bench::audit::AuditBenchArgs),
 }

@@ -50,5 +50,6 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(cli::BenchCommand::Ingest(args)) => bench::ingest(&args).await,
         Command::Bench(cli::BenchCommand::Reconcile(args)) => bench::reconcile::run(&args),
         Command::Bench(cli::BenchCommand::StripeFetch(args)) => bench::stripe::run(&args).await,
+        Command::Bench(cli::BenchCommand::Audit(args)) => bench::audit::run(&args).await,
     }
 }

@@ -3,6 +3,7 @@
 //! indexes and constraints), alternating rounds in one run so that both see
 //! the same machine. A scratch database is created and dropped.
 
+pub mod audit;
 mod fake_stripe;
 pub mod reconcile;
 pub mod stripe;
@@ -164,17 +165,34 @@ async fn time_track(
 
 /// Runs the ingest benchmark and prints both rates and their ratio.
 pub async fn ingest(args: &IngestArgs) -> anyhow::Result<ExitCode> {
-    let admin: PgConnectOptions = db::connect_options(&args.database_url)?;
-    let name = format!("growth_bench_ingest_{}", std::process::id());
+    with_scratch_database(&args.database_url, "ingest", |options| {
+        run_in(args, options)
+    })
+    .await
+}
+
+/// Runs `bench` on a database created for it on the server in `url`, and
+/// drops that database afterwards, whatever the outcome.
+pub async fn with_scratch_database<F, Fut>(
+    url: &SecretString,
+    name: &str,
+    bench: F,
+) -> anyhow::Result<ExitCode>
+where
+    F: FnOnce(PgConnectOptions) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<ExitCode>>,
+{
+    let admin: PgConnectOptions = db::connect_options(url)?;
+    let database = format!("growth_bench_{name}_{}", std::process::id());
     let mut conn = sqlx::PgConnection::connect_with(&admin)
         .await
         .context("connecting to DATABASE_URL")?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {database}")))
         .execute(&mut conn)
         .await?;
-    let result = run_in(args, admin.clone().database(&name)).await;
+    let result = bench(admin.clone().database(&database)).await;
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+        "DROP DATABASE IF EXISTS {database} WITH (FORCE)"
     )))
     .execute(&mut conn)
     .await?;
