@@ -46,6 +46,17 @@ impl Status {
         })
     }
 
+    /// The state of a captured payment of `amount` with `refunded` refunded.
+    pub fn captured_with_refunds(amount: i64, refunded: i64) -> Self {
+        if refunded <= 0 {
+            Status::Succeeded
+        } else if refunded >= amount {
+            Status::Refunded
+        } else {
+            Status::PartiallyRefunded
+        }
+    }
+
     /// Whether money was captured (it counts in gross revenue).
     pub fn captured(self) -> bool {
         matches!(

@@ -14,21 +14,10 @@ fn at(unix: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(unix, 0).unwrap_or_default()
 }
 
-/// Refund state applied to a captured payment.
-fn captured(amount: i64, refunded: i64) -> Status {
-    if refunded <= 0 {
-        Status::Succeeded
-    } else if refunded >= amount {
-        Status::Refunded
-    } else {
-        Status::PartiallyRefunded
-    }
-}
-
 fn intent_status(pi: &PaymentIntent, charge: Option<&Charge>) -> Status {
     let refunded = charge.map_or(0, |c| c.amount_refunded);
     match pi.status.as_str() {
-        "succeeded" => captured(pi.amount, refunded),
+        "succeeded" => Status::captured_with_refunds(pi.amount, refunded),
         "canceled" => Status::Canceled,
         // A failed attempt leaves the intent waiting for a new method.
         "requires_payment_method" if charge.is_some_and(|c| c.status == "failed") => Status::Failed,
@@ -38,7 +27,7 @@ fn intent_status(pi: &PaymentIntent, charge: Option<&Charge>) -> Status {
 
 fn charge_status(c: &Charge) -> Status {
     match c.status.as_str() {
-        "succeeded" => captured(c.amount, c.amount_refunded),
+        "succeeded" => Status::captured_with_refunds(c.amount, c.amount_refunded),
         "failed" => Status::Failed,
         _ => Status::Pending,
     }

@@ -71,16 +71,6 @@ fn int(v: &serde_json::Value, key: &str) -> Option<i64> {
     v.get(key).and_then(serde_json::Value::as_i64)
 }
 
-fn refunds(amount: i64, refunded: i64) -> Status {
-    if refunded <= 0 {
-        Status::Succeeded
-    } else if refunded >= amount {
-        Status::Refunded
-    } else {
-        Status::PartiallyRefunded
-    }
-}
-
 /// The change `event` stands for; `Err` names what is missing.
 pub fn change(event: &Event) -> Result<Change, String> {
     let o = &event.data.object;
@@ -117,7 +107,7 @@ pub fn change(event: &Event) -> Result<Change, String> {
             let amount = int(o, "amount").ok_or_else(|| need("amount"))?;
             let refunded = int(o, "amount_refunded").unwrap_or(0);
             let status = match text(o, "status").as_deref() {
-                Some("succeeded") => refunds(amount, refunded),
+                Some("succeeded") => Status::captured_with_refunds(amount, refunded),
                 Some("failed") => Status::Failed,
                 _ => Status::Pending,
             };
