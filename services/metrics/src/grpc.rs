@@ -47,26 +47,30 @@ const DEFAULT_PAGE: i64 = 50;
 /// See [`DEFAULT_PAGE`].
 const MAX_PAGE: i64 = 1000;
 
-/// (limit, offset) from a page request; the token is the offset.
-fn page(page: Option<&growth_proto::common::v1::PageRequest>) -> Result<(i64, i64), MetricsError> {
-    let Some(page) = page else {
-        return Ok((DEFAULT_PAGE, 0));
-    };
-    if page.page_size < 0 {
+/// The page size asked for: default 50, at most 1000.
+fn page_limit(page: Option<&growth_proto::common::v1::PageRequest>) -> Result<i64, MetricsError> {
+    let size = page.map_or(0, |p| p.page_size);
+    if size < 0 {
         return Err(MetricsError::invalid(
             "page.page_size",
-            format!("must not be negative, got {}", page.page_size),
+            format!("must not be negative, got {size}"),
         ));
     }
-    let limit = if page.page_size == 0 {
+    Ok(if size == 0 {
         DEFAULT_PAGE
     } else {
-        i64::from(page.page_size).min(MAX_PAGE)
-    };
-    let offset = if page.page_token.is_empty() {
+        i64::from(size).min(MAX_PAGE)
+    })
+}
+
+/// (limit, offset) from a page request whose token is an offset.
+fn page(page: Option<&growth_proto::common::v1::PageRequest>) -> Result<(i64, i64), MetricsError> {
+    let limit = page_limit(page)?;
+    let token = page.map_or("", |p| p.page_token.as_str());
+    let offset = if token.is_empty() {
         0
     } else {
-        page.page_token
+        token
             .parse::<i64>()
             .ok()
             .filter(|o| *o >= 0)
@@ -75,6 +79,63 @@ fn page(page: Option<&growth_proto::common::v1::PageRequest>) -> Result<(i64, i6
             })?
     };
     Ok((limit, offset))
+}
+
+/// Most users one `GetUserActivity` call names.
+const MAX_ACTIVITY_USERS: usize = 1000;
+
+/// Validates the ids of a `GetUserActivity` call (deduplicated, in order).
+fn parse_user_ids(ids: &[String]) -> Result<Vec<String>, MetricsError> {
+    if ids.len() > MAX_ACTIVITY_USERS {
+        return Err(MetricsError::invalid(
+            "user_ids",
+            format!(
+                "must name at most {MAX_ACTIVITY_USERS} users, got {}",
+                ids.len()
+            ),
+        ));
+    }
+    let mut violations = Vec::new();
+    let mut out: Vec<String> = Vec::with_capacity(ids.len());
+    for (i, id) in ids.iter().enumerate() {
+        match crate::domain::fields::id(&format!("user_ids[{i}]"), id) {
+            Ok(id) if !out.contains(&id) => out.push(id),
+            Ok(_) => {}
+            Err(v) => violations.push(v),
+        }
+    }
+    if violations.is_empty() {
+        Ok(out)
+    } else {
+        Err(MetricsError::Invalid(violations))
+    }
+}
+
+fn activity(row: repo::activity::ActivityRow) -> pb::UserActivity {
+    let count = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
+    pb::UserActivity {
+        user_id: row.user_id,
+        signup_at: Some(crate::convert::timestamp(row.signup_at)),
+        plan: row.plan,
+        trial_ends_at: row.trial_ends_at.map(crate::convert::timestamp),
+        last_seen_at: row.last_seen_at.map(crate::convert::timestamp),
+        events_1d: count(row.events_1d),
+        events_7d: count(row.events_7d),
+        events_30d: count(row.events_30d),
+        active_days_30d: count(row.active_days_30d),
+        distinct_events_30d: count(row.distinct_events_30d),
+        paying: row.paying,
+        mrr: vec![],
+        lifetime_revenue: row
+            .lifetime_revenue
+            .0
+            .into_iter()
+            .map(|(currency, amount_minor)| growth_proto::common::v1::Money {
+                amount_minor,
+                currency,
+            })
+            .collect(),
+    }
 }
 
 /// `UNIMPLEMENTED` for an RPC whose behaviour belongs to later work.
@@ -159,13 +220,57 @@ impl MetricsService for MetricsGrpc {
         Ok(Response::new(Box::pin(stream)))
     }
 
+    #[tracing::instrument(skip_all, fields(users = request.get_ref().user_ids.len()))]
     async fn get_user_activity(
         &self,
-        _: Request<pb::GetUserActivityRequest>,
+        request: Request<pb::GetUserActivityRequest>,
     ) -> Result<Response<pb::GetUserActivityResponse>, Status> {
-        Err(later(
-            "GetUserActivity is not implemented yet: per-user activity summaries arrive with the lifecycle service work",
-        ))
+        let request = request.into_inner();
+        let now = Utc::now();
+        let (rows, unknown, next_page_token) = if request.user_ids.is_empty() {
+            let limit = page_limit(request.page.as_ref())?;
+            let token = request
+                .page
+                .as_ref()
+                .map(|p| p.page_token.as_str())
+                .unwrap_or_default();
+            let after = match token {
+                "" => "",
+                t => t.strip_prefix("after:").ok_or_else(|| {
+                    MetricsError::invalid("page.page_token", "is not a token this service issued")
+                })?,
+            };
+            let rows = repo::activity::page(&self.pool, after, limit, now)
+                .await
+                .map_err(MetricsError::from)?;
+            let next = if rows.len() as i64 == limit {
+                rows.last()
+                    .map(|r| format!("after:{}", r.user_id))
+                    .unwrap_or_default()
+            } else {
+                String::new()
+            };
+            (rows, vec![], next)
+        } else {
+            let ids = parse_user_ids(&request.user_ids)?;
+            let rows = repo::activity::for_users(&self.pool, &ids, now)
+                .await
+                .map_err(MetricsError::from)?;
+            let found: std::collections::HashSet<&str> =
+                rows.iter().map(|r| r.user_id.as_str()).collect();
+            let unknown = ids
+                .iter()
+                .filter(|id| !found.contains(id.as_str()))
+                .cloned()
+                .collect();
+            (rows, unknown, String::new())
+        };
+        Ok(Response::new(pb::GetUserActivityResponse {
+            users: rows.into_iter().map(activity).collect(),
+            unknown_user_ids: unknown,
+            next_page_token,
+            as_of: Some(crate::convert::timestamp(now)),
+        }))
     }
 
     #[tracing::instrument(skip_all, fields(month = %request.get_ref().month))]
