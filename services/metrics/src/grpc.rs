@@ -2,13 +2,13 @@
 //! (validating once), calls the repository, and maps errors through
 //! [`MetricsError`]. No SQL and no validation rules live here.
 
+use std::collections::HashSet;
 use std::pin::Pin;
 
 use chrono::Utc;
 use futures::Stream;
 use growth_proto::metrics::v1::{self as pb, metrics_service_server::MetricsService};
 use growth_runtime::Shutdown;
-use growth_runtime::status::FieldViolation;
 use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
@@ -17,6 +17,7 @@ use crate::audit::month::Month;
 use crate::audit::run::AuditService;
 use crate::domain::{NewEvent, NewPayment, NewUser};
 use crate::error::MetricsError;
+use crate::paging;
 use crate::repo;
 use crate::watch::{self, FeedSignal};
 
@@ -39,102 +40,6 @@ impl MetricsGrpc {
             shutdown,
             audit,
         }
-    }
-}
-
-/// Default and largest page of list RPCs.
-const DEFAULT_PAGE: i64 = 50;
-/// See [`DEFAULT_PAGE`].
-const MAX_PAGE: i64 = 1000;
-
-/// The page size asked for: default 50, at most 1000.
-fn page_limit(page: Option<&growth_proto::common::v1::PageRequest>) -> Result<i64, MetricsError> {
-    let size = page.map_or(0, |p| p.page_size);
-    if size < 0 {
-        return Err(MetricsError::invalid(
-            "page.page_size",
-            format!("must not be negative, got {size}"),
-        ));
-    }
-    Ok(if size == 0 {
-        DEFAULT_PAGE
-    } else {
-        i64::from(size).min(MAX_PAGE)
-    })
-}
-
-/// (limit, offset) from a page request whose token is an offset.
-fn page(page: Option<&growth_proto::common::v1::PageRequest>) -> Result<(i64, i64), MetricsError> {
-    let limit = page_limit(page)?;
-    let token = page.map_or("", |p| p.page_token.as_str());
-    let offset = if token.is_empty() {
-        0
-    } else {
-        token
-            .parse::<i64>()
-            .ok()
-            .filter(|o| *o >= 0)
-            .ok_or_else(|| {
-                MetricsError::invalid("page.page_token", "is not a token this service issued")
-            })?
-    };
-    Ok((limit, offset))
-}
-
-/// Most users one `GetUserActivity` call names.
-const MAX_ACTIVITY_USERS: usize = 1000;
-
-/// Validates the ids of a `GetUserActivity` call (deduplicated, in order).
-fn parse_user_ids(ids: &[String]) -> Result<Vec<String>, MetricsError> {
-    if ids.len() > MAX_ACTIVITY_USERS {
-        return Err(MetricsError::invalid(
-            "user_ids",
-            format!(
-                "must name at most {MAX_ACTIVITY_USERS} users, got {}",
-                ids.len()
-            ),
-        ));
-    }
-    let mut violations = Vec::new();
-    let mut out: Vec<String> = Vec::with_capacity(ids.len());
-    for (i, id) in ids.iter().enumerate() {
-        match crate::domain::fields::id(&format!("user_ids[{i}]"), id) {
-            Ok(id) if !out.contains(&id) => out.push(id),
-            Ok(_) => {}
-            Err(v) => violations.push(v),
-        }
-    }
-    if violations.is_empty() {
-        Ok(out)
-    } else {
-        Err(MetricsError::Invalid(violations))
-    }
-}
-
-fn activity(row: repo::activity::ActivityRow) -> pb::UserActivity {
-    let count = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
-    pb::UserActivity {
-        user_id: row.user_id,
-        signup_at: Some(crate::convert::timestamp(row.signup_at)),
-        plan: row.plan,
-        trial_ends_at: row.trial_ends_at.map(crate::convert::timestamp),
-        last_seen_at: row.last_seen_at.map(crate::convert::timestamp),
-        events_1d: count(row.events_1d),
-        events_7d: count(row.events_7d),
-        events_30d: count(row.events_30d),
-        active_days_30d: count(row.active_days_30d),
-        distinct_events_30d: count(row.distinct_events_30d),
-        paying: row.paying,
-        mrr: vec![],
-        lifetime_revenue: row
-            .lifetime_revenue
-            .0
-            .into_iter()
-            .map(|(currency, amount_minor)| growth_proto::common::v1::Money {
-                amount_minor,
-                currency,
-            })
-            .collect(),
     }
 }
 
@@ -228,36 +133,22 @@ impl MetricsService for MetricsGrpc {
         let request = request.into_inner();
         let now = Utc::now();
         let (rows, unknown, next_page_token) = if request.user_ids.is_empty() {
-            let limit = page_limit(request.page.as_ref())?;
-            let token = request
-                .page
-                .as_ref()
-                .map(|p| p.page_token.as_str())
-                .unwrap_or_default();
-            let after = match token {
-                "" => "",
-                t => t.strip_prefix("after:").ok_or_else(|| {
-                    MetricsError::invalid("page.page_token", "is not a token this service issued")
-                })?,
-            };
+            let (limit, after) = paging::by_key(request.page.as_ref())?;
             let rows = repo::activity::page(&self.pool, after, limit, now)
                 .await
                 .map_err(MetricsError::from)?;
-            let next = if rows.len() as i64 == limit {
-                rows.last()
-                    .map(|r| format!("after:{}", r.user_id))
-                    .unwrap_or_default()
-            } else {
-                String::new()
+            let next = match rows.last() {
+                Some(last) if rows.len() as i64 == limit => paging::after(&last.user_id),
+                _ => String::new(),
             };
             (rows, vec![], next)
         } else {
-            let ids = parse_user_ids(&request.user_ids)?;
+            let ids =
+                NewUser::parse_ids("user_ids", &request.user_ids).map_err(MetricsError::from)?;
             let rows = repo::activity::for_users(&self.pool, &ids, now)
                 .await
                 .map_err(MetricsError::from)?;
-            let found: std::collections::HashSet<&str> =
-                rows.iter().map(|r| r.user_id.as_str()).collect();
+            let found: HashSet<&str> = rows.iter().map(|r| r.user_id.as_str()).collect();
             let unknown = ids
                 .iter()
                 .filter(|id| !found.contains(id.as_str()))
@@ -266,7 +157,7 @@ impl MetricsService for MetricsGrpc {
             (rows, unknown, String::new())
         };
         Ok(Response::new(pb::GetUserActivityResponse {
-            users: rows.into_iter().map(activity).collect(),
+            users: rows.into_iter().map(Into::into).collect(),
             unknown_user_ids: unknown,
             next_page_token,
             as_of: Some(crate::convert::timestamp(now)),
@@ -279,12 +170,8 @@ impl MetricsService for MetricsGrpc {
         request: Request<pb::RunRevenueAuditRequest>,
     ) -> Result<Response<pb::RunRevenueAuditResponse>, Status> {
         let request = request.into_inner();
-        let month = if request.month.trim().is_empty() {
-            Err(FieldViolation::new("month", "is required (YYYY-MM)"))
-        } else {
-            Month::parse("month", &request.month, Utc::now())
-        }
-        .map_err(|v| MetricsError::Invalid(vec![v]))?;
+        let month = Month::parse_required("month", &request.month, Utc::now())
+            .map_err(|v| MetricsError::Invalid(vec![v]))?;
         let run = self
             .audit
             .run(month, request.repair, request.dry_run)
@@ -320,7 +207,7 @@ impl MetricsService for MetricsGrpc {
                     .map_err(|v| MetricsError::Invalid(vec![v]))?,
             ),
         };
-        let (limit, offset) = page(request.page.as_ref())?;
+        let (limit, offset) = paging::by_offset(request.page.as_ref())?;
         let runs = self.audit.list(month, limit + 1, offset).await?;
         let more = runs.len() as i64 > limit;
         Ok(Response::new(pb::ListAuditRunsResponse {

@@ -12,6 +12,7 @@ pub mod convert;
 pub mod domain;
 pub mod error;
 pub mod grpc;
+pub mod paging;
 pub mod repo;
 pub mod stripe;
 pub mod watch;

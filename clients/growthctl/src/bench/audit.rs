@@ -3,7 +3,7 @@
 //! fixed latency per page, next to the bound the rate limit sets.
 
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use clap::Args;
 use growth_proto::metrics::v1 as pb;
@@ -13,12 +13,10 @@ use metrics_svc::config::MetricsArgs;
 use secrecy::SecretString;
 use sqlx::postgres::PgConnectOptions;
 
-use super::{fake_stripe, with_scratch_database};
+use super::fake_stripe::FakeStripeArgs;
+use super::with_scratch_database;
 use crate::clients::Target;
 use crate::output;
-
-/// November 2025, UTC.
-const MONTH: (i64, i64) = (1_761_955_200, 1_764_547_200);
 
 /// `bench audit` options.
 #[derive(Debug, Clone, Args)]
@@ -26,18 +24,9 @@ pub struct AuditBenchArgs {
     /// Server to benchmark on; a scratch database is created there.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: SecretString,
-    /// Objects per resource type in the month.
-    #[arg(long, default_value_t = 20_000)]
-    pub objects: usize,
-    /// Latency the fake adds to every page, milliseconds.
-    #[arg(long, default_value_t = 50)]
-    pub latency_ms: u64,
-    /// Client-side rate limit, requests per second.
-    #[arg(long, default_value_t = 80)]
-    pub rate: u32,
-    /// Time slices per resource type.
-    #[arg(long, default_value_t = 8)]
-    pub slices: u32,
+    /// The fake Stripe and the client's limits.
+    #[command(flatten)]
+    pub fake: FakeStripeArgs,
 }
 
 /// Runs the benchmark.
@@ -48,19 +37,13 @@ pub async fn run(args: &AuditBenchArgs) -> anyhow::Result<ExitCode> {
 async fn run_in(args: &AuditBenchArgs, options: PgConnectOptions) -> anyhow::Result<ExitCode> {
     let pool = db::pool_options(8).connect_with(options).await?;
     db::migrate(&pool, &metrics_svc::migrator()).await?;
-    let fake = fake_stripe::start(
-        args.objects,
-        MONTH.0,
-        MONTH.1,
-        Duration::from_millis(args.latency_ms),
-    )
-    .await?;
+    let fake = args.fake.start().await?;
     let shutdown = Shutdown::new();
     let settings = MetricsArgs {
         stripe_secret_key: Some(SecretString::from("sk_live_bench".to_owned())),
         stripe_api_base: fake.url.clone(),
-        stripe_rate_limit: Some(args.rate),
-        stripe_time_slices: args.slices,
+        stripe_rate_limit: Some(args.fake.rate),
+        stripe_time_slices: args.fake.slices,
         ..MetricsArgs::default()
     };
     let server = metrics_svc::start_with(
@@ -74,7 +57,7 @@ async fn run_in(args: &AuditBenchArgs, options: PgConnectOptions) -> anyhow::Res
         .await?;
     eprintln!(
         "bench: audit of 2025-11, {} objects x 5 types, {} ms per page, rate {}/s, {} slices, empty database",
-        args.objects, args.latency_ms, args.rate, args.slices
+        args.fake.objects, args.fake.latency_ms, args.fake.rate, args.fake.slices
     );
 
     let started = Instant::now();
@@ -94,7 +77,7 @@ async fn run_in(args: &AuditBenchArgs, options: PgConnectOptions) -> anyhow::Res
     anyhow::ensure!(run.error.is_empty(), "the audit failed: {}", run.error);
 
     let pages = fake.pages();
-    let bound = pages as f64 / f64::from(args.rate);
+    let bound = pages as f64 / f64::from(args.fake.rate);
     let mut table = output::table(["what", "pages", "seconds"]);
     table.add_row(vec![
         "bound: pages / rate".to_owned(),

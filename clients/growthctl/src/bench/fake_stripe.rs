@@ -13,6 +13,40 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
+/// The month the fake's objects are created in: November 2025, UTC.
+pub const MONTH: (i64, i64) = (1_761_955_200, 1_764_547_200);
+
+/// The fake Stripe and the client's limits, shared by the Stripe benchmarks.
+#[derive(Debug, Clone, clap::Args)]
+pub struct FakeStripeArgs {
+    /// Objects per resource type in the month.
+    #[arg(long, default_value_t = 20_000)]
+    pub objects: usize,
+    /// Latency the fake adds to every page, milliseconds.
+    #[arg(long, default_value_t = 50)]
+    pub latency_ms: u64,
+    /// Client-side rate limit, requests per second (Stripe's documented live
+    /// read limit is 100; the service's default for live keys is 80).
+    #[arg(long, default_value_t = 80)]
+    pub rate: u32,
+    /// Time slices per resource type.
+    #[arg(long, default_value_t = 8)]
+    pub slices: u32,
+}
+
+impl FakeStripeArgs {
+    /// Starts the fake these arguments describe, over [`MONTH`].
+    pub async fn start(&self) -> anyhow::Result<FakeStripe> {
+        start(
+            self.objects,
+            MONTH.0,
+            MONTH.1,
+            Duration::from_millis(self.latency_ms),
+        )
+        .await
+    }
+}
+
 /// One generated resource: (created, id, JSON), newest first.
 type Objects = Vec<(i64, String, String)>;
 

@@ -11,28 +11,15 @@ use metrics_svc::stripe::types::{Charge, Invoice, PaymentIntent, Refund, Subscri
 use metrics_svc::stripe::{StripeClient, StripeConfig};
 use secrecy::SecretString;
 
-use super::fake_stripe;
+use super::fake_stripe::{FakeStripeArgs, MONTH};
 use crate::output;
-
-/// November 2025, UTC.
-const MONTH: (i64, i64) = (1_761_955_200, 1_764_547_200);
 
 /// `bench stripe-fetch` options.
 #[derive(Debug, Clone, Args)]
 pub struct StripeFetchArgs {
-    /// Objects per resource type in the month.
-    #[arg(long, default_value_t = 20_000)]
-    pub objects: usize,
-    /// Latency the fake adds to every page, milliseconds.
-    #[arg(long, default_value_t = 50)]
-    pub latency_ms: u64,
-    /// Client-side rate limit, requests per second (Stripe's documented live
-    /// read limit is 100; the service's default for live keys is 80).
-    #[arg(long, default_value_t = 80)]
-    pub rate: u32,
-    /// Time slices per resource type.
-    #[arg(long, default_value_t = 8)]
-    pub slices: u32,
+    /// The fake Stripe and the client's limits.
+    #[command(flatten)]
+    pub fake: FakeStripeArgs,
     /// Skip the (slow) sequential reference.
     #[arg(long)]
     pub skip_sequential: bool,
@@ -57,14 +44,13 @@ async fn sequential(client: &StripeClient) -> anyhow::Result<usize> {
 
 /// Runs the benchmark.
 pub async fn run(args: &StripeFetchArgs) -> anyhow::Result<ExitCode> {
-    let latency = Duration::from_millis(args.latency_ms);
-    let fake = fake_stripe::start(args.objects, MONTH.0, MONTH.1, latency).await?;
+    let fake = args.fake.start().await?;
     eprintln!(
         "bench: {} objects x 5 types, {} ms per page, rate limit {}/s, {} slices",
-        args.objects, args.latency_ms, args.rate, args.slices
+        args.fake.objects, args.fake.latency_ms, args.fake.rate, args.fake.slices
     );
 
-    let client = StripeClient::new(&config(&fake.url, args.rate, args.slices))?;
+    let client = StripeClient::new(&config(&fake.url, args.fake.rate, args.fake.slices))?;
     let started = Instant::now();
     let period = client.fetch_period(MONTH.0, MONTH.1).await?;
     let concurrent = started.elapsed();
@@ -75,20 +61,20 @@ pub async fn run(args: &StripeFetchArgs) -> anyhow::Result<ExitCode> {
         + period.subscriptions.len()
         + period.refunds.len();
     anyhow::ensure!(
-        fetched == 5 * args.objects,
+        fetched == 5 * args.fake.objects,
         "fetched {fetched} objects, expected {}",
-        5 * args.objects
+        5 * args.fake.objects
     );
-    let bound = Duration::from_secs_f64(pages as f64 / f64::from(args.rate));
+    let bound = Duration::from_secs_f64(pages as f64 / f64::from(args.fake.rate));
 
     let sequential_time = if args.skip_sequential {
         None
     } else {
         // One slice, no concurrency: every page waits for the one before.
-        let client = StripeClient::new(&config(&fake.url, args.rate, 1))?;
+        let client = StripeClient::new(&config(&fake.url, args.fake.rate, 1))?;
         let started = Instant::now();
         let n = sequential(&client).await?;
-        anyhow::ensure!(n == 5 * args.objects, "sequential fetched {n} objects");
+        anyhow::ensure!(n == 5 * args.fake.objects, "sequential fetched {n} objects");
         Some((started.elapsed(), client.requests_sent()))
     };
 
@@ -99,7 +85,7 @@ pub async fn run(args: &StripeFetchArgs) -> anyhow::Result<ExitCode> {
         format!("{:.2}", bound.as_secs_f64()),
     ]);
     table.add_row(vec![
-        format!("concurrent ({} types x {} slices)", 5, args.slices),
+        format!("concurrent ({} types x {} slices)", 5, args.fake.slices),
         pages.to_string(),
         format!("{:.2}", concurrent.as_secs_f64()),
     ]);

@@ -40,6 +40,18 @@ impl Month {
         Ok(parsed)
     }
 
+    /// Like [`Month::parse`], for a field that must be set.
+    pub fn parse_required(
+        field: &str,
+        text: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Self, FieldViolation> {
+        if text.trim().is_empty() {
+            return Err(FieldViolation::new(field, "is required (YYYY-MM)"));
+        }
+        Self::parse(field, text, now)
+    }
+
     /// The current UTC month.
     pub fn current(now: DateTime<Utc>) -> Self {
         Self {

@@ -78,12 +78,7 @@ impl AuditRecord {
             run_id: row.run_id,
             month: row.month,
             status: row.status,
-            verdict: row.verdict.as_deref().and_then(|v| match v {
-                "PASS" => Some(Verdict::Pass),
-                "WARNING" => Some(Verdict::Warning),
-                "FAIL" => Some(Verdict::Fail),
-                _ => None,
-            }),
+            verdict: row.verdict.as_deref().and_then(Verdict::parse),
             repair: row.repair,
             dry_run: false,
             started_at: row.started_at,

@@ -26,6 +26,13 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// Parses [`Verdict::as_str`].
+    pub fn parse(name: &str) -> Option<Self> {
+        [Verdict::Pass, Verdict::Warning, Verdict::Fail]
+            .into_iter()
+            .find(|v| v.as_str() == name)
+    }
+
     /// Upper-case name, as reports and the CLI print it.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -7,6 +7,9 @@ use growth_runtime::status::FieldViolation;
 use super::batch::{RowErrors, parse_rows};
 use super::fields;
 
+/// Most users one lookup (`GetUserActivity`) names.
+pub const MAX_LOOKUP: usize = 1000;
+
 /// A validated user row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewUser {
@@ -50,6 +53,28 @@ impl NewUser {
                 attributes: attributes?,
             })
         })
+    }
+
+    /// Validates the user ids of a lookup (at most `MAX_LOOKUP` of them),
+    /// returning them deduplicated in order.
+    pub fn parse_ids(field: &str, ids: &[String]) -> Result<Vec<String>, Vec<FieldViolation>> {
+        if ids.len() > MAX_LOOKUP {
+            return Err(vec![FieldViolation::new(
+                field,
+                format!("must name at most {MAX_LOOKUP} users, got {}", ids.len()),
+            )]);
+        }
+        let mut errors = RowErrors::default();
+        let mut seen = std::collections::HashSet::with_capacity(ids.len());
+        let mut out = Vec::with_capacity(ids.len());
+        for (i, id) in ids.iter().enumerate() {
+            if let Some(id) = errors.check(fields::id(&format!("{field}[{i}]"), id))
+                && seen.insert(id.clone())
+            {
+                out.push(id);
+            }
+        }
+        errors.finish(|| Some(out))
     }
 
     /// Validates a whole `UpsertUsers` batch.
