@@ -31,7 +31,11 @@ async fn spawn_both(pool: PgPool) -> Both {
     )
     .await
     .expect("metrics starts");
-    let lifecycle = lifecycle_svc::start(pool, Serve::loopback(auth, shutdown.clone()))
+    let args = lifecycle_svc::LifecycleArgs::for_metrics(
+        &metrics.grpc_addr.to_string(),
+        Some(secrecy::SecretString::from("t".to_owned())),
+    );
+    let lifecycle = lifecycle_svc::start(pool, Serve::loopback(auth, shutdown.clone()), args)
         .await
         .expect("lifecycle starts");
     Both {

@@ -1,14 +1,24 @@
-//! Assembling and starting the lifecycle service.
+//! Assembling and starting the lifecycle service: the gRPC server, the feed
+//! consumer and the Kit outbox worker.
+
+use std::sync::Arc;
 
 use growth_proto::lifecycle::v1::lifecycle_service_server::LifecycleServiceServer;
 use growth_runtime::{RunningServer, Serve, ServerBuilder, ServiceSpec};
 use sqlx::PgPool;
 use sqlx::migrate::Migrator;
+use tokio::sync::{Notify, watch};
 
+use crate::config::LifecycleArgs;
 use crate::grpc::LifecycleGrpc;
+use crate::kit::KitClient;
+use crate::state::Lifecycle;
 
 /// The service name in logs and metrics.
 pub const SERVICE: &str = "lifecycle-svc";
+
+/// The health-check name of the feed consumer (NOT_SERVING while degraded).
+pub const FEED_HEALTH: &str = "lifecycle.feed";
 
 /// The `lifecycle` schema's migrations; their history is kept in
 /// `lifecycle._sqlx_migrations`, apart from the metrics service's.
@@ -31,7 +41,40 @@ pub fn spec() -> ServiceSpec {
 }
 
 /// Binds and serves until `serve.shutdown` fires; the pool must be migrated.
-pub async fn start(pool: PgPool, serve: Serve) -> anyhow::Result<RunningServer> {
+pub async fn start(
+    pool: PgPool,
+    serve: Serve,
+    args: LifecycleArgs,
+) -> anyhow::Result<RunningServer> {
+    growth_runtime::tls::install_crypto_provider();
+    let tuning = Arc::new(args.tuning()?);
+    let metrics = crate::upstream::metrics_client(&args.metrics_addr, args.metrics_token.as_ref())?;
+    let kit = args.kit().map(KitClient::new).transpose()?;
+    match args.kit_api() {
+        Some(api) => tracing::info!(?api, "kit deliveries enabled"),
+        None => tracing::info!(
+            "no KIT_API_KEY or CONVERTKIT_API_KEY: deliveries are kept as skipped_no_credentials"
+        ),
+    }
+    let state = Lifecycle {
+        pool: pool.clone(),
+        metrics,
+        tuning,
+        outbox: Arc::new(Notify::new()),
+    };
+    crate::outbox::spawn(
+        pool,
+        kit,
+        args.outbox(),
+        state.outbox.clone(),
+        serve.shutdown.clone(),
+    );
+    let feed_healthy = if args.feed_disabled {
+        tracing::info!("FEED_DISABLED: stages change only by EvaluateUsers");
+        watch::channel(true).1
+    } else {
+        crate::feed::spawn(state.clone(), args.feed(), serve.shutdown.clone()).1
+    };
     ServerBuilder::new(
         SERVICE,
         growth_proto::LIFECYCLE_DESCRIPTOR_SET,
@@ -39,7 +82,8 @@ pub async fn start(pool: PgPool, serve: Serve) -> anyhow::Result<RunningServer> 
         serve.shutdown,
         serve.grace,
     )
-    .add_service(LifecycleServiceServer::new(LifecycleGrpc::new(pool)))
+    .add_service(LifecycleServiceServer::new(LifecycleGrpc::new(state)))
+    .health_component(FEED_HEALTH, feed_healthy)
     .start(serve.grpc_addr, serve.http_addr)
     .await
 }

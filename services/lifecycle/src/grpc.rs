@@ -1,103 +1,103 @@
-//! The lifecycle service's gRPC adapter. Stage evaluation, scoring, trigger
-//! rules and the Kit outbox are planned work: until then every RPC answers
-//! `UNIMPLEMENTED` and says so, rather than pretending.
+//! The lifecycle service's gRPC adapter: each method hands the request to
+//! `api` and maps the error through the one error table.
 
-use std::pin::Pin;
-
-use futures::Stream;
 use growth_proto::lifecycle::v1::{self as pb, lifecycle_service_server::LifecycleService};
-use sqlx::PgPool;
 use tonic::{Request, Response, Status};
+
+use crate::api::{stages, triggers};
+use crate::evaluate::bulk::Progress;
+use crate::state::Lifecycle;
 
 /// The lifecycle service's gRPC implementation.
 #[derive(Clone)]
 pub struct LifecycleGrpc {
-    #[allow(dead_code)] // read by the stage evaluation work
-    pool: PgPool,
+    state: Lifecycle,
 }
 
 impl LifecycleGrpc {
-    /// A service over `pool`.
-    pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+    /// A service over `state`.
+    pub fn new(state: Lifecycle) -> Self {
+        Self { state }
     }
 }
 
-fn later(rpc: &str, what: &str) -> Status {
-    Status::unimplemented(format!(
-        "{rpc} is not implemented yet: {what} are planned work"
-    ))
+fn reply<T>(result: Result<T, crate::error::LifecycleError>) -> Result<Response<T>, Status> {
+    result.map(Response::new).map_err(Status::from)
 }
-
-const STAGES: &str = "lifecycle stages and engagement scores";
-const TRIGGERS: &str = "Kit trigger rules and their delivery outbox";
-
-type ProgressStream = Pin<Box<dyn Stream<Item = Result<pb::EvaluateUsersResponse, Status>> + Send>>;
 
 #[tonic::async_trait]
 impl LifecycleService for LifecycleGrpc {
+    #[tracing::instrument(skip_all, fields(user_id = %request.get_ref().user_id))]
     async fn get_user_lifecycle(
         &self,
-        _: Request<pb::GetUserLifecycleRequest>,
+        request: Request<pb::GetUserLifecycleRequest>,
     ) -> Result<Response<pb::GetUserLifecycleResponse>, Status> {
-        Err(later("GetUserLifecycle", STAGES))
+        reply(stages::get_user(&self.state, request.into_inner()).await)
     }
 
+    #[tracing::instrument(skip_all)]
     async fn list_transitions(
         &self,
-        _: Request<pb::ListTransitionsRequest>,
+        request: Request<pb::ListTransitionsRequest>,
     ) -> Result<Response<pb::ListTransitionsResponse>, Status> {
-        Err(later("ListTransitions", STAGES))
+        reply(stages::list_transitions(&self.state, request.into_inner()).await)
     }
 
+    #[tracing::instrument(skip_all)]
     async fn get_stage_distribution(
         &self,
-        _: Request<pb::GetStageDistributionRequest>,
+        request: Request<pb::GetStageDistributionRequest>,
     ) -> Result<Response<pb::GetStageDistributionResponse>, Status> {
-        Err(later("GetStageDistribution", STAGES))
+        reply(stages::distribution(&self.state, request.into_inner()).await)
     }
 
-    type EvaluateUsersStream = ProgressStream;
+    type EvaluateUsersStream = Progress;
 
+    #[tracing::instrument(skip_all, fields(dry_run = request.get_ref().dry_run))]
     async fn evaluate_users(
         &self,
-        _: Request<pb::EvaluateUsersRequest>,
+        request: Request<pb::EvaluateUsersRequest>,
     ) -> Result<Response<Self::EvaluateUsersStream>, Status> {
-        Err(later("EvaluateUsers", STAGES))
+        reply(stages::evaluate(&self.state, request.into_inner()).await)
     }
 
+    #[tracing::instrument(skip_all)]
     async fn list_trigger_rules(
         &self,
         _: Request<pb::ListTriggerRulesRequest>,
     ) -> Result<Response<pb::ListTriggerRulesResponse>, Status> {
-        Err(later("ListTriggerRules", TRIGGERS))
+        reply(triggers::list_rules(&self.state).await)
     }
 
+    #[tracing::instrument(skip_all)]
     async fn upsert_trigger_rule(
         &self,
-        _: Request<pb::UpsertTriggerRuleRequest>,
+        request: Request<pb::UpsertTriggerRuleRequest>,
     ) -> Result<Response<pb::UpsertTriggerRuleResponse>, Status> {
-        Err(later("UpsertTriggerRule", TRIGGERS))
+        reply(triggers::upsert_rule(&self.state, request.into_inner()).await)
     }
 
+    #[tracing::instrument(skip_all, fields(rule_id = %request.get_ref().rule_id))]
     async fn delete_trigger_rule(
         &self,
-        _: Request<pb::DeleteTriggerRuleRequest>,
+        request: Request<pb::DeleteTriggerRuleRequest>,
     ) -> Result<Response<pb::DeleteTriggerRuleResponse>, Status> {
-        Err(later("DeleteTriggerRule", TRIGGERS))
+        reply(triggers::delete_rule(&self.state, request.into_inner()).await)
     }
 
+    #[tracing::instrument(skip_all)]
     async fn list_trigger_deliveries(
         &self,
-        _: Request<pb::ListTriggerDeliveriesRequest>,
+        request: Request<pb::ListTriggerDeliveriesRequest>,
     ) -> Result<Response<pb::ListTriggerDeliveriesResponse>, Status> {
-        Err(later("ListTriggerDeliveries", TRIGGERS))
+        reply(triggers::list_deliveries(&self.state, request.into_inner()).await)
     }
 
+    #[tracing::instrument(skip_all, fields(delivery_id = %request.get_ref().delivery_id))]
     async fn retry_delivery(
         &self,
-        _: Request<pb::RetryDeliveryRequest>,
+        request: Request<pb::RetryDeliveryRequest>,
     ) -> Result<Response<pb::RetryDeliveryResponse>, Status> {
-        Err(later("RetryDelivery", TRIGGERS))
+        reply(triggers::retry_delivery(&self.state, request.into_inner()).await)
     }
 }

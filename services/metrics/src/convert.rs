@@ -15,6 +15,7 @@ impl From<crate::repo::activity::ActivityRow> for growth_proto::metrics::v1::Use
         let count = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
         Self {
             user_id: row.user_id,
+            email: row.email,
             signup_at: Some(timestamp(row.signup_at)),
             plan: row.plan,
             trial_ends_at: row.trial_ends_at.map(timestamp),

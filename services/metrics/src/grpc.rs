@@ -132,8 +132,14 @@ impl MetricsService for MetricsGrpc {
     ) -> Result<Response<pb::GetUserActivityResponse>, Status> {
         let request = request.into_inner();
         let now = Utc::now();
+        let mut total_users = 0;
         let (rows, unknown, next_page_token) = if request.user_ids.is_empty() {
             let (limit, after) = paging::by_key(request.page.as_ref())?;
+            if after.is_empty() {
+                total_users = repo::users::count(&self.pool)
+                    .await
+                    .map_err(MetricsError::from)?;
+            }
             let rows = repo::activity::page(&self.pool, after, limit, now)
                 .await
                 .map_err(MetricsError::from)?;
@@ -161,6 +167,7 @@ impl MetricsService for MetricsGrpc {
             unknown_user_ids: unknown,
             next_page_token,
             as_of: Some(crate::convert::timestamp(now)),
+            total_users,
         }))
     }
 

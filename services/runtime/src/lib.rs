@@ -14,6 +14,7 @@ pub mod server;
 pub mod shutdown;
 pub mod status;
 pub mod telemetry;
+pub mod tls;
 
 pub use config::RuntimeArgs;
 pub use launch::{Serve, ServiceSpec};

@@ -58,6 +58,7 @@ pub struct ServerBuilder {
     routes: RoutesBuilder,
     service_names: Vec<&'static str>,
     http_routes: axum::Router,
+    components: Vec<(&'static str, tokio::sync::watch::Receiver<bool>)>,
 }
 
 impl ServerBuilder {
@@ -80,7 +81,21 @@ impl ServerBuilder {
             routes: RoutesBuilder::default(),
             service_names: Vec::new(),
             http_routes: axum::Router::new(),
+            components: Vec::new(),
         }
+    }
+
+    /// Reports a background component's health under its own `name` in
+    /// `grpc.health.v1` (SERVING while `healthy` holds true), apart from the
+    /// service's: a degraded component shows without failing the probes of
+    /// the whole service. It reads NOT_SERVING after shutdown like the rest.
+    pub fn health_component(
+        mut self,
+        name: &'static str,
+        healthy: tokio::sync::watch::Receiver<bool>,
+    ) -> Self {
+        self.components.push((name, healthy));
+        self
     }
 
     /// Adds a gRPC service; its health status is reported under its name.
@@ -120,6 +135,27 @@ impl ServerBuilder {
             health
                 .set_service_status(name, ServingStatus::Serving)
                 .await;
+        }
+        for (component, mut healthy) in self.components {
+            let health = health.clone();
+            let shutdown = self.shutdown.clone();
+            tokio::spawn(async move {
+                loop {
+                    let status = if *healthy.borrow_and_update() && !shutdown.is_triggered() {
+                        ServingStatus::Serving
+                    } else {
+                        ServingStatus::NotServing
+                    };
+                    health.set_service_status(component, status).await;
+                    tokio::select! {
+                        changed = healthy.changed() => if changed.is_err() { break },
+                        _ = shutdown.wait() => {
+                            health.set_service_status(component, ServingStatus::NotServing).await;
+                            break;
+                        }
+                    }
+                }
+            });
         }
         // Both reflection versions describe everything served, each other included.
         let reflection = || {

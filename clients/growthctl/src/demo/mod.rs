@@ -114,13 +114,17 @@ async fn run_on(
         metrics_svc::start,
     )
     .await?;
+    let lifecycle_args = lifecycle_svc::LifecycleArgs::for_metrics(
+        &metrics.grpc_addr.to_string(),
+        Some(SecretString::from(DEMO_TOKEN.to_owned())),
+    );
     let lifecycle = start_service(
         "lifecycle-svc",
         args.lifecycle_port,
         &auth,
         shutdown,
         pool.clone(),
-        lifecycle_svc::start,
+        |pool, serve| lifecycle_svc::start(pool, serve, lifecycle_args.clone()),
     )
     .await?;
 

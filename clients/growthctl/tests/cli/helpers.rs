@@ -35,9 +35,14 @@ pub async fn spawn_services_with(pool: PgPool, args: metrics_svc::config::Metric
     )
     .await
     .expect("metrics starts");
-    let lifecycle = lifecycle_svc::start(pool, Serve::loopback(auth, Shutdown::new()))
-        .await
-        .expect("lifecycle starts");
+    let lifecycle_args = lifecycle_svc::LifecycleArgs::for_metrics(
+        &metrics.grpc_addr.to_string(),
+        Some(secrecy::SecretString::from(TOKEN.to_owned())),
+    );
+    let lifecycle =
+        lifecycle_svc::start(pool, Serve::loopback(auth, Shutdown::new()), lifecycle_args)
+            .await
+            .expect("lifecycle starts");
     Services { metrics, lifecycle }
 }
 

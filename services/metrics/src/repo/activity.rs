@@ -11,6 +11,8 @@ use sqlx::PgPool;
 pub struct ActivityRow {
     /// The user.
     pub user_id: String,
+    /// E-mail address.
+    pub email: String,
     /// Signup.
     pub signup_at: DateTime<Utc>,
     /// Plan.
@@ -36,7 +38,7 @@ pub struct ActivityRow {
 }
 
 const SUMMARY: &str = "
-    SELECT u.user_id, u.signup_at, u.plan, u.trial_ends_at,
+    SELECT u.user_id, u.email, u.signup_at, u.plan, u.trial_ends_at,
            a.last_seen_at, a.events_1d, a.events_7d, a.events_30d, a.active_days_30d,
            a.distinct_events_30d, coalesce(p.paying, false) AS paying,
            coalesce(p.revenue, '{}'::jsonb) AS lifetime_revenue
@@ -70,7 +72,7 @@ pub async fn for_users(
     now: DateTime<Utc>,
 ) -> Result<Vec<ActivityRow>, sqlx::Error> {
     let sql = format!(
-        "WITH users_asked AS (SELECT user_id, signup_at, plan, trial_ends_at FROM metrics.users WHERE user_id = ANY($1)) {SUMMARY}"
+        "WITH users_asked AS (SELECT user_id, email, signup_at, plan, trial_ends_at FROM metrics.users WHERE user_id = ANY($1)) {SUMMARY}"
     );
     sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(ids)
@@ -87,7 +89,7 @@ pub async fn page(
     now: DateTime<Utc>,
 ) -> Result<Vec<ActivityRow>, sqlx::Error> {
     let sql = format!(
-        "WITH users_asked AS (SELECT user_id, signup_at, plan, trial_ends_at FROM metrics.users
+        "WITH users_asked AS (SELECT user_id, email, signup_at, plan, trial_ends_at FROM metrics.users
                               WHERE user_id > $1 ORDER BY user_id LIMIT $3) {SUMMARY}"
     );
     sqlx::query_as(sqlx::AssertSqlSafe(sql))

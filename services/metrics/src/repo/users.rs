@@ -60,3 +60,10 @@ pub async fn upsert(pool: &PgPool, users: &[NewUser]) -> Result<UpsertCounts, sq
     tx.commit().await?;
     Ok(UpsertCounts::from_totals(users.len(), inserted, updated))
 }
+
+/// How many users are stored.
+pub async fn count(pool: &PgPool) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM metrics.users")
+        .fetch_one(pool)
+        .await
+}

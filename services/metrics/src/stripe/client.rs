@@ -30,11 +30,7 @@ pub struct StripeClient {
     requests: Arc<AtomicU64>,
 }
 
-/// Installs ring as rustls' crypto provider (the only one this project
-/// builds); harmless when already installed.
-pub fn install_crypto_provider() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
+pub use growth_runtime::tls::install_crypto_provider;
 
 impl StripeClient {
     /// A client for `config`.

@@ -1,0 +1,629 @@
+//! A stateful fake Kit on 127.0.0.1 speaking either the v3 or the v4 API.
+//!
+//! It checks credentials (401 with Kit's error shape), request bodies (422
+//! without an email) and, like Kit v4, that a subscriber exists before a tag,
+//! sequence or form is applied by email (404 otherwise). It keeps, per email,
+//! a subscriber id, tags, sequences, forms and custom fields; records every
+//! request; and injects faults: answer with a status without applying
+//! anything, apply an action and then hold the answer past any client timeout,
+//! or be down (503 to everything).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use lifecycle_svc::kit::KitApi;
+use serde_json::{Map, Value, json};
+use wiremock::matchers::any;
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+/// The API key the fake accepts (v3 `api_key`, v4 `X-Kit-Api-Key`).
+pub const KEY: &str = "kit_fake_key_5d41402abc4b";
+/// The v3 API secret the fake accepts.
+pub const SECRET: &str = "kit_fake_secret_7d793037a076";
+/// How long [`FakeKit::apply_then_hang`] holds an answer.
+pub const HANG: Duration = Duration::from_secs(10);
+
+/// One request as the fake saw it, with the status it answered.
+#[derive(Clone, Debug)]
+pub struct Recorded {
+    pub method: String,
+    pub path: String,
+    pub query: BTreeMap<String, String>,
+    /// Lowercase names.
+    pub headers: BTreeMap<String, String>,
+    /// The JSON body, if it had one.
+    pub body: Option<Value>,
+    pub status: u16,
+    pub at: Instant,
+}
+
+impl Recorded {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .get(&name.to_ascii_lowercase())
+            .map(String::as_str)
+    }
+
+    pub fn idempotency_key(&self) -> Option<&str> {
+        self.header("idempotency-key")
+    }
+
+    pub fn is_mutation(&self) -> bool {
+        self.method != "GET"
+    }
+}
+
+/// What the fake holds for one email address.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Subscriber {
+    pub id: u64,
+    pub email: String,
+    pub tags: BTreeSet<String>,
+    pub sequences: BTreeSet<String>,
+    pub forms: BTreeSet<String>,
+    pub fields: BTreeMap<String, String>,
+}
+
+/// A running fake; the server stops when it is dropped.
+pub struct FakeKit {
+    server: MockServer,
+    state: Arc<Mutex<State>>,
+}
+
+impl FakeKit {
+    /// A fake for `api` accepting `key` (and, v3, `secret`).
+    pub async fn start(api: KitApi, key: &str, secret: Option<&str>) -> Self {
+        let state = Arc::new(Mutex::new(State {
+            api,
+            key: key.to_owned(),
+            secret: secret.map(str::to_owned),
+            subscribers: BTreeMap::new(),
+            next_id: 1001,
+            requests: Vec::new(),
+            failures: None,
+            hangs: 0,
+            down: false,
+            max_per_page: 1000,
+        }));
+        let server = MockServer::start().await;
+        Mock::given(any())
+            .respond_with(Handler(state.clone()))
+            .mount(&server)
+            .await;
+        Self { server, state }
+    }
+
+    /// A v3 fake with [`KEY`] and [`SECRET`].
+    pub async fn v3() -> Self {
+        Self::start(KitApi::V3, KEY, Some(SECRET)).await
+    }
+
+    /// A v4 fake with [`KEY`].
+    pub async fn v4() -> Self {
+        Self::start(KitApi::V4, KEY, None).await
+    }
+
+    /// The API root to configure the client with.
+    pub fn base_url(&self) -> String {
+        self.server.uri()
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        lock(&self.state)
+    }
+
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.state().requests.clone()
+    }
+
+    /// Every non-GET request.
+    pub fn mutations(&self) -> Vec<Recorded> {
+        self.requests()
+            .into_iter()
+            .filter(Recorded::is_mutation)
+            .collect()
+    }
+
+    /// Mutating requests that carried exactly this `Idempotency-Key`.
+    pub fn mutations_with_key(&self, key: &str) -> usize {
+        let mutations = self.mutations();
+        mutations
+            .iter()
+            .filter(|r| r.idempotency_key() == Some(key))
+            .count()
+    }
+
+    /// When each request arrived, in order.
+    pub fn request_times(&self) -> Vec<Instant> {
+        self.state().requests.iter().map(|r| r.at).collect()
+    }
+
+    pub fn subscriber(&self, email: &str) -> Option<Subscriber> {
+        self.state().subscribers.get(&email.to_lowercase()).cloned()
+    }
+
+    pub fn tags_of(&self, email: &str) -> BTreeSet<String> {
+        self.subscriber(email).map(|s| s.tags).unwrap_or_default()
+    }
+
+    pub fn sequences_of(&self, email: &str) -> BTreeSet<String> {
+        self.subscriber(email)
+            .map(|s| s.sequences)
+            .unwrap_or_default()
+    }
+
+    pub fn forms_of(&self, email: &str) -> BTreeSet<String> {
+        self.subscriber(email).map(|s| s.forms).unwrap_or_default()
+    }
+
+    pub fn fields_of(&self, email: &str) -> BTreeMap<String, String> {
+        self.subscriber(email).map(|s| s.fields).unwrap_or_default()
+    }
+
+    /// Seeds a subscriber (as if created earlier); returns its id.
+    pub fn add_subscriber(&self, email: &str) -> u64 {
+        self.state().upsert(email).0
+    }
+
+    /// Seeds a tag on `email`, creating the subscriber if needed.
+    pub fn tag(&self, email: &str, tag_id: &str) {
+        let mut state = self.state();
+        state.upsert(email);
+        if let Some(s) = state.subscribers.get_mut(&email.to_lowercase()) {
+            s.tags.insert(tag_id.to_owned());
+        }
+    }
+
+    /// The next `n` requests (of any kind) are answered `status`, with
+    /// `Retry-After: <seconds>` when given, and change nothing. A v4 429 has
+    /// Kit's plain-text body `Retry later`.
+    pub fn fail_next(&self, n: u32, status: u16, retry_after: Option<u64>) {
+        self.state().failures = Some((n, status, retry_after));
+    }
+
+    /// The next `n` successful actions (tag, sequence or form changes; not
+    /// subscriber upserts or lookups) take effect, then their answer is held
+    /// for [`HANG`]: "sent, but no answer".
+    pub fn apply_then_hang(&self, n: u32) {
+        self.state().hangs = n;
+    }
+
+    /// While down, every request is answered 503.
+    pub fn set_down(&self, down: bool) {
+        self.state().down = down;
+    }
+
+    /// The largest page of a v4 subscriber's tags (Kit: 1,000).
+    pub fn set_max_per_page(&self, n: usize) {
+        self.state().max_per_page = n.max(1);
+    }
+}
+
+fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+    state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+struct Handler(Arc<Mutex<State>>);
+
+impl Respond for Handler {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let mut recorded = Recorded {
+            method: request.method.to_string(),
+            path: request.url.path().to_owned(),
+            query: request.url.query_pairs().into_owned().collect(),
+            headers: request
+                .headers
+                .iter()
+                .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+                .collect(),
+            body: serde_json::from_slice(&request.body).ok(),
+            status: 0,
+            at: Instant::now(),
+        };
+        let mut state = lock(&self.0);
+        let reply = state.handle(&recorded);
+        recorded.status = reply.status;
+        state.requests.push(recorded);
+        let mut template = ResponseTemplate::new(reply.status);
+        if let Some(body) = reply.body {
+            template = template.set_body_json(body);
+        }
+        if let Some(text) = reply.text {
+            template = template.set_body_string(text);
+        }
+        if let Some(seconds) = reply.retry_after {
+            template = template.insert_header("Retry-After", seconds.to_string().as_str());
+        }
+        if reply.hang {
+            template = template.set_delay(HANG);
+        }
+        template
+    }
+}
+
+struct Reply {
+    status: u16,
+    body: Option<Value>,
+    text: Option<&'static str>,
+    retry_after: Option<u64>,
+    hang: bool,
+}
+
+impl Reply {
+    fn json(status: u16, body: Value) -> Self {
+        Self {
+            status,
+            body: Some(body),
+            text: None,
+            retry_after: None,
+            hang: false,
+        }
+    }
+
+    fn empty(status: u16) -> Self {
+        Self {
+            status,
+            body: None,
+            text: None,
+            retry_after: None,
+            hang: false,
+        }
+    }
+}
+
+struct State {
+    api: KitApi,
+    key: String,
+    secret: Option<String>,
+    subscribers: BTreeMap<String, Subscriber>,
+    next_id: u64,
+    requests: Vec<Recorded>,
+    failures: Option<(u32, u16, Option<u64>)>,
+    hangs: u32,
+    down: bool,
+    max_per_page: usize,
+}
+
+impl State {
+    fn handle(&mut self, req: &Recorded) -> Reply {
+        if self.down {
+            return self.error(503, "Service Unavailable");
+        }
+        if let Some((n, status, retry_after)) = self.failures.take() {
+            if n > 1 {
+                self.failures = Some((n - 1, status, retry_after));
+            }
+            let mut reply = match (self.api, status) {
+                (KitApi::V4, 429) => Reply {
+                    text: Some("Retry later"),
+                    ..Reply::empty(429)
+                },
+                _ => self.error(status, "injected failure"),
+            };
+            reply.retry_after = retry_after;
+            return reply;
+        }
+        let segments: Vec<&str> = req.path.trim_matches('/').split('/').collect();
+        let mut reply = match self.api {
+            KitApi::V3 => self.v3(req, &segments),
+            KitApi::V4 => self.v4(req, &segments),
+        };
+        let action =
+            req.is_mutation() && matches!(segments.get(1), Some(&("tags" | "sequences" | "forms")));
+        if action && (200..300).contains(&reply.status) && self.hangs > 0 {
+            self.hangs -= 1;
+            reply.hang = true;
+        }
+        reply
+    }
+
+    fn v3(&mut self, req: &Recorded, seg: &[&str]) -> Reply {
+        let params: Map<String, Value> = if req.is_mutation() {
+            req.body
+                .as_ref()
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default()
+        } else {
+            req.query
+                .iter()
+                .map(|(k, v)| (k.clone(), json!(v)))
+                .collect()
+        };
+        let given = |k: &str| params.get(k).and_then(Value::as_str);
+        let secret_ok = self.secret.is_some() && given("api_secret") == self.secret.as_deref();
+        let key_ok = secret_ok || given("api_key") == Some(self.key.as_str());
+        let email = given("email")
+            .filter(|e| e.contains('@'))
+            .map(str::to_owned);
+        match (req.method.as_str(), seg) {
+            (
+                "POST",
+                [
+                    "v3",
+                    collection @ ("tags" | "sequences" | "forms"),
+                    id,
+                    "subscribe",
+                ],
+            ) => {
+                if !key_ok {
+                    return self.error(401, "API Key not valid");
+                }
+                let Some(email) = email else {
+                    return self.error(422, "Email address can't be blank");
+                };
+                if !is_id(id) {
+                    return self.error(404, "Not Found");
+                }
+                let (subscriber_id, _) = self.upsert(&email);
+                self.apply(&email, collection, id, true, params.get("fields"));
+                Reply::json(
+                    200,
+                    json!({"subscription": {
+                        "id": self.requests.len() + 1, "state": "active",
+                        "subscribable_id": id.parse::<u64>().ok(),
+                        "subscriber": {"id": subscriber_id},
+                    }}),
+                )
+            }
+            ("POST", ["v3", "tags", id, "unsubscribe"]) => {
+                if !secret_ok {
+                    return self.error(401, "API Secret not valid");
+                }
+                let Some(email) = email else {
+                    return self.error(422, "Email address can't be blank");
+                };
+                if !is_id(id) || !self.subscribers.contains_key(&email.to_lowercase()) {
+                    return self.error(404, "Not Found");
+                }
+                self.apply(&email, "tags", id, false, None);
+                Reply::json(
+                    200,
+                    json!({"id": id.parse::<u64>().ok(), "name": format!("Tag {id}")}),
+                )
+            }
+            ("GET", ["v3", "subscribers"]) => {
+                if !secret_ok {
+                    return self.error(401, "API Secret not valid");
+                }
+                let wanted = given("email_address").map(str::to_lowercase);
+                let found: Vec<Value> = self
+                    .subscribers
+                    .values()
+                    .filter(|s| wanted.as_ref().is_none_or(|w| *w == s.email.to_lowercase()))
+                    .map(subscriber_json)
+                    .collect();
+                Reply::json(
+                    200,
+                    json!({
+                        "total_subscribers": found.len(), "page": 1, "total_pages": 1,
+                        "subscribers": found,
+                    }),
+                )
+            }
+            ("GET", ["v3", "subscribers", id, "tags"]) => {
+                if !key_ok {
+                    return self.error(401, "API Key not valid");
+                }
+                match self.by_id(id) {
+                    Some(s) => Reply::json(200, json!({"tags": tags_json(&s.tags)})),
+                    None => self.error(404, "Not Found"),
+                }
+            }
+            ("PUT", ["v3", "subscribers", id]) => {
+                if !secret_ok {
+                    return self.error(401, "API Secret not valid");
+                }
+                let Some(email) = self.by_id(id).map(|s| s.email.clone()) else {
+                    return self.error(404, "Not Found");
+                };
+                self.merge_fields(&email, params.get("fields"));
+                let body = self
+                    .subscribers
+                    .get(&email.to_lowercase())
+                    .map(subscriber_json);
+                Reply::json(200, json!({"subscriber": body}))
+            }
+            _ => self.error(404, "Not Found"),
+        }
+    }
+
+    fn v4(&mut self, req: &Recorded, seg: &[&str]) -> Reply {
+        if req.header("x-kit-api-key") != Some(self.key.as_str()) {
+            return self.error(401, "The access token is invalid");
+        }
+        let email = req
+            .body
+            .as_ref()
+            .and_then(|b| b["email_address"].as_str())
+            .filter(|e| e.contains('@'))
+            .map(str::to_owned);
+        match (req.method.as_str(), seg) {
+            ("POST", ["v4", "subscribers"]) => {
+                let Some(email) = email else {
+                    return self.error(422, "Email address is invalid");
+                };
+                let (_, created) = self.upsert(&email);
+                self.merge_fields(&email, req.body.as_ref().and_then(|b| b.get("fields")));
+                let body = self
+                    .subscribers
+                    .get(&email.to_lowercase())
+                    .map(subscriber_json);
+                Reply::json(if created { 201 } else { 200 }, json!({"subscriber": body}))
+            }
+            ("GET", ["v4", "subscribers"]) => {
+                let wanted: Option<Vec<String>> = req
+                    .query
+                    .get("email_address")
+                    .map(|list| list.split(',').map(|e| e.trim().to_lowercase()).collect());
+                let found: Vec<Value> = self
+                    .subscribers
+                    .values()
+                    .filter(|s| {
+                        wanted
+                            .as_ref()
+                            .is_none_or(|w| w.contains(&s.email.to_lowercase()))
+                    })
+                    .map(subscriber_json)
+                    .collect();
+                Reply::json(
+                    200,
+                    json!({"subscribers": found, "pagination": page_info(0, 0, false, 500)}),
+                )
+            }
+            ("GET", ["v4", "subscribers", id, "tags"]) => {
+                let Some(tags) = self.by_id(id).map(|s| tags_json(&s.tags)) else {
+                    return self.error(404, "Not Found");
+                };
+                let per_page = req
+                    .query
+                    .get("per_page")
+                    .and_then(|p| p.parse().ok())
+                    .unwrap_or(500usize);
+                let per_page = per_page.clamp(1, 1000).min(self.max_per_page);
+                let start = req
+                    .query
+                    .get("after")
+                    .and_then(|a| a.parse().ok())
+                    .unwrap_or(0usize);
+                let end = (start + per_page).min(tags.len());
+                let page = tags.get(start.min(end)..end).unwrap_or_default().to_vec();
+                let info = page_info(start, end, end < tags.len(), per_page);
+                Reply::json(200, json!({"tags": page, "pagination": info}))
+            }
+            (
+                method @ ("POST" | "DELETE"),
+                [
+                    "v4",
+                    collection @ ("tags" | "sequences" | "forms"),
+                    id,
+                    "subscribers",
+                ],
+            ) => {
+                if !is_id(id) || (method == "DELETE" && *collection != "tags") {
+                    return self.error(404, "Not Found");
+                }
+                let Some(email) = email else {
+                    return self.error(422, "Either subscriber id or email address is required");
+                };
+                if !self.subscribers.contains_key(&email.to_lowercase()) {
+                    return self.error(404, "Not Found");
+                }
+                if method == "DELETE" {
+                    self.apply(&email, collection, id, false, None);
+                    return Reply::empty(204);
+                }
+                let added = self.apply(&email, collection, id, true, None);
+                let body = self
+                    .subscribers
+                    .get(&email.to_lowercase())
+                    .map(subscriber_json);
+                Reply::json(if added { 201 } else { 200 }, json!({"subscriber": body}))
+            }
+            _ => self.error(404, "Not Found"),
+        }
+    }
+
+    /// Kit's error body: v3 `{"error", "message"}`, v4 `{"errors": [...]}`.
+    fn error(&self, status: u16, text: &str) -> Reply {
+        let title = match status {
+            401 => "Authorization Failed",
+            404 => "Not Found",
+            422 => "Unprocessable Entity",
+            503 => "Service Unavailable",
+            _ => "Error",
+        };
+        match self.api {
+            KitApi::V3 => Reply::json(status, json!({"error": title, "message": text})),
+            KitApi::V4 => Reply::json(status, json!({"errors": [text]})),
+        }
+    }
+
+    /// The subscriber's id, and whether it was created now.
+    fn upsert(&mut self, email: &str) -> (u64, bool) {
+        if let Some(s) = self.subscribers.get(&email.to_lowercase()) {
+            return (s.id, false);
+        }
+        let id = self.next_id;
+        self.next_id += 1;
+        let subscriber = Subscriber {
+            id,
+            email: email.to_owned(),
+            ..Subscriber::default()
+        };
+        self.subscribers.insert(email.to_lowercase(), subscriber);
+        (id, true)
+    }
+
+    /// Adds or removes `id` in the subscriber's `collection`; whether it changed.
+    fn apply(
+        &mut self,
+        email: &str,
+        collection: &str,
+        id: &str,
+        add: bool,
+        fields: Option<&Value>,
+    ) -> bool {
+        self.merge_fields(email, fields);
+        let Some(s) = self.subscribers.get_mut(&email.to_lowercase()) else {
+            return false;
+        };
+        let set = match collection {
+            "tags" => &mut s.tags,
+            "sequences" => &mut s.sequences,
+            _ => &mut s.forms,
+        };
+        if add {
+            set.insert(id.to_owned())
+        } else {
+            set.remove(id)
+        }
+    }
+
+    fn merge_fields(&mut self, email: &str, fields: Option<&Value>) {
+        let (Some(s), Some(fields)) = (
+            self.subscribers.get_mut(&email.to_lowercase()),
+            fields.and_then(Value::as_object),
+        ) else {
+            return;
+        };
+        for (k, v) in fields {
+            let v = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+            s.fields.insert(k.clone(), v);
+        }
+    }
+
+    fn by_id(&self, id: &str) -> Option<&Subscriber> {
+        self.subscribers.values().find(|s| s.id.to_string() == id)
+    }
+}
+
+fn is_id(id: &str) -> bool {
+    !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn subscriber_json(s: &Subscriber) -> Value {
+    json!({
+        "id": s.id, "first_name": null, "email_address": s.email, "state": "active",
+        "created_at": "2026-01-01T00:00:00Z", "fields": s.fields,
+    })
+}
+
+fn tags_json(tags: &BTreeSet<String>) -> Vec<Value> {
+    tags.iter()
+        .map(|t| {
+            json!({"id": t.parse::<u64>().ok(), "name": format!("Tag {t}"),
+                        "tagged_at": "2026-01-01T00:00:00Z"})
+        })
+        .collect()
+}
+
+fn page_info(start: usize, end: usize, has_next: bool, per_page: usize) -> Value {
+    json!({
+        "has_previous_page": start > 0, "has_next_page": has_next,
+        "start_cursor": start.to_string(), "end_cursor": end.to_string(), "per_page": per_page,
+    })
+}
