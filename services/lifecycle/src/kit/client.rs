@@ -101,14 +101,15 @@ impl KitClient {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| KitError::Http(e.without_url().to_string()))?;
+        let limiter = Arc::new(RateLimiter::direct(config.quota()));
         Ok(Self {
             http,
             api: config.api,
             base: config.api_base.trim_end_matches('/').to_owned(),
-            key: config.api_key.clone(),
+            key: config.api_key,
             key_header,
-            secret: config.api_secret.clone(),
-            limiter: Arc::new(RateLimiter::direct(config.quota())),
+            secret: config.api_secret,
+            limiter,
         })
     }
 

@@ -179,7 +179,23 @@ impl FakeKit {
     /// `Retry-After: <seconds>` when given, and change nothing. A v4 429 has
     /// Kit's plain-text body `Retry later`.
     pub fn fail_next(&self, n: u32, status: u16, retry_after: Option<u64>) {
-        self.state().failures = Some((n, status, retry_after));
+        self.state().failures = Some(Fault {
+            remaining: n,
+            status,
+            retry_after,
+            actions_only: false,
+        });
+    }
+
+    /// Like [`Self::fail_next`], counting only actions (tag, sequence and form
+    /// changes): subscriber upserts and lookups go through.
+    pub fn fail_next_actions(&self, n: u32, status: u16, retry_after: Option<u64>) {
+        self.state().failures = Some(Fault {
+            remaining: n,
+            status,
+            retry_after,
+            actions_only: true,
+        });
     }
 
     /// The next `n` successful actions (tag, sequence or form changes; not
@@ -274,6 +290,14 @@ impl Reply {
     }
 }
 
+#[derive(Clone, Copy)]
+struct Fault {
+    remaining: u32,
+    status: u16,
+    retry_after: Option<u64>,
+    actions_only: bool,
+}
+
 struct State {
     api: KitApi,
     key: String,
@@ -281,7 +305,7 @@ struct State {
     subscribers: BTreeMap<String, Subscriber>,
     next_id: u64,
     requests: Vec<Recorded>,
-    failures: Option<(u32, u16, Option<u64>)>,
+    failures: Option<Fault>,
     hangs: u32,
     down: bool,
     max_per_page: usize,
@@ -292,27 +316,34 @@ impl State {
         if self.down {
             return self.error(503, "Service Unavailable");
         }
-        if let Some((n, status, retry_after)) = self.failures.take() {
-            if n > 1 {
-                self.failures = Some((n - 1, status, retry_after));
-            }
-            let mut reply = match (self.api, status) {
-                (KitApi::V4, 429) => Reply {
-                    text: Some("Retry later"),
-                    ..Reply::empty(429)
-                },
-                _ => self.error(status, "injected failure"),
-            };
-            reply.retry_after = retry_after;
-            return reply;
-        }
         let segments: Vec<&str> = req.path.trim_matches('/').split('/').collect();
+        let action =
+            req.is_mutation() && matches!(segments.get(1), Some(&("tags" | "sequences" | "forms")));
+        if let Some(fault) = self.failures.take() {
+            if fault.actions_only && !action {
+                self.failures = Some(fault);
+            } else {
+                if fault.remaining > 1 {
+                    self.failures = Some(Fault {
+                        remaining: fault.remaining - 1,
+                        ..fault
+                    });
+                }
+                let mut reply = match (self.api, fault.status) {
+                    (KitApi::V4, 429) => Reply {
+                        text: Some("Retry later"),
+                        ..Reply::empty(429)
+                    },
+                    (_, status) => self.error(status, "injected failure"),
+                };
+                reply.retry_after = fault.retry_after;
+                return reply;
+            }
+        }
         let mut reply = match self.api {
             KitApi::V3 => self.v3(req, &segments),
             KitApi::V4 => self.v4(req, &segments),
         };
-        let action =
-            req.is_mutation() && matches!(segments.get(1), Some(&("tags" | "sequences" | "forms")));
         if action && (200..300).contains(&reply.status) && self.hangs > 0 {
             self.hangs -= 1;
             reply.hang = true;

@@ -262,16 +262,25 @@ async fn a_429_is_retryable_after_retry_after_or_after_kits_reset_without_one() 
         let kit = fake(api).await;
         let kit_client = client(&kit, api);
         let tag = req(KitActionKind::AddTag, "11", "o-1");
-        kit.fail_next(1, 429, Some(7));
+        // On the action itself (v4: the subscriber upsert before it succeeds).
+        kit.fail_next_actions(1, 429, Some(7));
         let f = failure(kit_client.send(&tag).await);
         let retry_after = Some(Duration::from_secs(7));
         assert_eq!(f.kind, FailureKind::Retryable { retry_after }, "{api:?}");
         assert!(f.message.contains("429 Too Many Requests"), "{}", f.message);
+        // On whatever comes first (v4: the upsert).
         kit.fail_next(1, 429, None);
         let f = failure(kit_client.send(&tag).await);
         let retry_after = Some(RATE_LIMIT_RESET);
         assert_eq!(f.kind, FailureKind::Retryable { retry_after }, "{api:?}");
+        assert!(f.message.contains("429 Too Many Requests"), "{}", f.message);
         assert!(kit.tags_of(ADA).is_empty());
+        let statuses: Vec<u16> = kit.requests().iter().map(|r| r.status).collect();
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 429).count(),
+            2,
+            "{statuses:?}"
+        );
         kit_client.send(&tag).await.expect("then it goes through");
         assert_eq!(kit.tags_of(ADA).len(), 1);
     }
@@ -370,6 +379,17 @@ async fn verify_reports_absent_tags_and_cannot_tell_sequences_or_forms() {
         }
         assert_eq!(kit.requests().len(), before, "nothing to ask Kit");
         assert!(kit.mutations().is_empty(), "verify only reads");
+        let lookup = &kit.requests()[0];
+        assert_eq!(
+            lookup.query.get("email_address").map(String::as_str),
+            Some(ADA)
+        );
+        if api == KitApi::V3 {
+            assert_eq!(
+                lookup.query.get("api_secret").map(String::as_str),
+                Some(SECRET)
+            );
+        }
     }
 }
 

@@ -1,5 +1,8 @@
 //! The lifecycle service's integration tests: the real lifecycle and metrics
-//! services on their own PostgreSQL databases, Kit as a local fake server.
+//! services on one fresh PostgreSQL database per test, Kit as a local fake.
 
 mod fake_kit;
+mod feed;
+mod helpers;
 mod kit_client;
+mod stages;
