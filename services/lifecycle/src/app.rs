@@ -62,13 +62,19 @@ pub async fn start(
         tuning,
         outbox: Arc::new(Notify::new()),
     };
-    crate::outbox::spawn(
-        pool,
-        kit,
-        args.outbox(),
-        state.outbox.clone(),
-        serve.shutdown.clone(),
-    );
+    if args.outbox_disabled {
+        tracing::info!(
+            "OUTBOX_DISABLED: this replica queues Kit actions but does not deliver them"
+        );
+    } else {
+        crate::outbox::spawn(
+            pool,
+            kit,
+            args.outbox(),
+            state.outbox.clone(),
+            serve.shutdown.clone(),
+        );
+    }
     let feed_healthy = if args.feed_disabled {
         tracing::info!("FEED_DISABLED: stages change only by EvaluateUsers");
         watch::channel(true).1

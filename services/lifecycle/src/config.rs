@@ -58,6 +58,11 @@ pub struct LifecycleArgs {
     #[arg(long, env = "KIT_TIMEOUT_MS", default_value_t = 20_000)]
     pub kit_timeout_ms: u64,
 
+    /// Do not deliver Kit actions from this replica (others, or a later
+    /// start, deliver what it queues).
+    #[arg(long, env = "OUTBOX_DISABLED")]
+    pub outbox_disabled: bool,
+
     /// Delivery attempts before an outbox row is parked as dead.
     #[arg(long, env = "OUTBOX_MAX_ATTEMPTS", default_value_t = 8)]
     pub outbox_max_attempts: i32,
@@ -95,6 +100,7 @@ impl LifecycleArgs {
             kit_api_base: None,
             kit_requests_per_minute: DEFAULT_REQUESTS_PER_MINUTE,
             kit_timeout_ms: 20_000,
+            outbox_disabled: false,
             outbox_max_attempts: 8,
             outbox_retry_base_ms: 30_000,
             outbox_poll_interval_ms: 5_000,

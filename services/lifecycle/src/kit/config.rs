@@ -114,9 +114,9 @@ mod tests {
 
     /// Takes every request the limiter allows for ten minutes, stepping a fake
     /// clock by `step`, and returns the most that fell in one 60 s window.
-    fn busiest_minute(config: &KitConfig, step: Duration) -> usize {
+    fn busiest_minute(quota: Quota, step: Duration) -> usize {
         let clock = FakeRelativeClock::default();
-        let limiter = RateLimiter::direct_with_clock(config.quota(), clock.clone());
+        let limiter = RateLimiter::direct_with_clock(quota, clock.clone());
         let minute = Duration::from_secs(60);
         let (mut now, mut sent, mut busiest) = (Duration::ZERO, VecDeque::new(), 0);
         while now < minute * 10 {
@@ -144,9 +144,15 @@ mod tests {
     #[test]
     fn no_sixty_second_window_holds_more_than_the_limit_whatever_the_burst() {
         for (n, burst) in [(120, 1), (120, 10), (120, 60), (120, 120), (7, 3), (1, 1)] {
-            let busiest = busiest_minute(&config(n, burst), Duration::from_millis(50));
+            let busiest = busiest_minute(config(n, burst).quota(), Duration::from_millis(50));
             assert_eq!(busiest, n as usize, "n = {n}, burst = {burst}");
         }
+    }
+
+    #[test]
+    fn governors_per_minute_alone_would_overrun_kits_window() {
+        let naive = Quota::per_minute(NonZeroU32::new(120).expect("nonzero"));
+        assert!(busiest_minute(naive, Duration::from_millis(50)) > 200);
     }
 
     #[test]

@@ -124,11 +124,14 @@ fn tag_ids(page: &Value) -> BTreeSet<String> {
         .unwrap_or_default()
 }
 
-/// An id as Kit sends it (a number, sometimes a string) in decimal text.
+/// An id as Kit sends it (a number, sometimes a string) in decimal text;
+/// anything else is ignored (ids go into URL paths).
 fn id_text(id: &Value) -> Option<String> {
     match id {
-        Value::Number(n) => Some(n.to_string()),
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => n.as_u64().map(|n| n.to_string()),
+        Value::String(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+            Some(s.clone())
+        }
         _ => None,
     }
 }
@@ -155,7 +158,9 @@ mod tests {
 
     #[test]
     fn tag_ids_read_numbers_and_strings() {
-        let page = json!({"tags": [{"id": 7, "name": "a"}, {"id": "8"}, {"name": "no id"}]});
+        let page = json!({"tags": [
+            {"id": 7, "name": "a"}, {"id": "8"}, {"name": "no id"}, {"id": "9/../x"}, {"id": -1},
+        ]});
         let ids: Vec<String> = tag_ids(&page).into_iter().collect();
         assert_eq!(ids, ["7", "8"]);
     }

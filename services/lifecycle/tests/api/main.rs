@@ -5,4 +5,5 @@ mod fake_kit;
 mod feed;
 mod helpers;
 mod kit_client;
+mod outbox;
 mod stages;
