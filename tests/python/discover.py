@@ -286,10 +286,26 @@ def check_metrics(checks: Checks, m: Reflected) -> None:
 
 
 def check_lifecycle(checks: Checks, lc: Reflected) -> None:
-    def unimplemented():
+    def distribution():
         req = lc.request(LIFECYCLE_SERVICE, "GetStageDistribution")
-        err = rpc_error(lambda: lc.unary(LIFECYCLE_SERVICE, "GetStageDistribution", req))
-        expect(err.code() == grpc.StatusCode.UNIMPLEMENTED, f"{err.code().name}: {err.details()}")
+        reply = lc.unary(LIFECYCLE_SERVICE, "GetStageDistribution", req)
+        expect(len(reply.stages) == 6, f"{len(reply.stages)} stages, want all 6")
+        total = sum(s.users for s in reply.stages)
+        expect(total == reply.total_users, f"stages add up to {total}, total_users is {reply.total_users}")
+        return f"total_users={reply.total_users} over {len(reply.stages)} stages"
+
+    def dry_run():
+        req = lc.request(LIFECYCLE_SERVICE, "EvaluateUsers", dry_run=True)
+        messages = list(lc.server_stream(LIFECYCLE_SERVICE, "EvaluateUsers", req))
+        expect(messages and messages[-1].done, "the last message has done set")
+        return f"{messages[-1].evaluated} users in {len(messages)} messages, {messages[-1].transitions} transitions would be made"
+
+    def invalid_rule():
+        req = lc.request(LIFECYCLE_SERVICE, "UpsertTriggerRule")
+        req.rule.target_id = "123"
+        err = rpc_error(lambda: lc.unary(LIFECYCLE_SERVICE, "UpsertTriggerRule", req))
+        expect(err.code() == grpc.StatusCode.INVALID_ARGUMENT, f"{err.code().name}: {err.details()}")
+        expect("rule.to_stage" in err.details(), f"details name the field: {err.details()}")
         return f"{err.code().name}: {err.details()}"
 
     def unauthenticated():
@@ -298,7 +314,9 @@ def check_lifecycle(checks: Checks, lc: Reflected) -> None:
         expect(err.code() == grpc.StatusCode.UNAUTHENTICATED, f"{err.code().name}: {err.details()}")
         return f"{err.code().name}: {err.details()}"
 
-    checks.run(f"{lc.addr}: GetStageDistribution is UNIMPLEMENTED (planned work)", unimplemented)
+    checks.run(f"{lc.addr}: GetStageDistribution lists every stage", distribution)
+    checks.run(f"{lc.addr}: EvaluateUsers(dry_run) streams progress to done", dry_run)
+    checks.run(f"{lc.addr}: UpsertTriggerRule without to_stage is INVALID_ARGUMENT naming rule.to_stage", invalid_rule)
     checks.run(f"{lc.addr}: GetStageDistribution without token is UNAUTHENTICATED", unauthenticated)
 
 

@@ -26,15 +26,14 @@ async fn feed_health(server: &growth_runtime::RunningServer, service: &str) -> S
     let channel = growth_runtime::client::connect(&server.grpc_addr.to_string())
         .await
         .unwrap();
-    let status = HealthClient::new(channel)
+    let reply = HealthClient::new(channel)
         .check(HealthCheckRequest {
             service: service.into(),
         })
         .await
         .unwrap()
-        .into_inner()
-        .status();
-    status
+        .into_inner();
+    reply.status()
 }
 
 /// Sessions holding the feed leadership lock.
