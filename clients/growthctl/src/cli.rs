@@ -72,6 +72,9 @@ pub enum Command {
     /// The revenue audit against Stripe.
     #[command(subcommand)]
     Audit(crate::audit::AuditCommand),
+    /// Lifecycle stages, scores, transitions, trigger rules and Kit deliveries.
+    #[command(subcommand)]
+    Lifecycle(crate::lifecycle::LifecycleCommand),
     /// Generate a realistic synthetic SaaS (users, events, payments) and send
     /// it through the ingest RPCs.
     Seed(SeedParams),
@@ -168,4 +171,7 @@ pub enum BenchCommand {
     /// A whole RunRevenueAudit (fetch, reconcile, store) against the fake
     /// Stripe, next to the rate-limit bound.
     Audit(crate::bench::audit::AuditBenchArgs),
+    /// EvaluateUsers over all users at growing sizes (next to paging the
+    /// activity summaries alone), then the live feed's lag at a steady rate.
+    Lifecycle(crate::bench::lifecycle::LifecycleBenchArgs),
 }

@@ -1,5 +1,6 @@
 //! Connections to the services, with the bearer token attached.
 
+use growth_proto::lifecycle::v1::lifecycle_service_client::LifecycleServiceClient;
 use growth_proto::metrics::v1::metrics_service_client::MetricsServiceClient;
 use growth_runtime::client::{Bearer, connect};
 use tonic::service::interceptor::InterceptedService;
@@ -9,6 +10,9 @@ use crate::cli::Cli;
 
 /// A metrics client with the token attached.
 pub type Metrics = MetricsServiceClient<InterceptedService<Channel, Bearer>>;
+
+/// A lifecycle client with the token attached.
+pub type Lifecycle = LifecycleServiceClient<InterceptedService<Channel, Bearer>>;
 
 /// Largest message the CLI sends or accepts.
 const MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
@@ -47,6 +51,16 @@ impl Target {
         let channel = connect(&self.metrics_addr).await?;
         Ok(
             MetricsServiceClient::with_interceptor(channel, self.bearer.clone())
+                .max_decoding_message_size(MAX_MESSAGE_BYTES)
+                .max_encoding_message_size(MAX_MESSAGE_BYTES),
+        )
+    }
+
+    /// Connects to the lifecycle service.
+    pub async fn lifecycle(&self) -> anyhow::Result<Lifecycle> {
+        let channel = connect(&self.lifecycle_addr).await?;
+        Ok(
+            LifecycleServiceClient::with_interceptor(channel, self.bearer.clone())
                 .max_decoding_message_size(MAX_MESSAGE_BYTES)
                 .max_encoding_message_size(MAX_MESSAGE_BYTES),
         )

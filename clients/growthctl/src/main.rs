@@ -8,6 +8,7 @@ mod demo;
 mod health;
 mod ingest;
 mod jsonl;
+mod lifecycle;
 mod output;
 mod seed;
 mod watch;
@@ -45,11 +46,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ingest::payments(&target, &input, cli.format).await
         }
         Command::Audit(command) => audit::run(&target, &command, cli.format).await,
+        Command::Lifecycle(command) => lifecycle::run(&target, &command, cli.format).await,
         Command::Seed(params) => seed::run(&target, &params, cli.format).await,
         Command::Demo(args) => demo::run(&args).await,
         Command::Bench(cli::BenchCommand::Ingest(args)) => bench::ingest(&args).await,
         Command::Bench(cli::BenchCommand::Reconcile(args)) => bench::reconcile::run(&args),
         Command::Bench(cli::BenchCommand::StripeFetch(args)) => bench::stripe::run(&args).await,
         Command::Bench(cli::BenchCommand::Audit(args)) => bench::audit::run(&args).await,
+        Command::Bench(cli::BenchCommand::Lifecycle(args)) => bench::lifecycle::run(&args).await,
     }
 }

@@ -5,6 +5,8 @@
 
 pub mod audit;
 mod fake_stripe;
+pub mod lifecycle;
+mod lifecycle_feed;
 pub mod reconcile;
 pub mod stripe;
 

@@ -5,3 +5,4 @@ mod audit;
 mod commands;
 mod demo;
 mod helpers;
+mod lifecycle;
