@@ -5,6 +5,7 @@
 //! metrics and lifecycle services on loopback, seeds a synthetic SaaS through
 //! the ingest RPCs, prints what to try, and stops everything on Ctrl-C.
 
+mod lifecycle;
 mod postgres;
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -134,6 +135,7 @@ async fn run_on(
         &lifecycle.grpc_addr.to_string(),
         Some(&token),
     )?;
+    lifecycle::add_example_rule(&target).await?;
     eprintln!(
         "demo: seeding {} users over {} months ...",
         args.seed.users, args.seed.months
@@ -144,6 +146,12 @@ async fn run_on(
     };
     if let Some(report) = seeded {
         seed::print_report(Format::Table, &report);
+        eprintln!("demo: evaluating every user's lifecycle stage ...");
+        let evaluated = lifecycle::evaluate(&target).await?;
+        eprintln!(
+            "demo: {} users evaluated, {} transitions recorded",
+            evaluated.evaluated, evaluated.transitions
+        );
         print_next_steps(&metrics, &lifecycle, url);
         if !args.exit_after_seed {
             eprintln!("\ndemo: running; press Ctrl-C to stop");
@@ -177,6 +185,9 @@ Try, in another terminal:
   cargo run --release -p growthctl -- events watch --after 0 --limit 20
   echo '{{"event_id":"hello-1","user_id":"u42_0000001","name":"login","occurred_at":"{now}"}}' \
     | cargo run --release -p growthctl -- events track
+  cargo run --release -p growthctl -- lifecycle stages
+  cargo run --release -p growthctl -- lifecycle get u42_0000001
+  cargo run --release -p growthctl -- lifecycle deliveries --status skipped   # no Kit key in the demo
   cargo run --release -p growthctl -- --help
 
 With grpcurl (reflection is on; health and reflection need no token):

@@ -47,6 +47,14 @@ fn decay(age_days: f64, half_life_days: f64) -> f64 {
     0.5f64.powf(age_days.max(0.0) / half_life_days)
 }
 
+fn plural(n: u32, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 fn ago(days: f64) -> String {
     match days {
         d if d < 1.0 => "today".to_owned(),
@@ -84,8 +92,9 @@ pub fn score(s: &Signals, now: DateTime<Utc>, t: &Tuning) -> Score {
         1.0 - (-weighted / t.frequency_scale).exp(),
         w.frequency,
         format!(
-            "{} events in 7 days, {} in 30 (time-weighted {weighted:.1})",
-            s.events_7d, s.events_30d
+            "{} in 7 days, {} in 30 (time-weighted {weighted:.1})",
+            plural(s.events_7d, "event"),
+            s.events_30d
         ),
     );
 
@@ -104,8 +113,9 @@ pub fn score(s: &Signals, now: DateTime<Utc>, t: &Tuning) -> Score {
         f64::from(s.distinct_events_30d) / f64::from(t.breadth_names),
         w.breadth,
         format!(
-            "{} distinct features used in 30 days (full points at {})",
-            s.distinct_events_30d, t.breadth_names
+            "{} used in 30 days (full points at {})",
+            plural(s.distinct_events_30d, "distinct feature"),
+            t.breadth_names
         ),
     );
 

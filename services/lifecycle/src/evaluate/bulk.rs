@@ -48,6 +48,12 @@ struct Batch {
     total: i64,
 }
 
+/// A metrics failure as this service reports it (UNAVAILABLE while metrics
+/// is down, a generic internal error otherwise; the cause is logged).
+fn upstream_failed(status: Status) -> Status {
+    LifecycleError::Upstream(status).into()
+}
+
 /// Fetches batches into `out` until done, the receiver is gone, or metrics
 /// fails (the error is sent).
 async fn fetch(state: Lifecycle, selection: Selection, out: mpsc::Sender<Result<Batch, Status>>) {
@@ -63,7 +69,7 @@ async fn fetch(state: Lifecycle, selection: Selection, out: mpsc::Sender<Result<
                 let page = match upstream::signals_page(&mut client, &token, PAGE as i32).await {
                     Ok(p) => p,
                     Err(e) => {
-                        send(Err(e)).await;
+                        send(Err(upstream_failed(e))).await;
                         return;
                     }
                 };
@@ -83,7 +89,9 @@ async fn fetch(state: Lifecycle, selection: Selection, out: mpsc::Sender<Result<
         Selection::Ids(ids) => {
             let total = ids.len() as i64;
             for chunk in ids.chunks(PAGE) {
-                let users = upstream::signals_of(&mut client, chunk).await;
+                let users = upstream::signals_of(&mut client, chunk)
+                    .await
+                    .map_err(upstream_failed);
                 if !send(users.map(|users| Batch { users, total })).await {
                     return;
                 }
@@ -105,7 +113,9 @@ async fn fetch(state: Lifecycle, selection: Selection, out: mpsc::Sender<Result<
                 let Some(last) = ids.last().cloned() else {
                     return;
                 };
-                let users = upstream::signals_of(&mut client, &ids).await;
+                let users = upstream::signals_of(&mut client, &ids)
+                    .await
+                    .map_err(upstream_failed);
                 if !send(users.map(|users| Batch { users, total: 0 })).await || ids.len() < PAGE {
                     return;
                 }

@@ -179,3 +179,42 @@ async fn one_replica_follows_the_feed_and_another_takes_over_when_it_stops(pool:
     assert_eq!(leaders(&c.pool).await, 1);
     second.stop().await.unwrap();
 }
+
+#[sqlx::test(migrations = false)]
+async fn killed_database_connections_lose_and_duplicate_nothing(pool: PgPool) {
+    let mut c = spawn(pool).await;
+    let ids: Vec<String> = (0..20).map(|i| format!("k{i:02}")).collect();
+    c.users(ids.iter().map(|id| user(id, 100, None)).collect())
+        .await;
+    eventually("the replica leads", || async {
+        leaders(&c.pool).await == 1
+    })
+    .await;
+    for (round, id) in ids.iter().enumerate() {
+        c.events(activity(&format!("r{round}"), id, 20, 3, 5)).await;
+        if round % 5 == 2 {
+            // Every other session on this database dies: the leader's lock
+            // connection, the feed's transaction, metrics' pool.
+            sqlx::query(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            )
+            .execute(&c.pool)
+            .await
+            .unwrap();
+        }
+    }
+    for id in &ids {
+        c.wait_for_stage(id, S::Active).await;
+    }
+    let last = last_sequence(&c).await;
+    eventually("the cursor reaches the last event", || async {
+        cursor(&c).await == last
+    })
+    .await;
+    assert_eq!(
+        c.count("SELECT count(*) FROM lifecycle.transitions").await,
+        20,
+        "one first stage per user, none lost, none twice"
+    );
+}
