@@ -221,9 +221,15 @@ async fn each_service_keeps_its_own_schema_and_migration_history(pool: PgPool) {
             "metrics.alert_outbox",
             "metrics.audit_findings",
             "metrics.audit_runs",
+            "metrics.cohort_departures",
+            "metrics.cohort_overview",
             "metrics.events",
             "metrics.payments",
+            "metrics.retention_metrics",
+            "metrics.retention_refreshes",
+            "metrics.rollup_settings",
             "metrics.stripe_events",
+            "metrics.user_cohorts",
             "metrics.users",
         ]
     );

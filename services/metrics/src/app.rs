@@ -47,6 +47,9 @@ pub async fn start_with(
     serve: Serve,
     args: MetricsArgs,
 ) -> anyhow::Result<RunningServer> {
+    let rollup = args.rollup();
+    crate::cohorts::rollup::ensure_at_start(&pool, &rollup).await?;
+    let cohorts = crate::cohorts::CohortService::new(pool.clone(), rollup);
     let feed = FeedSignal::spawn(pool.clone(), serve.shutdown.clone());
     let stripe = args.stripe().map(|c| StripeClient::new(&c)).transpose()?;
     if stripe.is_none() {
@@ -55,9 +58,14 @@ pub async fn start_with(
     let alerts = crate::alerts::spawn(pool.clone(), args.alerts()?, serve.shutdown.clone())?;
     let audit = AuditService::new(pool.clone(), stripe, args.thresholds(), alerts);
     let webhook = crate::webhook::router(pool.clone(), args.stripe_webhook_secret.clone());
-    let grpc =
-        MetricsServiceServer::new(MetricsGrpc::new(pool, feed, serve.shutdown.clone(), audit))
-            .max_decoding_message_size(MAX_MESSAGE_BYTES);
+    let grpc = MetricsServiceServer::new(MetricsGrpc::new(
+        pool,
+        feed,
+        serve.shutdown.clone(),
+        audit,
+        cohorts,
+    ))
+    .max_decoding_message_size(MAX_MESSAGE_BYTES);
     ServerBuilder::new(
         SERVICE,
         growth_proto::METRICS_DESCRIPTOR_SET,

@@ -75,6 +75,16 @@ pub struct MetricsArgs {
     /// Relative net-revenue difference in one currency that makes an audit FAIL.
     #[arg(long, env = "AUDIT_FAIL_NET_RATIO", default_value_t = 0.005)]
     pub audit_fail_net_ratio: f64,
+
+    /// Time zone (IANA name) cohorts and retention periods are cut in.
+    /// Changing it rebuilds the activity rollup at the next start.
+    #[arg(long, env = "REPORTING_TIME_ZONE", default_value = "UTC")]
+    pub reporting_time_zone: String,
+
+    /// Event names that count as activity for retention, comma-separated;
+    /// empty = every event. Changing it rebuilds the rollup at the next start.
+    #[arg(long, env = "ACTIVITY_EVENTS", value_delimiter = ',')]
+    pub activity_events: Vec<String>,
 }
 
 impl Default for MetricsArgs {
@@ -94,11 +104,29 @@ impl Default for MetricsArgs {
             alert_max_attempts: 10,
             audit_fail_critical_findings: 1,
             audit_fail_net_ratio: 0.005,
+            reporting_time_zone: "UTC".to_owned(),
+            activity_events: Vec::new(),
         }
     }
 }
 
 impl MetricsArgs {
+    /// The activity rollup's settings.
+    pub fn rollup(&self) -> crate::cohorts::settings::RollupSettings {
+        let mut names: Vec<String> = self
+            .activity_events
+            .iter()
+            .map(|n| n.trim().to_owned())
+            .filter(|n| !n.is_empty())
+            .collect();
+        names.sort();
+        names.dedup();
+        crate::cohorts::settings::RollupSettings {
+            time_zone: self.reporting_time_zone.trim().to_owned(),
+            activity_events: (!names.is_empty()).then_some(names),
+        }
+    }
+
     /// The Stripe client settings, when a key is configured.
     pub fn stripe(&self) -> Option<StripeConfig> {
         let key = self.stripe_secret_key.clone()?;

@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use crate::audit::month::Month;
 use crate::audit::run::AuditService;
+use crate::cohorts::CohortService;
 use crate::domain::{NewEvent, NewPayment, NewUser};
 use crate::error::MetricsError;
 use crate::paging;
@@ -28,17 +29,26 @@ pub struct MetricsGrpc {
     feed: FeedSignal,
     shutdown: Shutdown,
     audit: AuditService,
+    cohorts: CohortService,
 }
 
 impl MetricsGrpc {
     /// A service over `pool`; feed streams wake on `feed` and end on
-    /// `shutdown`; audits run through `audit`.
-    pub fn new(pool: PgPool, feed: FeedSignal, shutdown: Shutdown, audit: AuditService) -> Self {
+    /// `shutdown`; audits run through `audit`, cohorts through `cohorts`
+    /// (whose rollup settings ingest maintains the rollup with).
+    pub fn new(
+        pool: PgPool,
+        feed: FeedSignal,
+        shutdown: Shutdown,
+        audit: AuditService,
+        cohorts: CohortService,
+    ) -> Self {
         Self {
             pool,
             feed,
             shutdown,
             audit,
+            cohorts,
         }
     }
 }
@@ -59,7 +69,7 @@ impl MetricsService for MetricsGrpc {
     ) -> Result<Response<pb::UpsertUsersResponse>, Status> {
         let users = NewUser::parse_batch(&request.get_ref().users, Utc::now())
             .map_err(MetricsError::from)?;
-        let counts = repo::users::upsert(&self.pool, &users)
+        let counts = repo::users::upsert(&self.pool, self.cohorts.settings(), &users)
             .await
             .map_err(MetricsError::from)?;
         Ok(Response::new(pb::UpsertUsersResponse {
@@ -76,7 +86,7 @@ impl MetricsService for MetricsGrpc {
     ) -> Result<Response<pb::TrackEventsResponse>, Status> {
         let events = NewEvent::parse_batch(&request.get_ref().events, Utc::now())
             .map_err(MetricsError::from)?;
-        let outcome = repo::events::track(&self.pool, &events).await?;
+        let outcome = repo::events::track(&self.pool, self.cohorts.settings(), &events).await?;
         Ok(Response::new(pb::TrackEventsResponse {
             inserted: outcome.inserted,
             duplicates: outcome.duplicates,
@@ -231,21 +241,23 @@ impl MetricsService for MetricsGrpc {
         }))
     }
 
+    #[tracing::instrument(skip_all, fields(full = request.get_ref().full, dry_run = request.get_ref().dry_run))]
     async fn refresh_cohorts(
         &self,
-        _: Request<pb::RefreshCohortsRequest>,
+        request: Request<pb::RefreshCohortsRequest>,
     ) -> Result<Response<pb::RefreshCohortsResponse>, Status> {
-        Err(later(
-            "RefreshCohorts is not implemented yet: cohorts and retention are planned work",
+        Ok(Response::new(
+            self.cohorts.refresh(request.into_inner()).await?,
         ))
     }
 
+    #[tracing::instrument(skip_all)]
     async fn get_retention_matrix(
         &self,
-        _: Request<pb::GetRetentionMatrixRequest>,
+        request: Request<pb::GetRetentionMatrixRequest>,
     ) -> Result<Response<pb::GetRetentionMatrixResponse>, Status> {
-        Err(later(
-            "GetRetentionMatrix is not implemented yet: cohorts and retention are planned work",
+        Ok(Response::new(
+            self.cohorts.matrix(request.into_inner()).await?,
         ))
     }
 

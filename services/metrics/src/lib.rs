@@ -7,6 +7,7 @@
 pub mod alerts;
 pub mod app;
 pub mod audit;
+pub mod cohorts;
 pub mod config;
 pub mod convert;
 pub mod domain;

@@ -116,6 +116,15 @@ fn escape(text: &str) -> String {
 
 async fn reset(pool: &PgPool) -> anyhow::Result<()> {
     sqlx::query("TRUNCATE metrics.events").execute(pool).await?;
+    // The rollup starts empty too, so every round of TrackEvents maintains it.
+    sqlx::query(
+        "UPDATE metrics.user_cohorts SET active_days = B'0'::bit(416), last_active_day = NULL",
+    )
+    .execute(pool)
+    .await?;
+    sqlx::query("VACUUM metrics.user_cohorts")
+        .execute(pool)
+        .await?;
     sqlx::query("CHECKPOINT").execute(pool).await?;
     Ok(())
 }

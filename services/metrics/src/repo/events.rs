@@ -9,6 +9,8 @@
 
 use sqlx::PgPool;
 
+use crate::cohorts::rollup::per_user_sql;
+use crate::cohorts::settings::RollupSettings;
 use crate::domain::NewEvent;
 use crate::domain::event::unknown_user_violations;
 use crate::error::MetricsError;
@@ -30,9 +32,16 @@ pub struct TrackOutcome {
 }
 
 /// Stores a validated batch: all of it or, when a user is unknown, none.
-/// Events whose id is already stored are skipped.
+/// Events whose id is already stored are skipped. The activity rollup of the
+/// events' users is updated in the same statement (stamped with the batch's
+/// feed position, which is how a refresh finds what changed); a re-sent batch
+/// inserts nothing and so changes nothing.
 #[tracing::instrument(skip_all, fields(rows = events.len()))]
-pub async fn track(pool: &PgPool, events: &[NewEvent]) -> Result<TrackOutcome, MetricsError> {
+pub async fn track(
+    pool: &PgPool,
+    rollup: &RollupSettings,
+    events: &[NewEvent],
+) -> Result<TrackOutcome, MetricsError> {
     let mut ids = Vec::with_capacity(events.len());
     let mut users = Vec::with_capacity(events.len());
     let mut names = Vec::with_capacity(events.len());
@@ -66,7 +75,7 @@ pub async fn track(pool: &PgPool, events: &[NewEvent]) -> Result<TrackOutcome, M
     // speculative insertion. The LATERAL ... LIMIT 1 form pins the plan to one
     // index probe per row: as a plain anti-join the planner, seeing 1,000 input
     // rows, picks a hash join over a full scan of metrics.events.
-    let (inserted, last_sequence): (i64, i64) = sqlx::query_as(
+    let sql = format!(
         "WITH input AS (
              SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[])
                  WITH ORDINALITY AS t(event_id, user_id, name, occurred_at, properties, n)
@@ -80,17 +89,31 @@ pub async fn track(pool: &PgPool, events: &[NewEvent]) -> Result<TrackOutcome, M
              ) existing ON true
              WHERE existing.stored IS NULL
              ORDER BY n
-             RETURNING sequence
+             RETURNING sequence, user_id, name, occurred_at
+         ), {per_user}, rolled AS (
+             UPDATE metrics.user_cohorts uc
+             SET active_days = uc.active_days | coalesce(p.bits, B'0'::bit(416)),
+                 last_active_day = GREATEST(uc.last_active_day, uc.cohort_day + p.last_off),
+                 changed_seq = p.seq
+             FROM per_user p
+             WHERE uc.user_id = p.user_id
+               AND ((uc.active_days | coalesce(p.bits, B'0'::bit(416))) <> uc.active_days
+                    OR uc.last_active_day IS NULL
+                    OR uc.cohort_day + p.last_off > uc.last_active_day)
          )
          SELECT count(*), coalesce(max(sequence), 0) FROM written",
-    )
-    .bind(ids)
-    .bind(users)
-    .bind(names)
-    .bind(times)
-    .bind(properties)
-    .fetch_one(&mut *tx)
-    .await?;
+        per_user = per_user_sql("written", "$6", "$7")
+    );
+    let (inserted, last_sequence): (i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(ids)
+        .bind(users)
+        .bind(names)
+        .bind(times)
+        .bind(properties)
+        .bind(&rollup.time_zone)
+        .bind(&rollup.activity_events)
+        .fetch_one(&mut *tx)
+        .await?;
     if inserted > 0 {
         sqlx::query("SELECT pg_notify($1, $2)")
             .bind(FEED_CHANNEL)

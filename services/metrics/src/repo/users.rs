@@ -3,12 +3,19 @@
 use sqlx::PgPool;
 
 use super::UpsertCounts;
+use crate::cohorts::rollup;
+use crate::cohorts::settings::RollupSettings;
 use crate::domain::NewUser;
 
 /// Inserts new users and updates changed ones in one statement; users sent
 /// again unchanged are not touched (no dead tuples, `updated_at` kept).
+/// New users are assigned to their cohort in the same transaction.
 #[tracing::instrument(skip_all, fields(rows = users.len()))]
-pub async fn upsert(pool: &PgPool, users: &[NewUser]) -> Result<UpsertCounts, sqlx::Error> {
+pub async fn upsert(
+    pool: &PgPool,
+    rollup: &RollupSettings,
+    users: &[NewUser],
+) -> Result<UpsertCounts, sqlx::Error> {
     let mut ids = Vec::with_capacity(users.len());
     let mut emails = Vec::with_capacity(users.len());
     let mut signups = Vec::with_capacity(users.len());
@@ -49,7 +56,7 @@ pub async fn upsert(pool: &PgPool, users: &[NewUser]) -> Result<UpsertCounts, sq
          SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted)
          FROM written",
     )
-    .bind(ids)
+    .bind(&ids)
     .bind(emails)
     .bind(signups)
     .bind(plans)
@@ -57,6 +64,9 @@ pub async fn upsert(pool: &PgPool, users: &[NewUser]) -> Result<UpsertCounts, sq
     .bind(attributes)
     .fetch_one(&mut *tx)
     .await?;
+    if inserted + updated > 0 {
+        rollup::assign(&mut tx, rollup, &ids).await?;
+    }
     tx.commit().await?;
     Ok(UpsertCounts::from_totals(users.len(), inserted, updated))
 }

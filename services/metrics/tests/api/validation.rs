@@ -213,14 +213,16 @@ async fn rpcs_of_later_work_say_they_are_not_implemented(pool: PgPool) {
     let mut app = spawn_app(pool).await;
     let status = app
         .client
-        .refresh_cohorts(pb::RefreshCohortsRequest::default())
+        .get_churn_report(pb::GetChurnReportRequest {
+            month: "2025-01".into(),
+        })
         .await
         .expect_err("not yet");
     assert_eq!(status.code(), Code::Unimplemented);
     assert!(
         status
             .message()
-            .starts_with("RefreshCohorts is not implemented yet"),
+            .starts_with("GetChurnReport is not implemented yet"),
         "{}",
         status.message()
     );

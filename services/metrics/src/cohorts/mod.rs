@@ -1,0 +1,47 @@
+//! Cohorts and retention: the per-user activity rollup kept at ingest
+//! (`rollup`), calendar periods (`period`), the one-pass matrix computation
+//! (`matrix`), storing and refreshing cells (`store`, `refresh`), and reading
+//! them (`read`). `api` turns wire requests into these. docs/METRICS.md has
+//! the definitions and the reasons.
+
+pub mod api;
+pub mod matrix;
+pub mod period;
+pub mod read;
+pub mod refresh;
+pub mod rollup;
+pub mod settings;
+pub mod store;
+
+use std::sync::Arc;
+
+use sqlx::PgPool;
+
+use settings::RollupSettings;
+
+/// The cohort side of the metrics service.
+#[derive(Clone)]
+pub struct CohortService {
+    pool: PgPool,
+    settings: Arc<RollupSettings>,
+}
+
+impl CohortService {
+    /// Over `pool`, with the rollup's `settings` (already ensured).
+    pub fn new(pool: PgPool, settings: RollupSettings) -> Self {
+        Self {
+            pool,
+            settings: Arc::new(settings),
+        }
+    }
+
+    /// The rollup's settings, which ingest maintains it with.
+    pub fn settings(&self) -> &RollupSettings {
+        &self.settings
+    }
+
+    /// The pool.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}

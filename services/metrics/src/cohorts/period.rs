@@ -1,0 +1,127 @@
+//! Calendar periods of cohorts and retention: days, ISO weeks (Monday to
+//! Sunday) and months, all as dates in the reporting time zone.
+
+use chrono::{Datelike, Days, NaiveDate};
+use growth_proto::common::v1::Granularity;
+
+/// A cohort and retention granularity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Period {
+    /// Calendar days; offsets 0..=30.
+    Day,
+    /// ISO weeks; offsets 0..=12.
+    Week,
+    /// Calendar months; offsets 0..=12.
+    Month,
+}
+
+impl Period {
+    /// All three, in order.
+    pub const ALL: [Period; 3] = [Period::Day, Period::Week, Period::Month];
+
+    /// Stored name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Period::Day => "day",
+            Period::Week => "week",
+            Period::Month => "month",
+        }
+    }
+
+    /// From the stored name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.name() == name)
+    }
+
+    /// From the wire; `None` for UNSPECIFIED, `Err` for unknown numbers.
+    pub fn from_proto(value: i32) -> Result<Option<Self>, String> {
+        match Granularity::try_from(value) {
+            Ok(Granularity::Unspecified) => Ok(None),
+            Ok(Granularity::Day) => Ok(Some(Period::Day)),
+            Ok(Granularity::Week) => Ok(Some(Period::Week)),
+            Ok(Granularity::Month) => Ok(Some(Period::Month)),
+            Err(_) => Err(format!("{value} is not a Granularity (DAY, WEEK or MONTH)")),
+        }
+    }
+
+    /// The wire value.
+    pub fn to_proto(self) -> Granularity {
+        match self {
+            Period::Day => Granularity::Day,
+            Period::Week => Granularity::Week,
+            Period::Month => Granularity::Month,
+        }
+    }
+
+    /// Highest offset of a matrix.
+    pub fn max_offset(self) -> i32 {
+        match self {
+            Period::Day => 30,
+            Period::Week | Period::Month => 12,
+        }
+    }
+
+    /// First day of the period containing `day`.
+    pub fn start_of(self, day: NaiveDate) -> NaiveDate {
+        match self {
+            Period::Day => day,
+            Period::Week => day - Days::new(u64::from(day.weekday().num_days_from_monday())),
+            Period::Month => day.with_day(1).unwrap_or(day),
+        }
+    }
+
+    /// Periods from the one containing `from` to the one containing `to`.
+    pub fn offset(self, from: NaiveDate, to: NaiveDate) -> i32 {
+        match self {
+            Period::Day => (to - from).num_days() as i32,
+            Period::Week => ((self.start_of(to) - self.start_of(from)).num_days() / 7) as i32,
+            Period::Month => {
+                (to.year() - from.year()) * 12 + to.month() as i32 - from.month() as i32
+            }
+        }
+    }
+
+    /// First day of period `offset` of the cohort starting `cohort`.
+    pub fn nth_start(self, cohort: NaiveDate, offset: i32) -> NaiveDate {
+        let n = offset.max(0) as u64;
+        match self {
+            Period::Day => cohort + Days::new(n),
+            Period::Week => cohort + Days::new(7 * n),
+            Period::Month => cohort
+                .checked_add_months(chrono::Months::new(n as u32))
+                .unwrap_or(cohort),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn weeks_start_on_monday_and_months_on_the_first() {
+        assert_eq!(Period::Week.start_of(d("2025-03-02")), d("2025-02-24")); // a Sunday
+        assert_eq!(Period::Week.start_of(d("2025-03-03")), d("2025-03-03"));
+        assert_eq!(Period::Month.start_of(d("2025-03-31")), d("2025-03-01"));
+    }
+
+    #[test]
+    fn offsets_count_calendar_periods_not_elapsed_time() {
+        assert_eq!(Period::Day.offset(d("2025-01-31"), d("2025-02-01")), 1);
+        assert_eq!(
+            Period::Week.offset(d("2025-03-02"), d("2025-03-03")),
+            1,
+            "Sunday to Monday"
+        );
+        assert_eq!(Period::Month.offset(d("2025-01-31"), d("2025-02-01")), 1);
+        assert_eq!(Period::Month.offset(d("2024-12-15"), d("2026-01-01")), 13);
+        assert_eq!(
+            Period::Month.nth_start(d("2025-01-01"), 12),
+            d("2026-01-01")
+        );
+    }
+}

@@ -1,0 +1,190 @@
+//! `RefreshCohorts`: recompute stored retention cells, incrementally (the
+//! cohorts with rollup changes past the feed position the last refresh of
+//! that granularity covered) or fully,
+//! in one transaction under an advisory lock so that two refreshes never
+//! interleave (the second waits, then finds less to do). A dry run does all
+//! of it and rolls back.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+use sqlx::PgPool;
+
+use super::period::Period;
+use super::store::{self, Scope, Targets};
+
+/// Serialises refreshes (and nothing else).
+pub const REFRESH_LOCK: i64 = 0x6d65_7472_6963_7302; // "metrics" + 2
+
+/// A validated refresh request.
+#[derive(Debug, Clone)]
+pub struct Refresh {
+    /// Granularities to write.
+    pub periods: Vec<Period>,
+    /// Only cohorts starting in this inclusive range.
+    pub from: Option<NaiveDate>,
+    /// See `from`.
+    pub to: Option<NaiveDate>,
+    /// Every cohort in range, not only dirty ones.
+    pub full: bool,
+    /// Roll back at the end.
+    pub dry_run: bool,
+}
+
+/// What a refresh did (or would do).
+#[derive(Debug, Clone, Default)]
+pub struct Refreshed {
+    /// Cohorts recomputed (over all granularities written).
+    pub cohorts: u64,
+    /// Cells inserted, changed or deleted.
+    pub cells_written: u64,
+    /// Cells recomputed with an unchanged value.
+    pub cells_unchanged: u64,
+    /// Wall time.
+    pub duration: Duration,
+}
+
+fn in_range(r: &Refresh, cohort: NaiveDate) -> bool {
+    r.from.is_none_or(|f| cohort >= f) && r.to.is_none_or(|t| cohort <= t)
+}
+
+/// Runs `r`.
+#[tracing::instrument(skip_all, fields(full = r.full, dry_run = r.dry_run))]
+pub async fn refresh(pool: &PgPool, r: &Refresh) -> Result<Refreshed, sqlx::Error> {
+    let started = Instant::now();
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(REFRESH_LOCK)
+        .execute(&mut *tx)
+        .await?;
+    // The change position covered, read before the changes themselves: a
+    // change committed in between is recomputed now and again next time,
+    // never missed.
+    let high: i64 = sqlx::query_scalar(
+        "SELECT greatest((SELECT coalesce(max(changed_seq), 0) FROM metrics.user_cohorts),
+                         (SELECT coalesce(max(changed_seq), 0) FROM metrics.cohort_departures))",
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let marks: Vec<(String, i64)> =
+        sqlx::query_as("SELECT period_type, refreshed_seq FROM metrics.retention_refreshes")
+            .fetch_all(&mut *tx)
+            .await?;
+    let mark = |p: Period| {
+        marks
+            .iter()
+            .find(|(t, _)| t == p.name())
+            .map_or(0, |(_, m)| *m)
+    };
+    let lowest = r.periods.iter().map(|p| mark(*p)).min().unwrap_or(0);
+    let changed: Vec<(NaiveDate, i64)> = sqlx::query_as(
+        "SELECT cohort_day, max(changed_seq) FROM (
+             SELECT cohort_day, changed_seq FROM metrics.user_cohorts WHERE changed_seq > $1
+             UNION ALL
+             SELECT cohort_day, changed_seq FROM metrics.cohort_departures WHERE changed_seq > $1
+         ) c GROUP BY cohort_day",
+    )
+    .bind(lowest)
+    .fetch_all(&mut *tx)
+    .await?;
+
+    let (scope, mut targets): (Scope, Targets) = if r.full {
+        // A cohort starting in range has users from its start to at most a
+        // month later.
+        let to = r.to.map(|t| t + chrono::Days::new(31));
+        let stored: Vec<(String, NaiveDate)> = sqlx::query_as(
+            "SELECT DISTINCT period_type, cohort_date FROM metrics.retention_metrics
+             WHERE ($1::date IS NULL OR cohort_date >= $1) AND ($2::date IS NULL OR cohort_date <= $2)",
+        )
+        .bind(r.from)
+        .bind(r.to)
+        .fetch_all(&mut *tx)
+        .await?;
+        let targets = r
+            .periods
+            .iter()
+            .map(|p| {
+                let stale = stored
+                    .iter()
+                    .filter(|(t, _)| t == p.name())
+                    .map(|(_, c)| *c);
+                (*p, stale.collect::<BTreeSet<_>>())
+            })
+            .collect();
+        (Scope::Range(r.from, to), targets)
+    } else {
+        let targets: Targets = r
+            .periods
+            .iter()
+            .map(|p| {
+                let cohorts = changed
+                    .iter()
+                    .filter(|(_, seq)| *seq > mark(*p))
+                    .map(|(d, _)| p.start_of(*d))
+                    .filter(|c| in_range(r, *c))
+                    .collect();
+                (*p, cohorts)
+            })
+            .collect();
+        let days: BTreeSet<NaiveDate> = changed.iter().map(|(d, _)| *d).collect();
+        let weeks = days
+            .iter()
+            .map(|d| Period::Week.start_of(*d))
+            .collect::<BTreeSet<_>>();
+        let months = days
+            .iter()
+            .map(|d| Period::Month.start_of(*d))
+            .collect::<BTreeSet<_>>();
+        let scope = Scope::Cohorts {
+            weeks: weeks.into_iter().collect(),
+            months: months.into_iter().collect(),
+        };
+        (scope, targets)
+    };
+
+    let matrices = store::compute(&mut tx, &scope).await?;
+    if r.full {
+        for (period, wanted) in &mut targets {
+            if let Some(computed) = matrices.by_period.get(period) {
+                wanted.extend(computed.keys().copied().filter(|c| in_range(r, *c)));
+            }
+        }
+    }
+    let cohorts = targets.iter().map(|(_, c)| c.len() as u64).sum();
+    let (cells_written, cells_unchanged) = store::write(&mut tx, &matrices, &targets).await?;
+
+    // A refresh of every cohort in a granularity has covered the changes
+    // up to `high` for it; a range-limited one has not.
+    let unbounded = r.from.is_none() && r.to.is_none();
+    let names: Vec<&str> = r.periods.iter().map(|p| p.name()).collect();
+    sqlx::query(
+        "INSERT INTO metrics.retention_refreshes AS rr (period_type, refreshed_at, refreshed_seq)
+         SELECT unnest($1::text[]), now(), CASE WHEN $3 THEN $2 ELSE 0 END
+         ON CONFLICT (period_type) DO UPDATE SET refreshed_at = excluded.refreshed_at,
+             refreshed_seq = CASE WHEN $3 THEN $2 ELSE rr.refreshed_seq END",
+    )
+    .bind(&names)
+    .bind(high)
+    .bind(unbounded)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "DELETE FROM metrics.cohort_departures
+         WHERE changed_seq <= (SELECT min(refreshed_seq) FROM metrics.retention_refreshes)
+           AND (SELECT count(*) FROM metrics.retention_refreshes) = 3",
+    )
+    .execute(&mut *tx)
+    .await?;
+    if r.dry_run {
+        tx.rollback().await?;
+    } else {
+        tx.commit().await?;
+    }
+    Ok(Refreshed {
+        cohorts,
+        cells_written,
+        cells_unchanged,
+        duration: started.elapsed(),
+    })
+}

@@ -1,0 +1,218 @@
+//! The per-user activity rollup (`metrics.user_cohorts`): assigned at
+//! `UpsertUsers`, kept current inside the `TrackEvents` transaction (see
+//! `repo::events`), and rebuilt from the raw events on request or when the
+//! settings change. Every write marks the cohort days it touched dirty.
+
+use sqlx::{PgConnection, PgPool};
+
+use super::settings::RollupSettings;
+
+/// Days the bitmap covers after the cohort day (bit i = cohort_day + i).
+pub const WINDOW_DAYS: i32 = 416;
+
+/// The statement fragment that computes, for the events of a CTE called
+/// `written` (sequence, user_id, name, occurred_at), each user's new bits,
+/// latest offset and latest sequence; `$tz` and `$names` are the placeholders of the zone and the
+/// activity list. Used by `TrackEvents` and by the per-user rebuild.
+pub fn per_user_sql(source: &str, tz: &str, names: &str) -> String {
+    format!(
+        "per_user AS (
+             SELECT a.user_id,
+                    bit_or(set_bit(B'0'::bit(416), a.off, 1)) FILTER (WHERE a.off < {WINDOW_DAYS}) AS bits,
+                    max(a.off) AS last_off, max(a.sequence) AS seq
+             FROM (
+                 SELECT w.user_id, w.sequence, (w.occurred_at AT TIME ZONE {tz})::date - c.cohort_day AS off
+                 FROM {source} w JOIN metrics.user_cohorts c USING (user_id)
+                 WHERE ({names}::text[] IS NULL OR w.name = ANY({names}))
+             ) a
+             WHERE a.off >= 0
+             GROUP BY a.user_id
+         )"
+    )
+}
+
+/// Assigns upserted users to their cohort day; users whose cohort day
+/// changed (a corrected signup time) get their bitmap recomputed from their
+/// events. New and moved users are stamped with a fresh feed position, drawn
+/// under the feed lock like the events' (so in commit order), and the old
+/// cohort of a moved user is stamped through a placeholder row. Runs in the
+/// upsert's transaction.
+pub async fn assign(
+    tx: &mut PgConnection,
+    settings: &RollupSettings,
+    user_ids: &[&str],
+) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(crate::repo::events::FEED_LOCK)
+        .execute(&mut *tx)
+        .await?;
+    let changed: Vec<(String, chrono::NaiveDate, Option<chrono::NaiveDate>)> = sqlx::query_as(
+        "WITH old AS (
+             SELECT user_id, cohort_day FROM metrics.user_cohorts WHERE user_id = ANY($1)
+         ), position AS (
+             SELECT nextval('metrics.event_sequence') AS seq
+         ), assigned AS (
+             INSERT INTO metrics.user_cohorts AS uc (user_id, cohort_day, changed_seq)
+             SELECT u.user_id, (u.signup_at AT TIME ZONE $2)::date, position.seq
+             FROM metrics.users u, position WHERE u.user_id = ANY($1)
+             ON CONFLICT (user_id) DO UPDATE SET cohort_day = excluded.cohort_day,
+                 changed_seq = excluded.changed_seq
+             WHERE uc.cohort_day <> excluded.cohort_day
+             RETURNING uc.user_id, uc.cohort_day
+         )
+         SELECT a.user_id, a.cohort_day, o.cohort_day FROM assigned a LEFT JOIN old o USING (user_id)",
+    )
+    .bind(user_ids)
+    .bind(&settings.time_zone)
+    .fetch_all(&mut *tx)
+    .await?;
+    let moved: Vec<String> = changed
+        .iter()
+        .filter(|(_, _, old)| old.is_some())
+        .map(|(id, _, _)| id.clone())
+        .collect();
+    if !moved.is_empty() {
+        rebuild_users(tx, settings, &moved).await?;
+        // The cohorts the users left changed too: a refresh finds them by
+        // the old cohort days recorded here.
+        let left: Vec<chrono::NaiveDate> = changed.iter().filter_map(|(_, _, old)| *old).collect();
+        sqlx::query(
+            "INSERT INTO metrics.cohort_departures (cohort_day, changed_seq)
+             SELECT d, currval('metrics.event_sequence') FROM unnest($1::date[]) d",
+        )
+        .bind(&left)
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Recomputes the bitmaps of `user_ids` from their raw events.
+pub async fn rebuild_users(
+    tx: &mut PgConnection,
+    settings: &RollupSettings,
+    user_ids: &[String],
+) -> Result<(), sqlx::Error> {
+    let sql = format!(
+        "WITH written AS (
+             SELECT sequence, user_id, name, occurred_at FROM metrics.events WHERE user_id = ANY($1)
+         ), {}
+         UPDATE metrics.user_cohorts uc
+         SET active_days = coalesce(p.bits, B'0'::bit(416)), last_active_day = uc.cohort_day + p.last_off
+         FROM metrics.user_cohorts c LEFT JOIN per_user p USING (user_id)
+         WHERE uc.user_id = c.user_id AND uc.user_id = ANY($1)",
+        per_user_sql("written", "$2", "$3")
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(user_ids)
+        .bind(&settings.time_zone)
+        .bind(&settings.activity_events)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// Rebuilds the whole rollup from the raw events with `settings`, records
+/// them, and marks every cohort dirty; one transaction.
+#[tracing::instrument(skip_all, fields(time_zone = %settings.time_zone))]
+pub async fn rebuild(pool: &PgPool, settings: &RollupSettings) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(crate::repo::events::FEED_LOCK)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO metrics.user_cohorts AS uc (user_id, cohort_day)
+         SELECT user_id, (signup_at AT TIME ZONE $1)::date FROM metrics.users
+         ON CONFLICT (user_id) DO UPDATE SET cohort_day = excluded.cohort_day",
+    )
+    .bind(&settings.time_zone)
+    .execute(&mut *tx)
+    .await?;
+    // Distinct (user, day) first: the bitmaps are then built from a few
+    // million rows instead of every event.
+    sqlx::query(
+        "WITH days AS (
+             SELECT DISTINCT e.user_id, (e.occurred_at AT TIME ZONE $1)::date - c.cohort_day AS off
+             FROM metrics.events e JOIN metrics.user_cohorts c USING (user_id)
+             WHERE ($2::text[] IS NULL OR e.name = ANY($2))
+         ), per_user AS (
+             SELECT user_id, bit_or(set_bit(B'0'::bit(416), off, 1)) FILTER (WHERE off < 416) AS bits,
+                    max(off) AS last_off
+             FROM days WHERE off >= 0 GROUP BY user_id
+         )
+         UPDATE metrics.user_cohorts uc
+         SET active_days = coalesce(p.bits, B'0'::bit(416)),
+             last_active_day = uc.cohort_day + p.last_off
+         FROM metrics.user_cohorts c LEFT JOIN per_user p USING (user_id)
+         WHERE uc.user_id = c.user_id",
+    )
+    .bind(&settings.time_zone)
+    .bind(&settings.activity_events)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE metrics.rollup_settings SET time_zone = $1, activity_events = $2, built_at = now()",
+    )
+    .bind(&settings.time_zone)
+    .bind(&settings.activity_events)
+    .execute(&mut *tx)
+    .await?;
+    // Every cohort must be recomputed.
+    sqlx::query("UPDATE metrics.retention_refreshes SET refreshed_seq = 0")
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await
+}
+
+/// Makes the stored rollup match `settings` before the service serves. When
+/// the database cannot be reached at start, the service starts anyway (it
+/// answers UNAVAILABLE until the database is back) and the check is retried in
+/// the background; a rebuild then fixes whatever ingest wrote meanwhile.
+pub async fn ensure_at_start(pool: &PgPool, settings: &RollupSettings) -> anyhow::Result<()> {
+    match ensure(pool, settings).await {
+        Ok(()) => Ok(()),
+        Err(e) if unreachable(&e) => {
+            tracing::warn!(error = %e, "database unreachable at start; checking the activity rollup once it is back");
+            let (pool, settings) = (pool.clone(), settings.clone());
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+                    match ensure(&pool, &settings).await {
+                        Ok(()) => return,
+                        Err(e) if unreachable(&e) => continue,
+                        Err(e) => {
+                            tracing::error!(error = %format!("{e:#}"), "activity rollup check failed");
+                            return;
+                        }
+                    }
+                }
+            });
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn unreachable(e: &anyhow::Error) -> bool {
+    matches!(
+        e.downcast_ref::<sqlx::Error>(),
+        Some(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed)
+    )
+}
+
+/// Makes the stored rollup match `settings`, rebuilding it if needed.
+pub async fn ensure(pool: &PgPool, settings: &RollupSettings) -> anyhow::Result<()> {
+    settings.validate(pool).await?;
+    let stored = RollupSettings::stored(pool).await?;
+    if &stored != settings {
+        tracing::warn!(from = ?stored, to = ?settings, "rollup settings changed: rebuilding the activity rollup from the raw events");
+        let started = std::time::Instant::now();
+        rebuild(pool, settings).await?;
+        tracing::info!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "activity rollup rebuilt"
+        );
+    }
+    Ok(())
+}
