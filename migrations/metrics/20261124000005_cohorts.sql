@@ -41,29 +41,36 @@ CREATE TABLE metrics.cohort_departures (
     changed_seq bigint NOT NULL
 );
 
--- Stored retention cells: one per cohort, mode and offset. A cell of a
--- period that has not begun is stored as 0 and hidden at read time; whether a
--- period is complete is decided at read time too.
-CREATE TABLE metrics.retention_metrics (
-    period_type    text        NOT NULL CHECK (period_type IN ('day', 'week', 'month')),
-    cohort_date    date        NOT NULL,
-    mode           text        NOT NULL CHECK (mode IN ('on', 'on_or_after')),
-    period_offset  smallint    NOT NULL CHECK (period_offset BETWEEN 0 AND 30),
-    cohort_size    bigint      NOT NULL,
-    retained_users bigint      NOT NULL,
-    refreshed_at   timestamptz NOT NULL DEFAULT now(),
-    UNIQUE (period_type, cohort_date, mode, period_offset)
+-- Stored retention matrices: one row per cohort and mode with the retained
+-- users of every offset (0..30 days, 0..12 weeks or months) as an array, so
+-- a refresh writes and a read fetches hundreds of rows, not tens of
+-- thousands. A period that has not begun is stored as 0 and hidden at read
+-- time; whether a period is complete is decided at read time too.
+CREATE TABLE metrics.retention_rows (
+    period_type  text        NOT NULL CHECK (period_type IN ('day', 'week', 'month')),
+    cohort_date  date        NOT NULL,
+    mode         text        NOT NULL CHECK (mode IN ('on', 'on_or_after')),
+    cohort_size  bigint      NOT NULL,
+    retained     bigint[]    NOT NULL,
+    refreshed_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (period_type, cohort_date, mode)
 );
+
+-- The same, one row per cell, unique by (period_type, cohort_date, mode,
+-- period_offset): the shape reports and ad-hoc SQL want.
+CREATE VIEW metrics.retention_metrics AS
+SELECT r.period_type, r.cohort_date, r.mode, (c.k - 1)::smallint AS period_offset,
+       r.cohort_size, c.v AS retained_users, r.refreshed_at
+FROM metrics.retention_rows r, unnest(r.retained) WITH ORDINALITY AS c(v, k);
 
 -- Headline numbers per cohort: size and retention at a few checkpoints.
 CREATE VIEW metrics.cohort_overview AS
-SELECT period_type, cohort_date, max(cohort_size) AS cohort_size,
-       max(retained_users) FILTER (WHERE period_offset = 1) AS retained_1,
-       max(retained_users) FILTER (WHERE period_offset = CASE period_type WHEN 'day' THEN 7 ELSE 4 END) AS retained_mid,
-       max(retained_users) FILTER (WHERE period_offset = CASE period_type WHEN 'day' THEN 30 ELSE 12 END) AS retained_last
-FROM metrics.retention_metrics
-WHERE mode = 'on'
-GROUP BY period_type, cohort_date;
+SELECT period_type, cohort_date, cohort_size,
+       retained[2] AS retained_1,
+       retained[CASE period_type WHEN 'day' THEN 8 ELSE 5 END] AS retained_mid,
+       retained[CASE period_type WHEN 'day' THEN 31 ELSE 13 END] AS retained_last
+FROM metrics.retention_rows
+WHERE mode = 'on';
 
 -- Existing users: assign them (in UTC, the default zone), as changed; a
 -- service configured with another zone or activity list rebuilds at start.

@@ -227,6 +227,7 @@ async fn each_service_keeps_its_own_schema_and_migration_history(pool: PgPool) {
             "metrics.payments",
             "metrics.retention_metrics",
             "metrics.retention_refreshes",
+            "metrics.retention_rows",
             "metrics.rollup_settings",
             "metrics.stripe_events",
             "metrics.user_cohorts",

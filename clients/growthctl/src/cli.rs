@@ -174,4 +174,8 @@ pub enum BenchCommand {
     /// EvaluateUsers over all users at growing sizes (next to paging the
     /// activity summaries alone), then the live feed's lag at a steady rate.
     Lifecycle(crate::bench::lifecycle::LifecycleBenchArgs),
+    /// Retention: full refresh, rebuild, incremental refresh and reads on
+    /// ~10M events, then DuckDB, ClickHouse (chDB) and set-based PostgreSQL
+    /// on the same rows (bench/retention/run.sh), every cell compared.
+    Retention(crate::bench::retention::RetentionBenchArgs),
 }

@@ -8,6 +8,7 @@ mod fake_stripe;
 pub mod lifecycle;
 mod lifecycle_feed;
 pub mod reconcile;
+pub mod retention;
 pub mod stripe;
 
 use std::process::ExitCode;

@@ -51,6 +51,23 @@ pub struct SeedParams {
     pub concurrency: u32,
 }
 
+impl Default for SeedParams {
+    /// The command-line defaults.
+    fn default() -> Self {
+        Self {
+            users: 1000,
+            months: 6,
+            events_per_user: 40.0,
+            conversion: 0.3,
+            churn: 0.05,
+            seed: 42,
+            until: None,
+            batch_size: 1000,
+            concurrency: 2,
+        }
+    }
+}
+
 fn share(text: &str) -> Result<f64, String> {
     let value: f64 = text
         .parse()

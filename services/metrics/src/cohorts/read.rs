@@ -2,8 +2,6 @@
 //! are left out, periods that have not ended are marked incomplete (whatever
 //! their value, never a final 0%).
 
-use std::collections::BTreeMap;
-
 use chrono::NaiveDate;
 use sqlx::PgPool;
 
@@ -41,11 +39,11 @@ pub async fn matrix(
     to: Option<NaiveDate>,
     today: NaiveDate,
 ) -> Result<Vec<Row>, sqlx::Error> {
-    let cells: Vec<(NaiveDate, i16, i64, i64)> = sqlx::query_as(
-        "SELECT cohort_date, period_offset, cohort_size, retained_users FROM metrics.retention_metrics
+    let stored: Vec<(NaiveDate, i64, Vec<i64>)> = sqlx::query_as(
+        "SELECT cohort_date, cohort_size, retained FROM metrics.retention_rows
          WHERE period_type = $1 AND mode = $2
            AND ($3::date IS NULL OR cohort_date >= $3) AND ($4::date IS NULL OR cohort_date <= $4)
-         ORDER BY cohort_date, period_offset",
+         ORDER BY cohort_date",
     )
     .bind(period.name())
     .bind(mode)
@@ -53,25 +51,25 @@ pub async fn matrix(
     .bind(to)
     .fetch_all(pool)
     .await?;
-    let mut rows: BTreeMap<NaiveDate, Row> = BTreeMap::new();
-    for (cohort, offset, size, retained) in cells {
-        let offset = i32::from(offset);
-        let start = period.nth_start(cohort, offset);
-        if start > today {
-            continue;
-        }
-        let row = rows.entry(cohort).or_insert_with(|| Row {
+    let mut rows = Vec::with_capacity(stored.len());
+    for (cohort, size, retained) in stored {
+        let cells = retained
+            .into_iter()
+            .zip(0i32..)
+            .take_while(|(_, offset)| period.nth_start(cohort, *offset) <= today)
+            .map(|(retained, offset)| Cell {
+                offset,
+                retained,
+                incomplete: period.nth_start(cohort, offset + 1) > today,
+            })
+            .collect();
+        rows.push(Row {
             cohort,
             size,
-            cells: Vec::new(),
-        });
-        row.cells.push(Cell {
-            offset,
-            retained,
-            incomplete: period.nth_start(cohort, offset + 1) > today,
+            cells,
         });
     }
-    Ok(rows.into_values().collect())
+    Ok(rows)
 }
 
 /// Today in `time_zone`, as PostgreSQL (which cuts the days) sees it.

@@ -94,7 +94,7 @@ pub async fn refresh(pool: &PgPool, r: &Refresh) -> Result<Refreshed, sqlx::Erro
         // month later.
         let to = r.to.map(|t| t + chrono::Days::new(31));
         let stored: Vec<(String, NaiveDate)> = sqlx::query_as(
-            "SELECT DISTINCT period_type, cohort_date FROM metrics.retention_metrics
+            "SELECT DISTINCT period_type, cohort_date FROM metrics.retention_rows
              WHERE ($1::date IS NULL OR cohort_date >= $1) AND ($2::date IS NULL OR cohort_date <= $2)",
         )
         .bind(r.from)

@@ -1,6 +1,6 @@
-//! Reading the rollup and writing `metrics.retention_metrics`.
+//! Reading the rollup and writing `metrics.retention_rows`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::NaiveDate;
 use futures::TryStreamExt;
@@ -56,70 +56,99 @@ pub async fn compute(tx: &mut PgConnection, scope: &Scope) -> Result<Matrices, s
 /// Which cohorts of each granularity to write.
 pub type Targets = Vec<(Period, BTreeSet<NaiveDate>)>;
 
-/// Upserts the cells of the `targets` cohorts from `matrices` (every offset,
-/// both modes) and deletes stored cells of target cohorts that no longer have
-/// users. Returns (cells written or deleted, cells unchanged).
+/// Writes the rows of the `targets` cohorts from `matrices` (both modes),
+/// only those that changed, and deletes stored rows of target cohorts that
+/// no longer have users. Returns (cells written or deleted, cells unchanged).
 pub async fn write(
     tx: &mut PgConnection,
     matrices: &Matrices,
     targets: &Targets,
 ) -> Result<(u64, u64), sqlx::Error> {
-    let (mut types, mut cohorts, mut modes, mut offsets, mut sizes, mut retained) = (
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-    );
-    let mut emptied: Vec<(&str, NaiveDate)> = Vec::new();
+    let (mut want_types, mut want_cohorts) = (Vec::new(), Vec::new());
+    for (period, cohorts) in targets {
+        for c in cohorts {
+            want_types.push(period.name());
+            want_cohorts.push(*c);
+        }
+    }
+    let stored: Vec<(String, NaiveDate, String, i64, Vec<i64>)> = sqlx::query_as(
+        "SELECT r.period_type, r.cohort_date, r.mode, r.cohort_size, r.retained
+         FROM metrics.retention_rows r JOIN unnest($1::text[], $2::date[]) AS t(p, c)
+           ON r.period_type = t.p AND r.cohort_date = t.c",
+    )
+    .bind(&want_types)
+    .bind(&want_cohorts)
+    .fetch_all(&mut *tx)
+    .await?;
+    let stored: HashMap<(String, NaiveDate, String), (i64, Vec<i64>)> = stored
+        .into_iter()
+        .map(|(p, c, m, size, cells)| ((p, c, m), (size, cells)))
+        .collect();
+
+    let (mut types, mut cohorts, mut modes, mut sizes, mut rows) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut written, mut unchanged) = (0u64, 0u64);
+    let (mut gone_types, mut gone_cohorts) = (Vec::new(), Vec::new());
     for (period, wanted) in targets {
         let computed = matrices.by_period.get(period);
         for cohort in wanted {
             let Some(counts) = computed.and_then(|m| m.get(cohort)) else {
-                emptied.push((period.name(), *cohort));
+                for mode in ["on", "on_or_after"] {
+                    let key = (period.name().to_owned(), *cohort, mode.to_owned());
+                    written += stored.get(&key).map_or(0, |(_, cells)| cells.len() as u64);
+                }
+                gone_types.push(period.name());
+                gone_cohorts.push(*cohort);
                 continue;
             };
             for (mode, values) in [("on", &counts.on), ("on_or_after", &counts.on_or_after)] {
-                for (k, v) in values.iter().enumerate() {
-                    types.push(period.name());
-                    cohorts.push(*cohort);
-                    modes.push(mode);
-                    offsets.push(k as i16);
-                    sizes.push(counts.size);
-                    retained.push(*v);
+                let key = (period.name().to_owned(), *cohort, mode.to_owned());
+                let changed = match stored.get(&key) {
+                    Some((size, cells)) if *size == counts.size && cells.len() == values.len() => {
+                        cells.iter().zip(values).filter(|(a, b)| a != b).count() as u64
+                    }
+                    _ => values.len() as u64,
+                };
+                unchanged += values.len() as u64 - changed;
+                if changed == 0 {
+                    continue;
                 }
+                written += changed;
+                types.push(period.name());
+                cohorts.push(*cohort);
+                modes.push(mode);
+                sizes.push(counts.size);
+                rows.push(
+                    values
+                        .iter()
+                        .map(i64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(","),
+                );
             }
         }
     }
-    let total = types.len() as u64;
-    let written = sqlx::query(
-        "INSERT INTO metrics.retention_metrics AS r
-             (period_type, cohort_date, mode, period_offset, cohort_size, retained_users)
-         SELECT * FROM unnest($1::text[], $2::date[], $3::text[], $4::int2[], $5::int8[], $6::int8[])
-         ON CONFLICT (period_type, cohort_date, mode, period_offset) DO UPDATE SET
-             cohort_size = excluded.cohort_size, retained_users = excluded.retained_users,
-             refreshed_at = now()
-         WHERE (r.cohort_size, r.retained_users) IS DISTINCT FROM (excluded.cohort_size, excluded.retained_users)",
+    sqlx::query(
+        "INSERT INTO metrics.retention_rows AS r (period_type, cohort_date, mode, cohort_size, retained)
+         SELECT p, c, m, s, ('{' || v || '}')::bigint[]
+         FROM unnest($1::text[], $2::date[], $3::text[], $4::int8[], $5::text[]) AS t(p, c, m, s, v)
+         ON CONFLICT (period_type, cohort_date, mode) DO UPDATE SET
+             cohort_size = excluded.cohort_size, retained = excluded.retained, refreshed_at = now()",
     )
     .bind(&types)
     .bind(&cohorts)
     .bind(&modes)
-    .bind(&offsets)
     .bind(&sizes)
-    .bind(&retained)
+    .bind(&rows)
     .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    let (gone_types, gone_cohorts): (Vec<&str>, Vec<NaiveDate>) = emptied.into_iter().unzip();
-    let deleted = sqlx::query(
-        "DELETE FROM metrics.retention_metrics r USING unnest($1::text[], $2::date[]) AS g(t, c)
+    .await?;
+    sqlx::query(
+        "DELETE FROM metrics.retention_rows r USING unnest($1::text[], $2::date[]) AS g(t, c)
          WHERE r.period_type = g.t AND r.cohort_date = g.c",
     )
     .bind(&gone_types)
     .bind(&gone_cohorts)
     .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    Ok((written + deleted, total - written))
+    .await?;
+    Ok((written, unchanged))
 }

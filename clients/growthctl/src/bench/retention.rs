@@ -1,0 +1,400 @@
+//! `growthctl bench retention`: loads a synthetic SaaS (200,000 users, about
+//! 10M events over 12 months) through the project's own ingest into a scratch
+//! database, then measures in one run: a full refresh of all three matrices,
+//! the rollup rebuild from raw events, an incremental refresh after one more
+//! day of events, and `GetRetentionMatrix` latency. It writes the users,
+//! events, its matrices and its timings to `--out`, and hands them (with the
+//! still-existing scratch database) to `bench/retention/run.sh`, which times
+//! DuckDB, ClickHouse (chDB) and set-based PostgreSQL on the same rows and
+//! compares every cell.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use clap::Args;
+use growth_proto::common::v1::Granularity;
+use growth_proto::metrics::v1 as pb;
+use growth_runtime::config::AuthPolicy;
+use growth_runtime::{Serve, Shutdown, db};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use sqlx::postgres::PgConnectOptions;
+
+use crate::clients::{Metrics, Target};
+use crate::jsonl::ts;
+use crate::seed::{self, SeedParams};
+
+/// `bench retention` options.
+#[derive(Debug, Clone, Args)]
+pub struct RetentionBenchArgs {
+    /// Server to benchmark on; a scratch database is created there.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: SecretString,
+    /// Users to load.
+    #[arg(long, default_value_t = 200_000)]
+    pub users: u64,
+    /// Mean events per user.
+    #[arg(long, default_value_t = 50.0)]
+    pub events_per_user: f64,
+    /// Months of history.
+    #[arg(long, default_value_t = 12)]
+    pub months: u32,
+    /// Where the data, matrices and timings are written.
+    #[arg(long, default_value = "target/bench-retention")]
+    pub out: PathBuf,
+    /// The reference script run on `--out` (empty: skip the other engines).
+    #[arg(long, default_value = "bench/retention/run.sh")]
+    pub engines: String,
+    /// Timed runs of each measurement; the best counts.
+    #[arg(long, default_value_t = 3)]
+    pub runs: u32,
+}
+
+/// Runs the benchmark; the exit code is the reference script's (1 when a
+/// cell differs).
+pub async fn run(args: &RetentionBenchArgs) -> anyhow::Result<ExitCode> {
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    super::with_scratch_database(&args.database_url, "retention", |options| {
+        run_in(args, options)
+    })
+    .await
+}
+
+fn best(times: &[Duration]) -> Duration {
+    times.iter().min().copied().unwrap_or_default()
+}
+
+async fn time<F, Fut, T>(runs: u32, mut f: F) -> anyhow::Result<(Duration, T)>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<T>>,
+{
+    let mut times = Vec::new();
+    let mut last = None;
+    for _ in 0..runs.max(1) {
+        let started = Instant::now();
+        last = Some(f().await?);
+        times.push(started.elapsed());
+    }
+    Ok((best(&times), last.context("no run")?))
+}
+
+async fn refresh(
+    client: &Metrics,
+    r: pb::RefreshCohortsRequest,
+) -> anyhow::Result<pb::RefreshCohortsResponse> {
+    Ok(client.clone().refresh_cohorts(r).await?.into_inner())
+}
+
+/// One more day of activity: `n` events of random users, all today.
+async fn one_more_day(client: &Metrics, pool: &PgPool, n: usize) -> anyhow::Result<()> {
+    let users: Vec<String> =
+        sqlx::query_scalar("SELECT user_id FROM metrics.users ORDER BY random() LIMIT $1")
+            .bind(n as i64 / 3)
+            .fetch_all(pool)
+            .await?;
+    let now = chrono::Utc::now();
+    let start_of_day = now
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default()
+        .and_utc();
+    let span = (now - start_of_day).num_seconds().max(1);
+    let events: Vec<pb::Event> = (0..n)
+        .map(|i| pb::Event {
+            event_id: format!("bench-day-{i}"),
+            user_id: users[i % users.len().max(1)].clone(),
+            name: "login".into(),
+            occurred_at: Some(ts(
+                start_of_day + chrono::Duration::seconds((i as i64 * 7919) % span)
+            )),
+            properties_json: String::new(),
+        })
+        .collect();
+    for chunk in events.chunks(1000) {
+        client
+            .clone()
+            .track_events(pb::TrackEventsRequest {
+                events: chunk.to_vec(),
+            })
+            .await?;
+    }
+    Ok(())
+}
+
+/// Our matrices as the reference script reads them.
+async fn ours(pool: &PgPool) -> anyhow::Result<Value> {
+    let cells: Vec<(String, chrono::NaiveDate, String, i16, i64, i64)> = sqlx::query_as(
+        "SELECT upper(period_type), cohort_date, mode, period_offset, cohort_size, retained_users
+         FROM metrics.retention_metrics WHERE cohort_size > 0
+         ORDER BY 1, 3, 2, 4",
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut out: BTreeMap<String, BTreeMap<String, BTreeMap<String, (i64, Vec<i64>)>>> =
+        BTreeMap::new();
+    for (period, cohort, mode, _, size, retained) in cells {
+        let entry = out
+            .entry(period)
+            .or_default()
+            .entry(mode)
+            .or_default()
+            .entry(cohort.to_string())
+            .or_insert((size, Vec::new()));
+        entry.1.push(retained);
+    }
+    Ok(serde_json::to_value(
+        out.into_iter()
+            .map(|(p, modes)| {
+                let modes: BTreeMap<String, Value> = modes
+                    .into_iter()
+                    .map(|(m, cohorts)| {
+                        let cohorts: BTreeMap<String, Value> = cohorts
+                            .into_iter()
+                            .map(|(c, (size, cells))| (c, json!({"size": size, "cells": cells})))
+                            .collect();
+                        (m, json!(cohorts))
+                    })
+                    .collect();
+                (p, json!(modes))
+            })
+            .collect::<BTreeMap<String, Value>>(),
+    )?)
+}
+
+/// Copies `query`'s rows as CSV with a header into `path`.
+async fn export(pool: &PgPool, query: &str, path: &std::path::Path) -> anyhow::Result<()> {
+    let mut conn = pool.acquire().await?;
+    let mut stream = conn
+        .copy_out_raw(&format!(
+            "COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER)"
+        ))
+        .await?;
+    let mut file = tokio::io::BufWriter::new(tokio::fs::File::create(path).await?);
+    use futures::TryStreamExt as _;
+    use tokio::io::AsyncWriteExt as _;
+    while let Some(chunk) = stream.try_next().await? {
+        file.write_all(&chunk).await?;
+    }
+    file.flush().await?;
+    Ok(())
+}
+
+/// COPY of `rows` stored events into a copy of `metrics.events` with the
+/// same indexes and foreign key: the ingest reference, in rows per second.
+async fn copy_rate(pool: &PgPool, rows: i64) -> anyhow::Result<f64> {
+    sqlx::query("CREATE SCHEMA bench_copy")
+        .execute(pool)
+        .await?;
+    sqlx::query("CREATE TABLE bench_copy.events (LIKE metrics.events INCLUDING ALL)")
+        .execute(pool)
+        .await?;
+    sqlx::query("ALTER TABLE bench_copy.events ADD FOREIGN KEY (user_id) REFERENCES metrics.users (user_id)")
+        .execute(pool)
+        .await?;
+    let mut conn = pool.acquire().await?;
+    let mut data = Vec::new();
+    {
+        use futures::TryStreamExt as _;
+        let mut out = conn
+            .copy_out_raw(&format!(
+                "COPY (SELECT event_id, user_id, name, occurred_at, properties FROM metrics.events LIMIT {rows}) TO STDOUT"
+            ))
+            .await?;
+        while let Some(chunk) = out.try_next().await? {
+            data.extend_from_slice(&chunk);
+        }
+    }
+    let started = Instant::now();
+    let mut copy = conn
+        .copy_in_raw(
+            "COPY bench_copy.events (event_id, user_id, name, occurred_at, properties) FROM STDIN",
+        )
+        .await?;
+    for chunk in data.chunks(1 << 20) {
+        copy.send(chunk).await?;
+    }
+    copy.finish().await?;
+    let rate = rows as f64 / started.elapsed().as_secs_f64();
+    sqlx::query("DROP SCHEMA bench_copy CASCADE")
+        .execute(pool)
+        .await?;
+    Ok(rate)
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+async fn run_in(args: &RetentionBenchArgs, options: PgConnectOptions) -> anyhow::Result<ExitCode> {
+    let pool = db::pool_options(8).connect_with(options.clone()).await?;
+    db::migrate(&pool, &metrics_svc::migrator()).await?;
+    let shutdown = Shutdown::new();
+    let server = metrics_svc::start(
+        pool.clone(),
+        Serve::loopback(AuthPolicy::Disabled, shutdown.clone()),
+    )
+    .await?;
+    let target = Target::new(&server.grpc_addr.to_string(), "127.0.0.1:1", None)?;
+    let client = target.metrics().await?;
+
+    let params = SeedParams {
+        users: args.users,
+        months: args.months,
+        events_per_user: args.events_per_user,
+        ..SeedParams::default()
+    };
+    eprintln!(
+        "bench: loading {} users over {} months through UpsertUsers/TrackEvents ...",
+        args.users, args.months
+    );
+    let started = Instant::now();
+    let report = seed::seed(client.clone(), &params, true).await?;
+    let loaded = started.elapsed();
+    let events: i64 = sqlx::query_scalar("SELECT count(*) FROM metrics.events")
+        .fetch_one(&pool)
+        .await?;
+    let track_rate = events as f64 / loaded.as_secs_f64();
+    eprintln!(
+        "bench: {} events stored in {:.1} s ({track_rate:.0} events/s with users and payments)",
+        events,
+        loaded.as_secs_f64()
+    );
+    let _ = report;
+    sqlx::query("VACUUM ANALYZE").execute(&pool).await?;
+    let copy = copy_rate(&pool, events.min(1_000_000)).await?;
+
+    let full = pb::RefreshCohortsRequest {
+        full: true,
+        ..Default::default()
+    };
+    let (full_time, refreshed) = time(args.runs, || async {
+        sqlx::query("TRUNCATE metrics.retention_rows")
+            .execute(&pool)
+            .await?;
+        refresh(&client, full.clone()).await
+    })
+    .await?;
+    eprintln!(
+        "bench: full refresh {:.3} s ({} cells)",
+        full_time.as_secs_f64(),
+        refreshed.cells_written
+    );
+
+    let settings = metrics_svc::cohorts::settings::RollupSettings::default();
+    let (rebuild_time, ()) = time(args.runs.min(2), || async {
+        metrics_svc::cohorts::rollup::rebuild(&pool, &settings).await?;
+        Ok(())
+    })
+    .await?;
+    eprintln!(
+        "bench: rollup rebuild from raw events {:.3} s",
+        rebuild_time.as_secs_f64()
+    );
+    refresh(&client, pb::RefreshCohortsRequest::default()).await?;
+
+    let day = (events as f64 / (f64::from(args.months) * 30.4)) as usize;
+    one_more_day(&client, &pool, day).await?;
+    let started = Instant::now();
+    let incremental = refresh(&client, pb::RefreshCohortsRequest::default()).await?;
+    let incremental_time = started.elapsed();
+    eprintln!(
+        "bench: one more day ({day} events), incremental refresh {:.1} ms ({} cohorts, {} cells written)",
+        ms(incremental_time),
+        incremental.cohorts_refreshed,
+        incremental.cells_written
+    );
+
+    let mut reads = Vec::new();
+    for _ in 0..200 {
+        let started = Instant::now();
+        client
+            .clone()
+            .get_retention_matrix(pb::GetRetentionMatrixRequest {
+                granularity: Granularity::Day as i32,
+                ..Default::default()
+            })
+            .await?;
+        reads.push(started.elapsed());
+    }
+    reads.sort_unstable();
+    let (p50, p99) = (reads[reads.len() / 2], reads[reads.len() * 99 / 100]);
+    eprintln!(
+        "bench: GetRetentionMatrix(DAY) p50 {:.1} ms, p99 {:.1} ms",
+        ms(p50),
+        ms(p99)
+    );
+
+    // The reference engines read the same rows; all events count.
+    refresh(&client, full.clone()).await?;
+    export(
+        &pool,
+        "SELECT user_id, signup_at FROM metrics.users",
+        &args.out.join("users.csv"),
+    )
+    .await?;
+    export(
+        &pool,
+        "SELECT user_id, occurred_at FROM metrics.events",
+        &args.out.join("events.csv"),
+    )
+    .await?;
+    std::fs::write(
+        args.out.join("ours.json"),
+        serde_json::to_vec(&ours(&pool).await?)?,
+    )?;
+    let today: chrono::NaiveDate = sqlx::query_scalar("SELECT (now() AT TIME ZONE 'UTC')::date")
+        .fetch_one(&pool)
+        .await?;
+    let database = options.get_database().unwrap_or_default().to_owned();
+    let url = format!(
+        "{}/{database}",
+        args.database_url
+            .expose_secret()
+            .rsplit_once('/')
+            .map_or("", |(base, _)| base)
+    );
+    let meta = json!({
+        "time_zone": "UTC",
+        "today": today.to_string(),
+        "database_url": url,
+        "ours": {
+            "full_refresh_seconds": full_time.as_secs_f64(),
+            "rebuild_seconds": rebuild_time.as_secs_f64(),
+            "incremental_refresh_ms": ms(incremental_time),
+            "read_p50_ms": ms(p50),
+            "read_p99_ms": ms(p99),
+            "track_events_rows_per_s": track_rate,
+            "copy_rows_per_s": copy,
+        }
+    });
+    std::fs::write(
+        args.out.join("meta.json"),
+        serde_json::to_vec_pretty(&meta)?,
+    )?;
+    shutdown.trigger();
+    server.wait().await?;
+    pool.close().await;
+
+    if args.engines.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    eprintln!("bench: running {} on {}", args.engines, args.out.display());
+    let status = tokio::process::Command::new("bash")
+        .arg(&args.engines)
+        .arg("--dir")
+        .arg(&args.out)
+        .arg("--database-url")
+        .arg(&url)
+        .status()
+        .await
+        .with_context(|| format!("running {}", args.engines))?;
+    Ok(ExitCode::from(
+        u8::try_from(status.code().unwrap_or(1)).unwrap_or(1),
+    ))
+}
