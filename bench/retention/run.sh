@@ -26,7 +26,6 @@ if [[ ! -x "$venv/bin/python" ]] || ! cmp -s "$here/requirements.txt" "$stamp"; 
         echo "run.sh: could not create a virtualenv (on Debian: apt-get install python3-venv)" >&2
         exit 2
     fi
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >&2 || true
     echo "run.sh: installing pinned packages from requirements.txt (duckdb, chdb, psycopg[binary])" >&2
     if ! "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$here/requirements.txt" >&2; then
         echo "run.sh: pip install failed; see the error above (is PyPI reachable?)" >&2

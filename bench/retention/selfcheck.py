@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Self-check of the retention reference side, and the definitions as code.
 
-    python selfcheck.py [--users 2000] [--events 100000] [--tz Europe/Berlin]
+    python selfcheck.py [--users 2000] [--events 100000] [--tz Europe/Berlin] [--csv-from-postgres]
                         [--dir DIR] [--keep] [--corrupt] [--runs 3]
                         [--engines duckdb,clickhouse,postgres]
 
@@ -285,6 +285,21 @@ def load_postgres(base_url: str, db: str, data_dir: str) -> str:
     return url
 
 
+def export_from_postgres(url: str, data_dir: str) -> None:
+    """Rewrite users.csv / events.csv as `growthctl bench retention` writes
+    them: COPY (SELECT ...) TO STDOUT WITH (FORMAT csv, HEADER), i.e. in
+    PostgreSQL's text form ('2025-03-01 23:30:00.123456+00'), not 'T...Z'."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as con:
+        for fn, q in (("users.csv", "SELECT user_id, signup_at FROM metrics.users"),
+                      ("events.csv", "SELECT user_id, occurred_at FROM metrics.events")):
+            with con.cursor() as cur, open(os.path.join(data_dir, fn), "wb") as f:
+                with cur.copy(f"COPY ({q}) TO STDOUT WITH (FORMAT csv, HEADER)") as cp:
+                    for chunk in cp:
+                        f.write(chunk)
+
+
 def drop_postgres(base_url: str, db: str) -> None:
     import psycopg
 
@@ -309,6 +324,9 @@ def main() -> int:
                     help="change one cell of ours.json and expect engines.py to exit 1")
     ap.add_argument("--generate-only", action="store_true",
                     help="generate, load PostgreSQL, write ours.json/meta.json, then stop (implies --keep)")
+    ap.add_argument("--csv-from-postgres", action="store_true",
+                    help="after loading, rewrite the CSVs with COPY ... TO STDOUT (PostgreSQL's timestamp "
+                         "text, as growthctl writes them) and compute the reference from those")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--engines", default="duckdb,clickhouse,postgres")
     args = ap.parse_args()
@@ -320,11 +338,13 @@ def main() -> int:
     t0 = time.monotonic()
     print(f"selfcheck: generating {args.users} users, {args.events} events in {args.tz} -> {data_dir}", flush=True)
     generate(data_dir, args.users, args.events, tz, args.seed)
-    # The reference reads the files back, exactly as the engines do.
-    users, events = read_dir(data_dir)
     print(f"selfcheck: generated in {time.monotonic() - t0:.1f} s; loading PostgreSQL database {db}", flush=True)
     t0 = time.monotonic()
     url = load_postgres(args.server_url, db, data_dir)
+    if args.csv_from_postgres:
+        export_from_postgres(url, data_dir)
+    # The reference reads the files back, exactly as the engines do.
+    users, events = read_dir(data_dir)
     print(f"selfcheck: loaded in {time.monotonic() - t0:.1f} s; computing the plain Python reference", flush=True)
     t0 = time.monotonic()
     ours = reference(users, events, tz)
