@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 use sqlx::PgPool;
 
+use super::matrix::Matrices;
 use super::period::Period;
 use super::store::{self, Scope, Targets};
 
@@ -58,15 +59,6 @@ pub async fn refresh(pool: &PgPool, r: &Refresh) -> Result<Refreshed, sqlx::Erro
         .bind(REFRESH_LOCK)
         .execute(&mut *tx)
         .await?;
-    // The change position covered, read before the changes themselves: a
-    // change committed in between is recomputed now and again next time,
-    // never missed.
-    let high: i64 = sqlx::query_scalar(
-        "SELECT greatest((SELECT coalesce(max(changed_seq), 0) FROM metrics.user_cohorts),
-                         (SELECT coalesce(max(changed_seq), 0) FROM metrics.cohort_departures))",
-    )
-    .fetch_one(&mut *tx)
-    .await?;
     let marks: Vec<(String, i64)> =
         sqlx::query_as("SELECT period_type, refreshed_seq FROM metrics.retention_refreshes")
             .fetch_all(&mut *tx)
@@ -77,22 +69,32 @@ pub async fn refresh(pool: &PgPool, r: &Refresh) -> Result<Refreshed, sqlx::Erro
             .find(|(t, _)| t == p.name())
             .map_or(0, |(_, m)| *m)
     };
-    let lowest = r.periods.iter().map(|p| mark(*p)).min().unwrap_or(0);
-    let changed: Vec<(NaiveDate, i64)> = sqlx::query_as(
-        "SELECT cohort_day, max(changed_seq) FROM (
-             SELECT cohort_day, changed_seq FROM metrics.user_cohorts WHERE changed_seq > $1
-             UNION ALL
-             SELECT cohort_day, changed_seq FROM metrics.cohort_departures WHERE changed_seq > $1
-         ) c GROUP BY cohort_day",
-    )
-    .bind(lowest)
-    .fetch_all(&mut *tx)
-    .await?;
 
-    let (scope, mut targets): (Scope, Targets) = if r.full {
+    // One read of the users (one snapshot) gives the data and the change
+    // positions it covers. A cohort a user left is recorded with the same
+    // position; departures past the users' highest position were committed
+    // after that read and wait for the next refresh.
+    let scope = if r.full {
         // A cohort starting in range has users from its start to at most a
         // month later.
-        let to = r.to.map(|t| t + chrono::Days::new(31));
+        Scope::Range(r.from, r.to.map(|t| t + chrono::Days::new(31)))
+    } else {
+        Scope::Range(None, None)
+    };
+    let loaded = store::load(&mut tx, &scope).await?;
+    let high = loaded.high;
+    let lowest = r.periods.iter().map(|p| mark(*p)).min().unwrap_or(0);
+    let departures: Vec<(NaiveDate, i64)> = sqlx::query_as(
+        "SELECT cohort_day, changed_seq FROM metrics.cohort_departures
+         WHERE changed_seq > $1 AND changed_seq <= $2",
+    )
+    .bind(lowest)
+    .bind(high)
+    .fetch_all(&mut *tx)
+    .await?;
+    let high = departures.iter().map(|(_, s)| *s).fold(high, i64::max);
+
+    let mut targets: Targets = if r.full {
         let stored: Vec<(String, NaiveDate)> = sqlx::query_as(
             "SELECT DISTINCT period_type, cohort_date FROM metrics.retention_rows
              WHERE ($1::date IS NULL OR cohort_date >= $1) AND ($2::date IS NULL OR cohort_date <= $2)",
@@ -101,8 +103,7 @@ pub async fn refresh(pool: &PgPool, r: &Refresh) -> Result<Refreshed, sqlx::Erro
         .bind(r.to)
         .fetch_all(&mut *tx)
         .await?;
-        let targets = r
-            .periods
+        r.periods
             .iter()
             .map(|p| {
                 let stale = stored
@@ -111,11 +112,15 @@ pub async fn refresh(pool: &PgPool, r: &Refresh) -> Result<Refreshed, sqlx::Erro
                     .map(|(_, c)| *c);
                 (*p, stale.collect::<BTreeSet<_>>())
             })
-            .collect();
-        (Scope::Range(r.from, to), targets)
+            .collect()
     } else {
-        let targets: Targets = r
-            .periods
+        let changed: Vec<(NaiveDate, i64)> = loaded
+            .changed
+            .iter()
+            .map(|(d, s)| (*d, *s))
+            .chain(departures.iter().copied())
+            .collect();
+        r.periods
             .iter()
             .map(|p| {
                 let cohorts = changed
@@ -126,24 +131,10 @@ pub async fn refresh(pool: &PgPool, r: &Refresh) -> Result<Refreshed, sqlx::Erro
                     .collect();
                 (*p, cohorts)
             })
-            .collect();
-        let days: BTreeSet<NaiveDate> = changed.iter().map(|(d, _)| *d).collect();
-        let weeks = days
-            .iter()
-            .map(|d| Period::Week.start_of(*d))
-            .collect::<BTreeSet<_>>();
-        let months = days
-            .iter()
-            .map(|d| Period::Month.start_of(*d))
-            .collect::<BTreeSet<_>>();
-        let scope = Scope::Cohorts {
-            weeks: weeks.into_iter().collect(),
-            months: months.into_iter().collect(),
-        };
-        (scope, targets)
+            .collect()
     };
 
-    let matrices = store::compute(&mut tx, &scope).await?;
+    let matrices = Matrices::compute(&loaded.users);
     if r.full {
         for (period, wanted) in &mut targets {
             if let Some(computed) = matrices.by_period.get(period) {

@@ -15,42 +15,48 @@ use super::period::Period;
 pub enum Scope {
     /// Every user with a cohort day in this inclusive range (any bound open).
     Range(Option<NaiveDate>, Option<NaiveDate>),
-    /// Users in these week or month cohorts.
-    Cohorts {
-        /// Week cohorts (Mondays).
-        weeks: Vec<NaiveDate>,
-        /// Month cohorts (firsts).
-        months: Vec<NaiveDate>,
-    },
 }
 
-/// Streams the users of `scope` into the three matrices.
-pub async fn compute(tx: &mut PgConnection, scope: &Scope) -> Result<Matrices, sqlx::Error> {
-    let base = "SELECT cohort_day, active_days, last_active_day FROM metrics.user_cohorts";
+/// The users of `scope`, read in one statement (one snapshot), with the
+/// latest change position per cohort day and overall.
+pub struct Loaded {
+    /// The users' rollup rows.
+    pub users: Vec<UserActivity>,
+    /// Highest `changed_seq` per cohort day.
+    pub changed: HashMap<NaiveDate, i64>,
+    /// Highest `changed_seq` of all.
+    pub high: i64,
+}
+
+/// Reads the users of `scope`.
+pub async fn load(tx: &mut PgConnection, scope: &Scope) -> Result<Loaded, sqlx::Error> {
+    let base =
+        "SELECT cohort_day, active_days, last_active_day, changed_seq FROM metrics.user_cohorts";
+    type Row = (NaiveDate, BitVec, Option<NaiveDate>, i64);
     let query = match scope {
-        Scope::Range(from, to) => sqlx::query_as::<_, (NaiveDate, BitVec, Option<NaiveDate>)>(
-            sqlx::AssertSqlSafe(format!(
-                "{base} WHERE ($1::date IS NULL OR cohort_day >= $1) AND ($2::date IS NULL OR cohort_day <= $2)"
-            )),
-        )
+        Scope::Range(from, to) => sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
+            "{base} WHERE ($1::date IS NULL OR cohort_day >= $1) AND ($2::date IS NULL OR cohort_day <= $2)"
+        )))
         .bind(*from)
         .bind(*to),
-        Scope::Cohorts { weeks, months } => sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{base} WHERE cohort_week = ANY($1) OR cohort_month = ANY($2)"
-        )))
-        .bind(weeks.clone())
-        .bind(months.clone()),
     };
-    let mut users = Vec::new();
+    let mut loaded = Loaded {
+        users: Vec::new(),
+        changed: HashMap::new(),
+        high: 0,
+    };
     let mut rows = query.fetch(&mut *tx);
-    while let Some((cohort_day, bits, last_active_day)) = rows.try_next().await? {
-        users.push(UserActivity {
+    while let Some((cohort_day, bits, last_active_day, seq)) = rows.try_next().await? {
+        let day = loaded.changed.entry(cohort_day).or_insert(seq);
+        *day = (*day).max(seq);
+        loaded.high = loaded.high.max(seq);
+        loaded.users.push(UserActivity {
             cohort_day,
             bits: bits.to_bytes(),
             last_active_day,
         });
     }
-    Ok(Matrices::compute(&users))
+    Ok(loaded)
 }
 
 /// Which cohorts of each granularity to write.
