@@ -75,6 +75,10 @@ pub enum Command {
     /// Lifecycle stages, scores, transitions, trigger rules and Kit deliveries.
     #[command(subcommand)]
     Lifecycle(crate::lifecycle::LifecycleCommand),
+    /// Cohort retention: refresh the stored matrices (the nightly CronJob)
+    /// and show them.
+    #[command(subcommand)]
+    Cohorts(crate::cohorts::CohortsCommand),
     /// Generate a realistic synthetic SaaS (users, events, payments) and send
     /// it through the ingest RPCs.
     Seed(SeedParams),

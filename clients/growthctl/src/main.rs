@@ -4,6 +4,7 @@ mod audit;
 mod bench;
 mod cli;
 mod clients;
+mod cohorts;
 mod demo;
 mod health;
 mod ingest;
@@ -47,6 +48,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Audit(command) => audit::run(&target, &command, cli.format).await,
         Command::Lifecycle(command) => lifecycle::run(&target, &command, cli.format).await,
+        Command::Cohorts(command) => cohorts::run(&target, &command, cli.format).await,
         Command::Seed(params) => seed::run(&target, &params, cli.format).await,
         Command::Demo(args) => demo::run(&args).await,
         Command::Bench(cli::BenchCommand::Ingest(args)) => bench::ingest(&args).await,

@@ -136,8 +136,9 @@ async fn ours(pool: &PgPool) -> anyhow::Result<Value> {
     )
     .fetch_all(pool)
     .await?;
-    let mut out: BTreeMap<String, BTreeMap<String, BTreeMap<String, (i64, Vec<i64>)>>> =
-        BTreeMap::new();
+    // granularity → mode → cohort → (size, cells by offset)
+    type Cohorts = BTreeMap<String, (i64, Vec<i64>)>;
+    let mut out: BTreeMap<String, BTreeMap<String, Cohorts>> = BTreeMap::new();
     for (period, cohort, mode, _, size, retained) in cells {
         let entry = out
             .entry(period)

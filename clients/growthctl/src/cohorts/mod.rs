@@ -1,0 +1,165 @@
+//! `growthctl cohorts …`: recompute the stored retention matrices (the
+//! nightly CronJob runs `cohorts refresh`) and show them.
+//! Exit codes: 0 success, 1 failure (a refused RPC shows the server's message,
+//! which names the field), 2 a malformed flag.
+
+mod matrix;
+mod names;
+mod refresh;
+mod show;
+
+use std::process::ExitCode;
+
+use chrono::NaiveDate;
+use clap::{Args, Subcommand};
+use growth_proto::common::v1::DateRange;
+
+use crate::cli::Format;
+use crate::clients::Target;
+use names::{MetricArg, ModeArg, OutputArg, PeriodArg};
+
+/// `cohorts` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CohortsCommand {
+    /// Recompute the stored retention matrices: incrementally (cohorts whose
+    /// activity changed since the last refresh), or every cohort in range with
+    /// `--full`. Exit 0 on success, 1 on any error.
+    Refresh(RefreshArgs),
+    /// A retention matrix: one row per cohort, one column per period offset.
+    Show(ShowArgs),
+}
+
+/// `cohorts refresh` options.
+#[derive(Debug, Args)]
+pub struct RefreshArgs {
+    /// Only this granularity (default: day, week and month).
+    #[arg(long, value_enum)]
+    pub period: Option<PeriodArg>,
+    /// Only the cohort starting on this day (same as --from D --to D).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = names::date, conflicts_with_all = ["from", "to"])]
+    pub cohort: Option<NaiveDate>,
+    /// Only cohorts starting on or after this day (reporting time zone).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = names::date)]
+    pub from: Option<NaiveDate>,
+    /// Only cohorts starting on or before this day (reporting time zone).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = names::date)]
+    pub to: Option<NaiveDate>,
+    /// Recompute every cohort in range, not only those whose activity changed.
+    #[arg(long)]
+    pub full: bool,
+    /// Compute and report what would be written; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// First rebuild the per-user activity rollup from the raw events (after a
+    /// change of time zone or activity definition); implies --full and cannot
+    /// be combined with --dry-run.
+    #[arg(long)]
+    pub rebuild: bool,
+}
+
+impl RefreshArgs {
+    /// The cohort range to send (`--cohort D` is from = to = D).
+    fn range(&self) -> Option<DateRange> {
+        let (from, to) = match self.cohort {
+            Some(day) => (Some(day), Some(day)),
+            None => (self.from, self.to),
+        };
+        date_range(from, to)
+    }
+}
+
+/// `cohorts show` options.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// Granularity of the cohorts and of the offsets.
+    #[arg(long, value_enum)]
+    pub period: PeriodArg,
+    /// What the cells count.
+    #[arg(long, value_enum, default_value_t = MetricArg::Retention)]
+    pub metric: MetricArg,
+    /// When a user counts as retained in period N: active in it (on), or in
+    /// it or any later period (on-or-after).
+    #[arg(long, value_enum, default_value_t = ModeArg::On)]
+    pub mode: ModeArg,
+    /// Only cohorts starting on or after this day (reporting time zone).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = names::date)]
+    pub from: Option<NaiveDate>,
+    /// Only cohorts starting on or before this day (reporting time zone).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = names::date)]
+    pub to: Option<NaiveDate>,
+    /// Split each cohort by "plan" or by "attributes.<key>".
+    #[arg(long, value_name = "KEY")]
+    pub breakdown: Option<String>,
+    /// Output of this command: table, csv or json (default: the global
+    /// --format; json there means json here).
+    #[arg(long, value_enum)]
+    pub output: Option<OutputArg>,
+}
+
+impl ShowArgs {
+    /// `--output`, or what the global `--format` stands for.
+    fn output(&self, format: Format) -> OutputArg {
+        self.output.unwrap_or(match format {
+            Format::Json => OutputArg::Json,
+            Format::Table | Format::Md => OutputArg::Table,
+        })
+    }
+}
+
+fn date_range(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Option<DateRange> {
+    if from.is_none() && to.is_none() {
+        return None;
+    }
+    let text = |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+    Some(DateRange {
+        from: text(from),
+        to: text(to),
+    })
+}
+
+/// Runs a `cohorts` subcommand.
+pub async fn run(
+    target: &Target,
+    command: &CohortsCommand,
+    format: Format,
+) -> anyhow::Result<ExitCode> {
+    let mut client = target.metrics().await?;
+    match command {
+        CohortsCommand::Refresh(args) => refresh::run(&mut client, args, format).await,
+        CohortsCommand::Show(args) => show::run(&mut client, args, args.output(format)).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(text: &str) -> NaiveDate {
+        names::date(text).expect("a date")
+    }
+
+    #[test]
+    fn one_cohort_is_a_range_of_one_day() {
+        let args = RefreshArgs {
+            period: None,
+            cohort: Some(day("2025-03-03")),
+            from: None,
+            to: None,
+            full: false,
+            dry_run: false,
+            rebuild: false,
+        };
+        let range = args.range().expect("a range");
+        assert_eq!(
+            (range.from.as_str(), range.to.as_str()),
+            ("2025-03-03", "2025-03-03")
+        );
+    }
+
+    #[test]
+    fn an_open_bound_is_sent_empty_and_no_bounds_send_no_range() {
+        let range = date_range(Some(day("2025-03-01")), None).expect("a range");
+        assert_eq!((range.from.as_str(), range.to.as_str()), ("2025-03-01", ""));
+        assert_eq!(date_range(None, None), None);
+    }
+}

@@ -1,0 +1,175 @@
+//! Command-line values of the cohort enums, their short printed names (the
+//! protobuf name without its type prefix), dates in and times out.
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use clap::ValueEnum;
+use growth_proto::common::v1::Granularity;
+use growth_proto::metrics::v1::{RetentionMetric, RetentionMode};
+
+/// A cohort granularity on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PeriodArg {
+    /// Calendar days (offsets 0-30).
+    #[value(alias = "daily")]
+    Day,
+    /// ISO weeks, Monday to Sunday (offsets 0-12).
+    #[value(alias = "weekly")]
+    Week,
+    /// Calendar months (offsets 0-12).
+    #[value(alias = "monthly")]
+    Month,
+}
+
+impl PeriodArg {
+    /// The protobuf value.
+    pub fn proto(self) -> i32 {
+        (match self {
+            PeriodArg::Day => Granularity::Day,
+            PeriodArg::Week => Granularity::Week,
+            PeriodArg::Month => Granularity::Month,
+        }) as i32
+    }
+
+    /// `day`, `week` or `month`.
+    pub fn name(self) -> &'static str {
+        match self {
+            PeriodArg::Day => "day",
+            PeriodArg::Week => "week",
+            PeriodArg::Month => "month",
+        }
+    }
+}
+
+/// What the cells count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MetricArg {
+    /// Users of the cohort active in the period.
+    Retention,
+    /// Net revenue of the cohort's users in the period.
+    Revenue,
+}
+
+impl MetricArg {
+    /// The protobuf value.
+    pub fn proto(self) -> i32 {
+        (match self {
+            MetricArg::Retention => RetentionMetric::Users,
+            MetricArg::Revenue => RetentionMetric::Revenue,
+        }) as i32
+    }
+}
+
+/// When a user counts as retained in period N.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModeArg {
+    /// Active in period N itself.
+    On,
+    /// Active in period N or any later period.
+    #[value(alias = "on_or_after")]
+    OnOrAfter,
+}
+
+impl ModeArg {
+    /// The protobuf value.
+    pub fn proto(self) -> i32 {
+        (match self {
+            ModeArg::On => RetentionMode::On,
+            ModeArg::OnOrAfter => RetentionMode::OnOrAfter,
+        }) as i32
+    }
+}
+
+/// How `cohorts show` prints the matrix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputArg {
+    /// One row per cohort, one column per offset (a heatmap on a terminal).
+    Table,
+    /// One line per cell: cohort,size,offset,retained,rate,incomplete.
+    Csv,
+    /// The response as one JSON document.
+    Json,
+}
+
+/// Parses a `YYYY-MM-DD` date (clap names the flag in its error).
+pub fn date(text: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("{text:?} is not a date (YYYY-MM-DD, e.g. 2025-03-01)"))
+}
+
+fn short(full: &str, prefix: &str) -> String {
+    full.strip_prefix(prefix).unwrap_or(full).to_owned()
+}
+
+/// `GRANULARITY_WEEK` → `WEEK`.
+pub fn granularity(v: i32) -> String {
+    Granularity::try_from(v).map_or("UNKNOWN".into(), |v| short(v.as_str_name(), "GRANULARITY_"))
+}
+
+/// `RETENTION_METRIC_USERS` → `USERS`.
+pub fn metric(v: i32) -> String {
+    RetentionMetric::try_from(v).map_or("UNKNOWN".into(), |v| {
+        short(v.as_str_name(), "RETENTION_METRIC_")
+    })
+}
+
+/// `RETENTION_MODE_ON_OR_AFTER` → `ON_OR_AFTER`.
+pub fn mode(v: i32) -> String {
+    RetentionMode::try_from(v).map_or("UNKNOWN".into(), |v| {
+        short(v.as_str_name(), "RETENTION_MODE_")
+    })
+}
+
+fn utc(ts: Option<&prost_types::Timestamp>) -> Option<DateTime<Utc>> {
+    ts.and_then(|t| DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(0)))
+}
+
+/// A time for tables: `2025-11-24 08:15:02Z`, or `never` when unset.
+pub fn time(ts: Option<&prost_types::Timestamp>) -> String {
+    utc(ts).map_or_else(
+        || "never".to_owned(),
+        |t| t.format("%Y-%m-%d %H:%M:%SZ").to_string(),
+    )
+}
+
+/// A time for JSON: RFC 3339 in UTC, or null when unset.
+pub fn time_json(ts: Option<&prost_types::Timestamp>) -> serde_json::Value {
+    utc(ts).map_or(serde_json::Value::Null, |t| {
+        t.to_rfc3339_opts(SecondsFormat::Secs, true).into()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_year_month_day() {
+        assert_eq!(
+            date("2025-03-01").map(|d| d.to_string()),
+            Ok("2025-03-01".into())
+        );
+        assert!(date("2025-13-01").unwrap_err().contains("YYYY-MM-DD"));
+        assert!(date("01.03.2025").is_err());
+    }
+
+    #[test]
+    fn periods_accept_the_adjectives() {
+        for (text, period) in [
+            ("daily", PeriodArg::Day),
+            ("weekly", PeriodArg::Week),
+            ("monthly", PeriodArg::Month),
+            ("week", PeriodArg::Week),
+        ] {
+            assert_eq!(PeriodArg::from_str(text, false), Ok(period));
+        }
+        assert!(PeriodArg::from_str("yearly", false).is_err());
+    }
+
+    #[test]
+    fn names_drop_the_proto_prefix() {
+        assert_eq!(granularity(Granularity::Month as i32), "MONTH");
+        assert_eq!(mode(RetentionMode::OnOrAfter as i32), "ON_OR_AFTER");
+        assert_eq!(metric(RetentionMetric::Users as i32), "USERS");
+        assert_eq!(time(None), "never");
+    }
+}

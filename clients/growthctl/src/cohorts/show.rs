@@ -1,0 +1,102 @@
+//! `cohorts show`: one `GetRetentionMatrix` call printed as a table (a
+//! heatmap on a terminal), CSV or JSON.
+
+use std::io::IsTerminal as _;
+use std::process::ExitCode;
+
+use growth_proto::metrics::v1::{self as pb, RetentionMetric};
+use serde_json::{Value, json};
+
+use super::names::{self, OutputArg};
+use super::{ShowArgs, date_range, matrix};
+use crate::clients::Metrics;
+
+/// The response as JSON, enums by their short names.
+fn matrix_json(r: &pb::GetRetentionMatrixResponse) -> Value {
+    json!({
+        "granularity": names::granularity(r.granularity),
+        "metric": names::metric(r.metric),
+        "mode": names::mode(r.mode),
+        "time_zone": r.time_zone,
+        "max_offset": r.max_offset,
+        "refreshed_at": names::time_json(r.refreshed_at.as_ref()),
+        "rows": r.rows.iter().map(|row| json!({
+            "cohort": row.cohort,
+            "segment": row.segment,
+            "cohort_size": row.cohort_size,
+            "cells": row.cells.iter().map(|c| json!({
+                "offset": c.offset,
+                "retained_users": c.retained_users,
+                "retention_rate": c.retention_rate,
+                "incomplete": c.incomplete,
+                "revenue": c.revenue.iter().map(|m| json!({
+                    "amount_minor": m.amount_minor,
+                    "currency": m.currency,
+                })).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// A heatmap only on a terminal, and not when NO_COLOR is set.
+fn heatmap() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+fn print_table(r: &pb::GetRetentionMatrixResponse) {
+    let period = names::granularity(r.granularity).to_lowercase();
+    if r.rows.is_empty() {
+        println!("no {period} cohorts stored in this range");
+    } else {
+        println!("{}", matrix::table(r, heatmap()));
+        println!(
+            "% of the cohort active {} {period} N (mode {})",
+            if names::mode(r.mode) == "ON_OR_AFTER" {
+                "in or after"
+            } else {
+                "in"
+            },
+            names::mode(r.mode)
+        );
+        if matrix::any_incomplete(r) {
+            println!("* period not finished");
+        }
+    }
+    println!("time zone: {}", r.time_zone);
+    let refreshed = names::time(r.refreshed_at.as_ref());
+    if r.refreshed_at.is_some() {
+        println!("refreshed at: {refreshed}");
+    } else {
+        println!("refreshed at: {refreshed} (run `growthctl cohorts refresh`)");
+    }
+}
+
+/// Calls `GetRetentionMatrix` and prints the matrix.
+pub async fn run(
+    client: &mut Metrics,
+    args: &ShowArgs,
+    output: OutputArg,
+) -> anyhow::Result<ExitCode> {
+    let r = client
+        .get_retention_matrix(pb::GetRetentionMatrixRequest {
+            granularity: args.period.proto(),
+            cohorts: date_range(args.from, args.to),
+            metric: args.metric.proto(),
+            mode: args.mode.proto(),
+            breakdown: args.breakdown.clone().unwrap_or_default(),
+        })
+        .await?
+        .into_inner();
+    if output != OutputArg::Json && r.metric == RetentionMetric::Revenue as i32 {
+        anyhow::bail!("revenue matrices print as JSON only for now: use --output json");
+    }
+    match output {
+        OutputArg::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&matrix_json(&r)).unwrap_or_default()
+        ),
+        OutputArg::Csv => print!("{}", matrix::csv(&r)),
+        OutputArg::Table => print_table(&r),
+    }
+    Ok(ExitCode::SUCCESS)
+}
