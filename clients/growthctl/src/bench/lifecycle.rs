@@ -21,8 +21,6 @@ use secrecy::SecretString;
 use sqlx::PgPool;
 use sqlx::postgres::PgConnectOptions;
 
-use growth_proto::lifecycle::v1::lifecycle_service_client::LifecycleServiceClient;
-
 use super::lifecycle_feed;
 use crate::clients::Target;
 
@@ -127,24 +125,10 @@ async fn page_all(target: &Target) -> anyhow::Result<(u64, Duration)> {
 }
 
 /// One `EvaluateUsers` over everyone, to the end.
-async fn evaluate_all(
-    lifecycle: &RunningServer,
-) -> anyhow::Result<(lc::EvaluateUsersResponse, Duration)> {
-    let channel = growth_runtime::client::connect(&lifecycle.grpc_addr.to_string()).await?;
-    let mut client = LifecycleServiceClient::new(channel);
+async fn evaluate_all(target: &Target) -> anyhow::Result<(lc::EvaluateUsersResponse, Duration)> {
+    let mut client = target.lifecycle().await?;
     let started = Instant::now();
-    let mut stream = client
-        .evaluate_users(lc::EvaluateUsersRequest::default())
-        .await?
-        .into_inner();
-    let mut last = lc::EvaluateUsersResponse::default();
-    while let Some(message) = stream.message().await? {
-        last = message;
-    }
-    anyhow::ensure!(
-        last.done,
-        "the evaluation stream ended without its final message"
-    );
+    let last = crate::lifecycle::evaluate::to_the_end(&mut client).await?;
     Ok((last, started.elapsed()))
 }
 
@@ -207,7 +191,7 @@ async fn run_in(
         loaded = n;
         let (paged, floor) = page_all(&target).await?;
         anyhow::ensure!(paged == n, "paged {paged} users, expected {n}");
-        let (done, took) = evaluate_all(&lifecycle).await?;
+        let (done, took) = evaluate_all(&target).await?;
         anyhow::ensure!(
             done.evaluated == n as i64,
             "evaluated {} users, expected {n}",

@@ -37,14 +37,5 @@ pub async fn add_example_rule(target: &Target) -> anyhow::Result<()> {
 
 /// Evaluates everyone; returns the final progress message.
 pub async fn evaluate(target: &Target) -> anyhow::Result<lc::EvaluateUsersResponse> {
-    let mut client = target.lifecycle().await?;
-    let mut stream = client
-        .evaluate_users(lc::EvaluateUsersRequest::default())
-        .await?
-        .into_inner();
-    let mut last = lc::EvaluateUsersResponse::default();
-    while let Some(message) = stream.message().await? {
-        last = message;
-    }
-    Ok(last)
+    crate::lifecycle::evaluate::to_the_end(&mut target.lifecycle().await?).await
 }

@@ -90,6 +90,25 @@ fn summary(last: &pb::EvaluateUsersResponse, dry_run: bool) {
 }
 
 /// Streams the evaluation to its final message.
+/// Runs an evaluation of everyone without showing progress (the demo, the
+/// benchmark); returns the final message, or an error when the stream ends
+/// without it.
+pub async fn to_the_end(client: &mut Lifecycle) -> anyhow::Result<pb::EvaluateUsersResponse> {
+    let mut stream = client
+        .evaluate_users(pb::EvaluateUsersRequest::default())
+        .await?
+        .into_inner();
+    let mut last = pb::EvaluateUsersResponse::default();
+    while let Some(message) = stream.message().await? {
+        last = message;
+    }
+    anyhow::ensure!(
+        last.done,
+        "the evaluation stream ended without its final message"
+    );
+    Ok(last)
+}
+
 pub async fn run(
     client: &mut Lifecycle,
     args: &EvaluateArgs,

@@ -3,7 +3,7 @@
 //! Exit codes: 0 success, 1 failure (a refused RPC names the field).
 
 mod deliveries;
-mod evaluate;
+pub mod evaluate;
 mod names;
 mod rules;
 mod show;

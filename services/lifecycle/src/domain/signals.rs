@@ -36,7 +36,7 @@ pub struct Signals {
 }
 
 fn instant(ts: Option<&prost_types::Timestamp>) -> Option<DateTime<Utc>> {
-    ts.and_then(|t| DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(0)))
+    ts.and_then(crate::convert::instant)
 }
 
 impl Signals {

@@ -14,7 +14,7 @@ use std::time::Instant;
 use chrono::Utc;
 use futures::Stream;
 use growth_proto::lifecycle::v1 as pb;
-use sqlx::Connection as _;
+use growth_runtime::SessionLock;
 use tokio::sync::mpsc;
 use tonic::Status;
 
@@ -126,19 +126,14 @@ async fn fetch(state: Lifecycle, selection: Selection, out: mpsc::Sender<Result<
 }
 
 /// Takes the evaluation lock on a connection of its own.
-async fn lock(state: &Lifecycle) -> Result<sqlx::PgConnection, LifecycleError> {
-    let mut conn = state.pool.acquire().await?.detach();
-    let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-        .bind(EVALUATION_LOCK)
-        .fetch_one(&mut conn)
-        .await?;
-    if !locked {
-        let _ = conn.close().await;
-        return Err(LifecycleError::Aborted(
-            "another evaluation is running; try again when it has finished".into(),
-        ));
-    }
-    Ok(conn)
+async fn lock(state: &Lifecycle) -> Result<SessionLock, LifecycleError> {
+    SessionLock::try_acquire(&state.pool, EVALUATION_LOCK)
+        .await?
+        .ok_or_else(|| {
+            LifecycleError::Aborted(
+                "another evaluation is running; try again when it has finished".into(),
+            )
+        })
 }
 
 /// Runs an evaluation as a progress stream.

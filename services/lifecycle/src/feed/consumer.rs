@@ -6,14 +6,14 @@ use std::time::Duration;
 
 use chrono::Utc;
 use growth_proto::metrics::v1::{FeedEvent, WatchEventsRequest};
-use growth_runtime::Shutdown;
+use growth_runtime::{SessionLock, Shutdown};
 use rand::Rng;
 use tokio::sync::watch;
 use tokio::time::{Instant, sleep, sleep_until};
 
-use super::leader::Leadership;
 use super::{FeedConfig, FeedState};
 use crate::evaluate::apply::{ApplyError, CursorMove, Mode, apply};
+use crate::repo::FEED_LOCK;
 use crate::state::Lifecycle;
 use crate::upstream;
 
@@ -78,7 +78,7 @@ impl Consumer {
     async fn run(&mut self) {
         self.set(FeedState::Standby);
         while !self.shutdown.is_triggered() {
-            let leadership = match Leadership::try_acquire(&self.state.pool).await {
+            let leadership = match SessionLock::try_acquire(&self.state.pool, FEED_LOCK).await {
                 Ok(Some(l)) => l,
                 Ok(None) => {
                     self.set(FeedState::Standby);
@@ -116,13 +116,13 @@ impl Consumer {
     }
 
     /// Follows the feed while leading; gives the lock up on return.
-    async fn lead(&mut self, mut leadership: Leadership) -> Stop {
+    async fn lead(&mut self, mut leadership: SessionLock) -> Stop {
         let stop = self.follow(&mut leadership).await;
         leadership.release().await;
         stop
     }
 
-    async fn follow(&mut self, leadership: &mut Leadership) -> Stop {
+    async fn follow(&mut self, leadership: &mut SessionLock) -> Stop {
         let consumer = self.config.consumer.clone();
         let mut cursor = match crate::repo::cursor::get(&self.state.pool, &consumer).await {
             Ok(c) => c,

@@ -11,7 +11,6 @@
 //! component `lifecycle.feed` NOT_SERVING, gauge `lifecycle_feed_state` 2.
 
 mod consumer;
-mod leader;
 
 use std::time::Duration;
 

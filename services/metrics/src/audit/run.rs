@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use growth_runtime::SessionLock;
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -149,23 +150,13 @@ impl AuditService {
         repair: bool,
         dry_run: bool,
     ) -> Result<AuditRecord, MetricsError> {
-        // A connection of its own, closed when dropped: the session lock can
-        // never outlive this audit on a pooled connection.
-        let mut lock = self.pool.acquire().await?.detach();
-        let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-            .bind(month.lock_key())
-            .fetch_one(&mut lock)
-            .await?;
-        if !locked {
+        let Some(lock) = SessionLock::try_acquire(&self.pool, month.lock_key()).await? else {
             return Err(MetricsError::Aborted(format!(
                 "an audit of {month} is already running; run it again when that one has finished"
             )));
-        }
+        };
         let result = self.audit(stripe, month, repair, dry_run).await;
-        let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
-            .bind(month.lock_key())
-            .execute(&mut lock)
-            .await;
+        lock.release().await;
         result
     }
 

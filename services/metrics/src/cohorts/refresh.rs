@@ -13,7 +13,7 @@ use sqlx::PgPool;
 
 use super::matrix::Matrices;
 use super::period::Period;
-use super::store::{self, Scope, Targets};
+use super::store::{self, Targets};
 
 /// Serialises refreshes (and nothing else).
 pub const REFRESH_LOCK: i64 = 0x6d65_7472_6963_7302; // "metrics" + 2
@@ -74,14 +74,13 @@ pub async fn refresh(pool: &PgPool, r: &Refresh) -> Result<Refreshed, sqlx::Erro
     // positions it covers. A cohort a user left is recorded with the same
     // position; departures past the users' highest position were committed
     // after that read and wait for the next refresh.
-    let scope = if r.full {
+    let loaded = if r.full {
         // A cohort starting in range has users from its start to at most a
         // month later.
-        Scope::Range(r.from, r.to.map(|t| t + chrono::Days::new(31)))
+        store::load(&mut tx, r.from, r.to.map(|t| t + chrono::Days::new(31))).await?
     } else {
-        Scope::Range(None, None)
+        store::load(&mut tx, None, None).await?
     };
-    let loaded = store::load(&mut tx, &scope).await?;
     let high = loaded.high;
     let lowest = r.periods.iter().map(|p| mark(*p)).min().unwrap_or(0);
     let departures: Vec<(NaiveDate, i64)> = sqlx::query_as(

@@ -10,15 +10,8 @@ use sqlx::types::BitVec;
 use super::matrix::{Matrices, UserActivity};
 use super::period::Period;
 
-/// Which users a computation reads.
-#[derive(Debug, Clone)]
-pub enum Scope {
-    /// Every user with a cohort day in this inclusive range (any bound open).
-    Range(Option<NaiveDate>, Option<NaiveDate>),
-}
-
-/// The users of `scope`, read in one statement (one snapshot), with the
-/// latest change position per cohort day and overall.
+/// Users read in one statement (one snapshot), with the latest change
+/// position per cohort day and overall.
 pub struct Loaded {
     /// The users' rollup rows.
     pub users: Vec<UserActivity>,
@@ -28,18 +21,18 @@ pub struct Loaded {
     pub high: i64,
 }
 
-/// Reads the users of `scope`.
-pub async fn load(tx: &mut PgConnection, scope: &Scope) -> Result<Loaded, sqlx::Error> {
-    let base =
-        "SELECT cohort_day, active_days, last_active_day, changed_seq FROM metrics.user_cohorts";
-    type Row = (NaiveDate, BitVec, Option<NaiveDate>, i64);
-    let query = match scope {
-        Scope::Range(from, to) => sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
-            "{base} WHERE ($1::date IS NULL OR cohort_day >= $1) AND ($2::date IS NULL OR cohort_day <= $2)"
-        )))
-        .bind(*from)
-        .bind(*to),
-    };
+/// The users with a cohort day in `from..=to` (either bound open).
+pub async fn load(
+    tx: &mut PgConnection,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<Loaded, sqlx::Error> {
+    let query = sqlx::query_as::<_, (NaiveDate, BitVec, Option<NaiveDate>, i64)>(
+        "SELECT cohort_day, active_days, last_active_day, changed_seq FROM metrics.user_cohorts
+         WHERE ($1::date IS NULL OR cohort_day >= $1) AND ($2::date IS NULL OR cohort_day <= $2)",
+    )
+    .bind(from)
+    .bind(to);
     let mut loaded = Loaded {
         users: Vec::new(),
         changed: HashMap::new(),

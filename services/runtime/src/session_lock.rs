@@ -1,26 +1,26 @@
-//! Leadership of the feed: a session advisory lock held on a connection of
-//! its own. If the replica dies, or its connection does, PostgreSQL releases
-//! the lock and a standby takes it at its next try.
+//! A PostgreSQL session advisory lock held on a connection of its own,
+//! detached from the pool: dropping it closes the connection, so the lock can
+//! never outlive its holder on a pooled connection, and if the holder dies
+//! (or its connection does) PostgreSQL releases the lock by itself.
 
 use sqlx::{Connection as _, PgConnection, PgPool};
 
-use crate::repo::FEED_LOCK;
-
-/// The held lock; dropping it closes the connection, which releases it.
-pub struct Leadership {
+/// A held session advisory lock.
+pub struct SessionLock {
     conn: PgConnection,
+    key: i64,
 }
 
-impl Leadership {
-    /// Tries to become the leader: `Ok(None)` when another replica is.
-    pub async fn try_acquire(pool: &PgPool) -> Result<Option<Self>, sqlx::Error> {
+impl SessionLock {
+    /// Takes lock `key` if nobody holds it: `Ok(None)` when someone does.
+    pub async fn try_acquire(pool: &PgPool, key: i64) -> Result<Option<Self>, sqlx::Error> {
         let mut conn = pool.acquire().await?.detach();
         let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-            .bind(FEED_LOCK)
+            .bind(key)
             .fetch_one(&mut conn)
             .await?;
         if locked {
-            Ok(Some(Self { conn }))
+            Ok(Some(Self { conn, key }))
         } else {
             let _ = conn.close().await;
             Ok(None)
@@ -32,10 +32,10 @@ impl Leadership {
         self.conn.ping().await.is_ok()
     }
 
-    /// Gives the lock up.
+    /// Gives the lock up and closes its connection.
     pub async fn release(mut self) {
         let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
-            .bind(FEED_LOCK)
+            .bind(self.key)
             .execute(&mut self.conn)
             .await;
         let _ = self.conn.close().await;
