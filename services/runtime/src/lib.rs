@@ -4,6 +4,7 @@
 //! graceful shutdown, and the gRPC server bootstrap with health and reflection.
 
 pub mod auth;
+pub mod backoff;
 pub mod client;
 pub mod config;
 pub mod db;

@@ -57,11 +57,7 @@ impl Default for OutboxConfig {
 /// The wait before the next attempt after `attempts` failures, at least
 /// `retry_after`.
 pub fn backoff(config: &OutboxConfig, attempts: i32, retry_after: Option<Duration>) -> Duration {
-    let exp = config
-        .retry_base
-        .saturating_mul(1u32 << (attempts - 1).clamp(0, 16))
-        .min(Duration::from_secs(3600));
-    retry_after.map_or(exp, |r| r.max(exp))
+    growth_runtime::backoff::outbox_delay(config.retry_base, attempts - 1, retry_after)
 }
 
 #[cfg(test)]

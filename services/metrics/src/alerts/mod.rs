@@ -111,11 +111,7 @@ pub fn spawn(pool: PgPool, config: AlertConfig, shutdown: Shutdown) -> anyhow::R
 
 /// The wait before the next attempt after `attempts` failures.
 fn backoff(config: &AlertConfig, attempts: i32, retry_after: Option<Duration>) -> Duration {
-    let exp = config
-        .retry_base
-        .saturating_mul(1u32 << attempts.clamp(0, 16) as u32)
-        .min(Duration::from_secs(3600));
-    retry_after.map_or(exp, |r| r.max(exp))
+    growth_runtime::backoff::outbox_delay(config.retry_base, attempts, retry_after)
 }
 
 /// Delivers every due alert once; returns how many were delivered.
