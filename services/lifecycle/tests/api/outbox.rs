@@ -49,8 +49,9 @@ async fn activate(c: &mut Cluster) {
     c.evaluate(lc::EvaluateUsersRequest::default()).await;
 }
 
-async fn deliveries(c: &mut Cluster, status: DeliveryStatus) -> Vec<lc::TriggerDelivery> {
-    c.lifecycle
+async fn deliveries(client: &Lifecycle, status: DeliveryStatus) -> Vec<lc::TriggerDelivery> {
+    client
+        .clone()
         .list_trigger_deliveries(lc::ListTriggerDeliveriesRequest {
             status: status as i32,
             ..Default::default()
@@ -59,6 +60,15 @@ async fn deliveries(c: &mut Cluster, status: DeliveryStatus) -> Vec<lc::TriggerD
         .unwrap()
         .into_inner()
         .deliveries
+}
+
+/// Waits (up to 15 s) until `n` deliveries are in `status`.
+async fn wait_for_deliveries(c: &Cluster, status: DeliveryStatus, n: usize) {
+    let what = format!("{n} deliveries are {status:?}");
+    eventually(&what, || async {
+        deliveries(&c.lifecycle, status).await.len() == n
+    })
+    .await;
 }
 
 fn kit_args(fake: &FakeKit) -> impl FnOnce(&mut lifecycle_svc::LifecycleArgs) + '_ {
@@ -103,21 +113,7 @@ async fn a_transition_reaches_kit_once_with_its_custom_fields(pool: PgPool) {
     add_rule(&mut c, rule(S::Churned, KitAction::AddTag, "333")).await;
     activate(&mut c).await;
 
-    eventually("both actions are delivered", || {
-        let mut c2 = c.lifecycle.clone();
-        async move {
-            let r = c2
-                .list_trigger_deliveries(lc::ListTriggerDeliveriesRequest {
-                    status: DeliveryStatus::Delivered as i32,
-                    ..Default::default()
-                })
-                .await
-                .unwrap()
-                .into_inner();
-            r.deliveries.len() == 2
-        }
-    })
-    .await;
+    wait_for_deliveries(&c, DeliveryStatus::Delivered, 2).await;
     let email = "u1@example.com";
     assert!(fake.tags_of(email).contains("111"));
     assert!(fake.sequences_of(email).contains("222"));
@@ -127,7 +123,7 @@ async fn a_transition_reaches_kit_once_with_its_custom_fields(pool: PgPool) {
     let score: i32 = fields["engagement_score"].parse().unwrap();
     assert!(score >= 40, "{score}");
 
-    let delivered = deliveries(&mut c, DeliveryStatus::Delivered).await;
+    let delivered = deliveries(&c.lifecycle, DeliveryStatus::Delivered).await;
     for d in &delivered {
         assert_eq!(
             successful_actions(&fake, &d.idempotency_key),
@@ -152,21 +148,8 @@ async fn a_429_is_retried_after_retry_after_and_delivered_once(pool: PgPool) {
     let mut c = spawn_with(pool, kit_args(&fake)).await;
     add_rule(&mut c, rule(S::Active, KitAction::AddTag, "111")).await;
     activate(&mut c).await;
-    eventually("the tag is delivered", || {
-        let mut c2 = c.lifecycle.clone();
-        async move {
-            let r = c2
-                .list_trigger_deliveries(lc::ListTriggerDeliveriesRequest::default())
-                .await
-                .unwrap()
-                .into_inner();
-            r.deliveries
-                .first()
-                .is_some_and(|d| d.status() == DeliveryStatus::Delivered)
-        }
-    })
-    .await;
-    let d = &deliveries(&mut c, DeliveryStatus::Delivered).await[0];
+    wait_for_deliveries(&c, DeliveryStatus::Delivered, 1).await;
+    let d = &deliveries(&c.lifecycle, DeliveryStatus::Delivered).await[0];
     assert_eq!(d.attempts, 2);
     let tries: Vec<_> = fake
         .mutations()
@@ -199,12 +182,12 @@ async fn an_outage_keeps_rows_pending_and_they_are_delivered_when_kit_returns(po
     for _ in 0..3 {
         deliver_due(&c.pool, Some(&kit), &quick(8)).await.unwrap();
     }
-    let pending = &deliveries(&mut c, DeliveryStatus::Pending).await[0];
+    let pending = &deliveries(&c.lifecycle, DeliveryStatus::Pending).await[0];
     assert_eq!(pending.attempts, 3);
     assert!(pending.last_error.contains("503"), "{}", pending.last_error);
     fake.set_down(false);
     deliver_due(&c.pool, Some(&kit), &quick(8)).await.unwrap();
-    let d = &deliveries(&mut c, DeliveryStatus::Delivered).await[0];
+    let d = &deliveries(&c.lifecycle, DeliveryStatus::Delivered).await[0];
     assert_eq!(d.attempts, 4);
     assert_eq!(successful_actions(&fake, &d.idempotency_key), 1);
 }
@@ -260,7 +243,7 @@ async fn a_crash_between_send_and_commit_does_not_send_twice(pool: PgPool) {
         fake.requests().iter().any(|r| r.method == "GET"),
         "the tag was looked up"
     );
-    let d = &deliveries(&mut c, DeliveryStatus::Delivered).await[0];
+    let d = &deliveries(&c.lifecycle, DeliveryStatus::Delivered).await[0];
     assert_eq!(d.attempts, 2);
 }
 
@@ -278,7 +261,7 @@ async fn an_unanswered_request_is_checked_before_it_is_sent_again(pool: PgPool) 
     fake.apply_then_hang(1);
     let round = deliver_due(&c.pool, Some(&kit), &quick(8)).await.unwrap();
     assert_eq!((round.claimed, round.delivered), (1, 0));
-    let pending = &deliveries(&mut c, DeliveryStatus::Pending).await[0];
+    let pending = &deliveries(&c.lifecycle, DeliveryStatus::Pending).await[0];
     assert!(
         pending.last_error.contains("timed out") || pending.last_error.contains("no answer"),
         "{}",
@@ -309,7 +292,7 @@ async fn a_row_is_dead_after_the_last_attempt_and_can_be_retried(pool: PgPool) {
     for _ in 0..4 {
         deliver_due(&c.pool, Some(&kit), &quick(3)).await.unwrap();
     }
-    let dead = &deliveries(&mut c, DeliveryStatus::Dead).await[0];
+    let dead = &deliveries(&c.lifecycle, DeliveryStatus::Dead).await[0];
     assert_eq!(dead.attempts, 3);
     assert!(dead.last_error.contains("500"), "{}", dead.last_error);
     assert_eq!(successful_actions(&fake, &dead.idempotency_key), 0);
@@ -350,22 +333,8 @@ async fn without_a_kit_key_rows_are_kept_as_skipped_and_can_be_queued_again(pool
     let mut c = spawn_with(pool, |a| a.feed_disabled = true).await;
     add_rule(&mut c, rule(S::Active, KitAction::AddTag, "111")).await;
     activate(&mut c).await;
-    eventually("the row is skipped", || {
-        let mut c2 = c.lifecycle.clone();
-        async move {
-            let r = c2
-                .list_trigger_deliveries(lc::ListTriggerDeliveriesRequest {
-                    status: DeliveryStatus::SkippedNoCredentials as i32,
-                    ..Default::default()
-                })
-                .await
-                .unwrap()
-                .into_inner();
-            r.deliveries.len() == 1
-        }
-    })
-    .await;
-    let skipped = &deliveries(&mut c, DeliveryStatus::SkippedNoCredentials).await[0];
+    wait_for_deliveries(&c, DeliveryStatus::SkippedNoCredentials, 1).await;
+    let skipped = &deliveries(&c.lifecycle, DeliveryStatus::SkippedNoCredentials).await[0];
     assert!(
         skipped.last_error.contains("KIT_API_KEY"),
         "{}",
