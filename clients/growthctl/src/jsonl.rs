@@ -124,6 +124,7 @@ impl TryFrom<PaymentLine> for pb::Payment {
             refunded_minor: line.refunded_minor,
             created_at: Some(ts(line.created_at)),
             raw_json: json_text(line.raw),
+            refunded_at: None,
         })
     }
 }

@@ -109,6 +109,15 @@ impl MetricsService for MetricsGrpc {
         }))
     }
 
+    async fn import_subscriptions(
+        &self,
+        _: Request<pb::ImportSubscriptionsRequest>,
+    ) -> Result<Response<pb::ImportSubscriptionsResponse>, Status> {
+        Err(later(
+            "ImportSubscriptions is not implemented yet: subscription history is being built",
+        ))
+    }
+
     type WatchEventsStream = FeedStream;
 
     #[tracing::instrument(skip_all, fields(after = request.get_ref().after_sequence))]

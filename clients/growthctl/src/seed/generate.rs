@@ -273,6 +273,7 @@ impl Model {
             status: status as i32,
             refunded_minor: refunded,
             created_at: Some(ts(at)),
+            refunded_at: None,
         }
     }
 }
