@@ -79,6 +79,39 @@ async fn events_of_unknown_users_are_refused_by_row_and_nothing_is_written(pool:
         "events[2].user_id: unknown user \"ghost\": upsert the user first"
     );
     assert_eq!(app.count("events").await, 0);
+
+    // A re-sent event beside the unknown user: still refused, still nothing
+    // new written, and the rollup untouched.
+    track(&mut app, events("e", 1)).await;
+    let rollup_before: String = sqlx::query_scalar(
+        "SELECT active_days::text FROM metrics.user_cohorts WHERE user_id = 'u1'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("rollup row");
+    let mut batch = events("e", 3);
+    batch[2].user_id = "ghost".into();
+    batch[1].occurred_at = ts(day(2025, 1, 5));
+    let status = app
+        .client
+        .track_events(pb::TrackEventsRequest { events: batch })
+        .await
+        .expect_err("unknown user");
+    assert_eq!(
+        (status.code(), status.message()),
+        (
+            Code::InvalidArgument,
+            "events[2].user_id: unknown user \"ghost\": upsert the user first"
+        )
+    );
+    assert_eq!(app.count("events").await, 1);
+    let rollup_after: String = sqlx::query_scalar(
+        "SELECT active_days::text FROM metrics.user_cohorts WHERE user_id = 'u1'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("rollup row");
+    assert_eq!(rollup_before, rollup_after);
 }
 
 #[sqlx::test(migrations = false)]
