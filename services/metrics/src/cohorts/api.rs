@@ -85,6 +85,7 @@ impl CohortService {
             to,
             full: r.full || r.rebuild,
             dry_run: r.dry_run,
+            time_zone: self.settings.time_zone.clone(),
         };
         let done = refresh(&self.pool, &request).await?;
         tracing::info!(

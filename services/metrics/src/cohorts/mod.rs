@@ -1,7 +1,7 @@
 //! Cohorts and retention: the per-user activity rollup kept at ingest
 //! (`rollup`), calendar periods (`period`), the one-pass matrix computation
-//! (`matrix`), storing and refreshing cells (`store`, `refresh`), and reading
-//! them (`read`). `api` turns wire requests into these. docs/METRICS.md has
+//! (`matrix`), revenue cells from payments and refunds (`revenue`), storing
+//! and refreshing cells (`store`, `refresh`), and reading them (`read`). `api` turns wire requests into these. docs/METRICS.md has
 //! the definitions and the reasons.
 
 pub mod api;
@@ -9,6 +9,7 @@ pub mod matrix;
 pub mod period;
 pub mod read;
 pub mod refresh;
+pub mod revenue;
 pub mod rollup;
 pub mod settings;
 pub mod store;

@@ -1,6 +1,7 @@
-//! `RefreshCohorts`: recompute stored retention cells, incrementally (the
-//! cohorts with rollup changes past the feed position the last refresh of
-//! that granularity covered) or fully,
+//! `RefreshCohorts`: recompute stored retention cells (users and revenue),
+//! incrementally (the cohorts with rollup, membership or payment changes
+//! past the feed position the last refresh of that granularity covered) or
+//! fully,
 //! in one transaction under an advisory lock so that two refreshes never
 //! interleave (the second waits, then finds less to do). A dry run does all
 //! of it and rolls back.
@@ -13,6 +14,7 @@ use sqlx::PgPool;
 
 use super::matrix::Matrices;
 use super::period::Period;
+use super::revenue;
 use super::store::{self, Targets};
 
 /// Serialises refreshes (and nothing else).
@@ -31,6 +33,8 @@ pub struct Refresh {
     pub full: bool,
     /// Roll back at the end.
     pub dry_run: bool,
+    /// The reporting time zone (revenue days are cut in it).
+    pub time_zone: String,
 }
 
 /// What a refresh did (or would do).
@@ -48,6 +52,18 @@ pub struct Refreshed {
 
 fn in_range(r: &Refresh, cohort: NaiveDate) -> bool {
     r.from.is_none_or(|f| cohort >= f) && r.to.is_none_or(|t| cohort <= t)
+}
+
+/// Every day of the target cohorts' first periods (whose users they are).
+fn days_of(targets: &Targets) -> Vec<NaiveDate> {
+    let mut days = BTreeSet::new();
+    for (period, cohorts) in targets {
+        for start in cohorts {
+            let end = period.nth_start(*start, 1);
+            days.extend(start.iter_days().take_while(|d| *d < end));
+        }
+    }
+    days.into_iter().collect()
 }
 
 /// Runs `r`.
@@ -71,9 +87,10 @@ pub async fn refresh(pool: &PgPool, r: &Refresh) -> Result<Refreshed, sqlx::Erro
     };
 
     // One read of the users (one snapshot) gives the data and the change
-    // positions it covers. A cohort a user left is recorded with the same
-    // position; departures past the users' highest position were committed
-    // after that read and wait for the next refresh.
+    // positions it covers. Other changes (a cohort a user left, payments)
+    // are marked in metrics.cohort_changes. Every position is drawn under
+    // the feed lock, held to commit, so whatever this snapshot sees up to its
+    // highest position is all there is below it.
     let loaded = if r.full {
         // A cohort starting in range has users from its start to at most a
         // month later.
@@ -83,15 +100,13 @@ pub async fn refresh(pool: &PgPool, r: &Refresh) -> Result<Refreshed, sqlx::Erro
     };
     let high = loaded.high;
     let lowest = r.periods.iter().map(|p| mark(*p)).min().unwrap_or(0);
-    let departures: Vec<(NaiveDate, i64)> = sqlx::query_as(
-        "SELECT cohort_day, changed_seq FROM metrics.cohort_departures
-         WHERE changed_seq > $1 AND changed_seq <= $2",
+    let marked: Vec<(NaiveDate, i64)> = sqlx::query_as(
+        "SELECT cohort_day, changed_seq FROM metrics.cohort_changes WHERE changed_seq > $1",
     )
     .bind(lowest)
-    .bind(high)
     .fetch_all(&mut *tx)
     .await?;
-    let high = departures.iter().map(|(_, s)| *s).fold(high, i64::max);
+    let high = marked.iter().map(|(_, s)| *s).fold(high, i64::max);
 
     let mut targets: Targets = if r.full {
         let stored: Vec<(String, NaiveDate)> = sqlx::query_as(
@@ -117,7 +132,7 @@ pub async fn refresh(pool: &PgPool, r: &Refresh) -> Result<Refreshed, sqlx::Erro
             .changed
             .iter()
             .map(|(d, s)| (*d, *s))
-            .chain(departures.iter().copied())
+            .chain(marked.iter().copied())
             .collect();
         r.periods
             .iter()
@@ -142,11 +157,19 @@ pub async fn refresh(pool: &PgPool, r: &Refresh) -> Result<Refreshed, sqlx::Erro
         }
     }
     let cohorts = targets.iter().map(|(_, c)| c.len() as u64).sum();
-    let (cells_written, cells_unchanged) = store::write(&mut tx, &matrices, &targets).await?;
+    let (mut cells_written, mut cells_unchanged) =
+        store::write(&mut tx, &matrices, &targets).await?;
+
+    let unbounded = r.from.is_none() && r.to.is_none();
+    let days = (!(r.full && unbounded)).then(|| days_of(&targets));
+    let flows = revenue::load(&mut tx, &r.time_zone, days.as_deref()).await?;
+    let cells = revenue::compute(&flows, &r.periods);
+    let (written, unchanged) = revenue::write(&mut tx, &cells, &targets).await?;
+    cells_written += written;
+    cells_unchanged += unchanged;
 
     // A refresh of every cohort in a granularity has covered the changes
     // up to `high` for it; a range-limited one has not.
-    let unbounded = r.from.is_none() && r.to.is_none();
     let names: Vec<&str> = r.periods.iter().map(|p| p.name()).collect();
     sqlx::query(
         "INSERT INTO metrics.retention_refreshes AS rr (period_type, refreshed_at, refreshed_seq)
@@ -160,7 +183,7 @@ pub async fn refresh(pool: &PgPool, r: &Refresh) -> Result<Refreshed, sqlx::Erro
     .execute(&mut *tx)
     .await?;
     sqlx::query(
-        "DELETE FROM metrics.cohort_departures
+        "DELETE FROM metrics.cohort_changes
          WHERE changed_seq <= (SELECT min(refreshed_seq) FROM metrics.retention_refreshes)
            AND (SELECT count(*) FROM metrics.retention_refreshes) = 3",
     )

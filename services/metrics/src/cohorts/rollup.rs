@@ -77,7 +77,7 @@ pub async fn assign(
         // the old cohort days recorded here.
         let left: Vec<chrono::NaiveDate> = changed.iter().filter_map(|(_, _, old)| *old).collect();
         sqlx::query(
-            "INSERT INTO metrics.cohort_departures (cohort_day, changed_seq)
+            "INSERT INTO metrics.cohort_changes (cohort_day, changed_seq)
              SELECT d, currval('metrics.event_sequence') FROM unnest($1::date[]) d",
         )
         .bind(&left)

@@ -30,6 +30,8 @@ pub struct NewPayment {
     pub refunded_minor: i64,
     /// When Stripe created it.
     pub created_at: DateTime<Utc>,
+    /// When the latest refund was made, if the importer knows.
+    pub refunded_at: Option<DateTime<Utc>>,
     /// The Stripe object, canonical JSON object text.
     pub raw: String,
 }
@@ -121,6 +123,28 @@ impl NewPayment {
             _ => Some(p.refunded_minor),
         };
         let created_at = errors.check(fields::timestamp("created_at", p.created_at.as_ref(), now));
+        let refunded_at = errors
+            .check(fields::optional_timestamp(
+                "refunded_at",
+                p.refunded_at.as_ref(),
+                now,
+            ))
+            .flatten();
+        match (refunded_at, created_at) {
+            (Some(_), _) if p.refunded_minor == 0 => errors.push(FieldViolation::new(
+                "refunded_at",
+                "is set but nothing is refunded (refunded_minor is 0)",
+            )),
+            (Some(at), Some(created)) if at < created => errors.push(FieldViolation::new(
+                "refunded_at",
+                format!(
+                    "{} is before created_at {}",
+                    at.to_rfc3339(),
+                    created.to_rfc3339()
+                ),
+            )),
+            _ => {}
+        }
         let raw = errors.check(fields::json_object("raw_json", &p.raw_json));
         errors.finish(|| {
             Some(Self {
@@ -134,6 +158,7 @@ impl NewPayment {
                 status: status?,
                 refunded_minor: refunded_minor?,
                 created_at: created_at?,
+                refunded_at,
                 raw: raw?,
             })
         })
@@ -201,6 +226,40 @@ mod tests {
             .map(|v| v.field)
             .collect();
         assert_eq!(fields, ["status", "refunded_minor"]);
+    }
+
+    #[test]
+    fn a_refund_time_needs_a_refund_and_follows_the_payment() {
+        let at = |seconds| Some(prost_types::Timestamp { seconds, nanos: 0 });
+        let early = pb::Payment {
+            refunded_minor: 100,
+            refunded_at: at(1_735_689_599),
+            ..payment()
+        };
+        let none = pb::Payment {
+            refunded_at: at(1_735_689_700),
+            ..payment()
+        };
+        for (bad, reason) in [
+            (early, "is before created_at"),
+            (none, "nothing is refunded"),
+        ] {
+            let errors = NewPayment::parse(&bad, now()).unwrap_err();
+            assert_eq!(errors.len(), 1);
+            assert_eq!(errors[0].field, "refunded_at");
+            assert!(errors[0].reason.contains(reason), "{:?}", errors[0]);
+        }
+        let good = pb::Payment {
+            refunded_minor: 100,
+            refunded_at: at(1_735_776_000),
+            ..payment()
+        };
+        assert!(
+            NewPayment::parse(&good, now())
+                .unwrap()
+                .refunded_at
+                .is_some()
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! `metrics.payments` writes from imports (the Stripe webhook arrives with
-//! the revenue-audit work and writes the same table).
+//! `metrics.payments` writes from imports (the Stripe webhook writes the
+//! same table). Triggers record refund times and mark the payers' cohorts
+//! for the next refresh (migration 000006).
 
 use sqlx::PgPool;
 
@@ -39,15 +40,16 @@ pub async fn import(pool: &PgPool, payments: &[NewPayment]) -> Result<UpsertCoun
         "WITH input AS (
              SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
                                   $6::bigint[], $7::text[], $8::text[], $9::bigint[],
-                                  $10::timestamptz[], $11::text[])
+                                  $10::timestamptz[], $11::text[], $12::timestamptz[])
                  AS t(stripe_id, stripe_charge_id, stripe_invoice_id, stripe_customer, user_id,
-                      amount_minor, currency, status, refunded_minor, created_at, raw)
+                      amount_minor, currency, status, refunded_minor, created_at, raw, refunded_at)
          ), written AS (
              INSERT INTO metrics.payments AS p
                  (stripe_id, stripe_charge_id, stripe_invoice_id, stripe_customer, user_id,
-                  amount_minor, currency, status, refunded_minor, created_at, raw)
+                  amount_minor, currency, status, refunded_minor, created_at, raw, refunded_at)
              SELECT stripe_id, stripe_charge_id, stripe_invoice_id, stripe_customer, user_id,
-                    amount_minor, currency, status, refunded_minor, created_at, raw::jsonb
+                    amount_minor, currency, status, refunded_minor, created_at, raw::jsonb,
+                    refunded_at
              FROM input
              ON CONFLICT (stripe_id) DO UPDATE SET
                  stripe_charge_id = EXCLUDED.stripe_charge_id,
@@ -60,14 +62,17 @@ pub async fn import(pool: &PgPool, payments: &[NewPayment]) -> Result<UpsertCoun
                  refunded_minor = EXCLUDED.refunded_minor,
                  created_at = EXCLUDED.created_at,
                  raw = EXCLUDED.raw,
+                 refunded_at = coalesce(EXCLUDED.refunded_at, p.refunded_at),
                  updated_at = now()
              WHERE (p.stripe_charge_id, p.stripe_invoice_id, p.stripe_customer, p.user_id,
-                    p.amount_minor, p.currency, p.status, p.refunded_minor, p.created_at, p.raw)
+                    p.amount_minor, p.currency, p.status, p.refunded_minor, p.created_at, p.raw,
+                    p.refunded_at)
                    IS DISTINCT FROM
                    (EXCLUDED.stripe_charge_id, EXCLUDED.stripe_invoice_id,
                     EXCLUDED.stripe_customer, EXCLUDED.user_id, EXCLUDED.amount_minor,
                     EXCLUDED.currency, EXCLUDED.status, EXCLUDED.refunded_minor,
-                    EXCLUDED.created_at, EXCLUDED.raw)
+                    EXCLUDED.created_at, EXCLUDED.raw,
+                    coalesce(EXCLUDED.refunded_at, p.refunded_at))
              RETURNING (xmax = 0) AS inserted
          )
          SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted)
@@ -89,6 +94,7 @@ pub async fn import(pool: &PgPool, payments: &[NewPayment]) -> Result<UpsertCoun
     )
     .bind(payments.iter().map(|p| p.created_at).collect::<Vec<_>>())
     .bind(col(|p| Some(p.raw.as_str())))
+    .bind(payments.iter().map(|p| p.refunded_at).collect::<Vec<_>>())
     .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;

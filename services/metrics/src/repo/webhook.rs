@@ -95,8 +95,9 @@ async fn upsert(
     let written: Option<i64> = sqlx::query_scalar(
         "INSERT INTO metrics.payments AS p
              (stripe_id, stripe_charge_id, stripe_customer, amount_minor, currency, status,
-              refunded_minor, created_at, raw, last_event_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, jsonb_build_object('source', 'stripe_webhook'), $9)
+              refunded_minor, created_at, raw, last_event_at, refunded_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, jsonb_build_object('source', 'stripe_webhook'), $9,
+                 CASE WHEN $7 > 0 THEN $9 END)
          ON CONFLICT (stripe_id) DO UPDATE SET
              stripe_charge_id = COALESCE(EXCLUDED.stripe_charge_id, p.stripe_charge_id),
              stripe_customer = COALESCE(EXCLUDED.stripe_customer, p.stripe_customer),
@@ -106,6 +107,9 @@ async fn upsert(
                  WHEN metrics.payment_status_rank(EXCLUDED.status) >= metrics.payment_status_rank(p.status)
                  THEN EXCLUDED.status ELSE p.status END,
              refunded_minor = LEAST(GREATEST(p.refunded_minor, EXCLUDED.refunded_minor), EXCLUDED.amount_minor),
+             -- A refund is dated by the event that reported it.
+             refunded_at = CASE WHEN EXCLUDED.refunded_minor > p.refunded_minor
+                                THEN EXCLUDED.last_event_at ELSE p.refunded_at END,
              last_event_at = EXCLUDED.last_event_at,
              updated_at = now()
          WHERE p.last_event_at IS NULL OR p.last_event_at <= EXCLUDED.last_event_at
