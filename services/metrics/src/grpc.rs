@@ -270,12 +270,13 @@ impl MetricsService for MetricsGrpc {
         ))
     }
 
+    #[tracing::instrument(skip_all)]
     async fn get_cohort_overview(
         &self,
-        _: Request<pb::GetCohortOverviewRequest>,
+        request: Request<pb::GetCohortOverviewRequest>,
     ) -> Result<Response<pb::GetCohortOverviewResponse>, Status> {
-        Err(later(
-            "GetCohortOverview is not implemented yet: cohorts and retention are planned work",
+        Ok(Response::new(
+            self.cohorts.overview(request.into_inner()).await?,
         ))
     }
 

@@ -1,15 +1,19 @@
-//! `RefreshCohorts` and `GetRetentionMatrix`: wire requests validated into
-//! the cohort module's types, and its results back onto the wire.
+//! `RefreshCohorts`, `GetRetentionMatrix` and `GetCohortOverview`: wire
+//! requests validated into the cohort module's types, and its results back
+//! onto the wire (`wire`).
 
 use chrono::NaiveDate;
 use growth_proto::common::v1::DateRange;
 use growth_proto::metrics::v1::{self as pb, RetentionMetric, RetentionMode};
 
 use super::CohortService;
+use super::breakdown::{self, Breakdown};
+use super::overview;
 use super::period::Period;
 use super::read;
 use super::refresh::{Refresh, refresh};
 use super::rollup;
+use super::wire;
 use crate::error::MetricsError;
 
 fn date(field: &str, text: &str) -> Result<Option<NaiveDate>, MetricsError> {
@@ -114,9 +118,16 @@ impl CohortService {
         r: pb::GetRetentionMatrixRequest,
     ) -> Result<pb::GetRetentionMatrixResponse, MetricsError> {
         let period = granularity(r.granularity, true)?[0];
-        let metric = RetentionMetric::try_from(r.metric).map_err(|_| {
-            MetricsError::invalid("metric", format!("{} is not a RetentionMetric", r.metric))
-        })?;
+        let metric = match RetentionMetric::try_from(r.metric) {
+            Ok(RetentionMetric::Unspecified | RetentionMetric::Users) => RetentionMetric::Users,
+            Ok(RetentionMetric::Revenue) => RetentionMetric::Revenue,
+            Err(_) => {
+                return Err(MetricsError::invalid(
+                    "metric",
+                    format!("{} is not a RetentionMetric", r.metric),
+                ));
+            }
+        };
         let mode = match RetentionMode::try_from(r.mode) {
             Ok(RetentionMode::Unspecified | RetentionMode::On) => "on",
             Ok(RetentionMode::OnOrAfter) => "on_or_after",
@@ -127,23 +138,61 @@ impl CohortService {
                 ));
             }
         };
-        if metric == RetentionMetric::Revenue {
-            return Err(MetricsError::Unimplemented(
-                "revenue retention cells are not implemented yet (planned with the cohort revenue work); use metric USERS",
-            ));
-        }
-        if !r.breakdown.trim().is_empty() {
-            return Err(MetricsError::Unimplemented(
-                "breakdowns are not implemented yet (planned with the cohort revenue work); leave breakdown empty",
+        let breakdown =
+            Breakdown::parse(&r.breakdown).map_err(|e| MetricsError::invalid("breakdown", e))?;
+        if let Some(b @ Breakdown::Attribute(key)) = &breakdown
+            && !b.exists(&self.pool).await?
+        {
+            return Err(MetricsError::invalid(
+                "breakdown",
+                format!("no user has the attribute {key:?}"),
             ));
         }
         let today = read::today(&self.pool, &self.settings.time_zone).await?;
         let (from, to) = range(r.cohorts.as_ref(), today)?;
-        let rows = read::matrix(&self.pool, period, mode, from, to, today).await?;
+        let with_revenue = metric == RetentionMetric::Revenue;
+        let rows = match &breakdown {
+            None => {
+                let mut money = if with_revenue {
+                    read::revenue(&self.pool, period, from, to).await?
+                } else {
+                    Default::default()
+                };
+                read::matrix(&self.pool, period, mode, from, to, today)
+                    .await?
+                    .into_iter()
+                    .map(|row| {
+                        let revenue = money.remove(&row.cohort);
+                        wire::row(row, "", revenue.as_ref(), mode)
+                    })
+                    .collect()
+            }
+            Some(b) => {
+                breakdown::compute(&self.pool, &self.settings.time_zone, period, from, to, b)
+                    .await?
+                    .into_iter()
+                    .map(|s| {
+                        let retained = if mode == "on" {
+                            &s.counts.on
+                        } else {
+                            &s.counts.on_or_after
+                        };
+                        let row = read::Row::from_counts(
+                            period,
+                            s.cohort,
+                            s.counts.size,
+                            retained,
+                            today,
+                        );
+                        wire::row(row, &s.segment, with_revenue.then_some(&s.revenue), mode)
+                    })
+                    .collect()
+            }
+        };
         let refreshed_at = read::refreshed_at(&self.pool, period).await?;
         Ok(pb::GetRetentionMatrixResponse {
             granularity: period.to_proto() as i32,
-            metric: RetentionMetric::Users as i32,
+            metric: metric as i32,
             mode: if mode == "on" {
                 RetentionMode::On
             } else {
@@ -151,30 +200,26 @@ impl CohortService {
             } as i32,
             time_zone: self.settings.time_zone.clone(),
             max_offset: period.max_offset(),
+            rows,
+            refreshed_at: refreshed_at.map(crate::convert::timestamp),
+        })
+    }
+
+    /// `GetCohortOverview`.
+    pub async fn overview(
+        &self,
+        r: pb::GetCohortOverviewRequest,
+    ) -> Result<pb::GetCohortOverviewResponse, MetricsError> {
+        let period = granularity(r.granularity, true)?[0];
+        let today = read::today(&self.pool, &self.settings.time_zone).await?;
+        let (from, to) = range(r.cohorts.as_ref(), today)?;
+        let rows = overview::overview(&self.pool, period, from, to, today).await?;
+        Ok(pb::GetCohortOverviewResponse {
+            time_zone: self.settings.time_zone.clone(),
             rows: rows
                 .into_iter()
-                .map(|row| pb::CohortRow {
-                    cohort: row.cohort.to_string(),
-                    segment: String::new(),
-                    cohort_size: row.size,
-                    cells: row
-                        .cells
-                        .into_iter()
-                        .map(|c| pb::RetentionCell {
-                            offset: c.offset,
-                            retained_users: c.retained,
-                            retention_rate: if row.size > 0 {
-                                c.retained as f64 / row.size as f64
-                            } else {
-                                0.0
-                            },
-                            incomplete: c.incomplete,
-                            revenue: vec![],
-                        })
-                        .collect(),
-                })
+                .map(|o| wire::overview_row(o, overview::checkpoints(period)))
                 .collect(),
-            refreshed_at: refreshed_at.map(crate::convert::timestamp),
         })
     }
 }

@@ -1,11 +1,14 @@
 //! Cohorts and retention: the per-user activity rollup kept at ingest
 //! (`rollup`), calendar periods (`period`), the one-pass matrix computation
 //! (`matrix`), revenue cells from payments and refunds (`revenue`), storing
-//! and refreshing cells (`store`, `refresh`), and reading them (`read`). `api` turns wire requests into these. docs/METRICS.md has
+//! and refreshing cells (`store`, `refresh`), and reading them (`read`,
+//! `overview`, `breakdown` for segments computed at read time, `wire`). `api` turns wire requests into these. docs/METRICS.md has
 //! the definitions and the reasons.
 
 pub mod api;
+pub mod breakdown;
 pub mod matrix;
+pub mod overview;
 pub mod period;
 pub mod read;
 pub mod refresh;
@@ -13,6 +16,7 @@ pub mod revenue;
 pub mod rollup;
 pub mod settings;
 pub mod store;
+pub mod wire;
 
 use std::sync::Arc;
 

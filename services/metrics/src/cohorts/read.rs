@@ -1,11 +1,14 @@
-//! `GetRetentionMatrix`, from the stored cells: periods that have not begun
+//! `GetRetentionMatrix` and `GetCohortOverview`, from the stored cells: periods that have not begun
 //! are left out, periods that have not ended are marked incomplete (whatever
 //! their value, never a final 0%).
+
+use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use sqlx::PgPool;
 
 use super::period::Period;
+use super::revenue::CohortRevenue;
 
 /// One stored row of a matrix.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,6 +30,31 @@ pub struct Row {
     pub size: i64,
     /// Cells of the periods that have begun.
     pub cells: Vec<Cell>,
+}
+
+impl Row {
+    /// The row of a cohort computed from `retained` (offsets 0..=max), with
+    /// the periods not begun by `today` left out.
+    pub fn from_counts(
+        period: Period,
+        cohort: NaiveDate,
+        size: i64,
+        retained: &[i64],
+        today: NaiveDate,
+    ) -> Self {
+        Row {
+            cohort,
+            size,
+            cells: visible(period, cohort, today)
+                .zip(retained)
+                .map(|((offset, incomplete), retained)| Cell {
+                    offset,
+                    retained: *retained,
+                    incomplete,
+                })
+                .collect(),
+        }
+    }
 }
 
 /// The matrix of `period` in `mode` for cohorts starting in the range, as of
@@ -51,25 +79,49 @@ pub async fn matrix(
     .bind(to)
     .fetch_all(pool)
     .await?;
-    let mut rows = Vec::with_capacity(stored.len());
-    for (cohort, size, retained) in stored {
-        let cells = retained
-            .into_iter()
-            .zip(0i32..)
-            .take_while(|(_, offset)| period.nth_start(cohort, *offset) <= today)
-            .map(|(retained, offset)| Cell {
-                offset,
-                retained,
-                incomplete: period.nth_start(cohort, offset + 1) > today,
-            })
-            .collect();
-        rows.push(Row {
-            cohort,
-            size,
-            cells,
-        });
+    Ok(stored
+        .into_iter()
+        .map(|(cohort, size, retained)| Row::from_counts(period, cohort, size, &retained, today))
+        .collect())
+}
+
+/// The offsets of the cohort starting `cohort` whose periods have begun by
+/// `today`, each with whether its period is still running.
+pub fn visible(
+    period: Period,
+    cohort: NaiveDate,
+    today: NaiveDate,
+) -> impl Iterator<Item = (i32, bool)> {
+    (0..=period.max_offset())
+        .take_while(move |offset| period.nth_start(cohort, *offset) <= today)
+        .map(move |offset| (offset, period.nth_start(cohort, offset + 1) > today))
+}
+
+/// Stored revenue of the cohorts of `period` starting in the range: cohort
+/// → currency → revenue.
+pub async fn revenue(
+    pool: &PgPool,
+    period: Period,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<BTreeMap<NaiveDate, BTreeMap<String, CohortRevenue>>, sqlx::Error> {
+    let stored: Vec<(NaiveDate, String, Vec<i64>, i64)> = sqlx::query_as(
+        "SELECT cohort_date, currency, revenue, later_minor FROM metrics.retention_revenue
+         WHERE period_type = $1
+           AND ($2::date IS NULL OR cohort_date >= $2) AND ($3::date IS NULL OR cohort_date <= $3)",
+    )
+    .bind(period.name())
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await?;
+    let mut out: BTreeMap<NaiveDate, BTreeMap<String, CohortRevenue>> = BTreeMap::new();
+    for (cohort, currency, by_offset, later) in stored {
+        out.entry(cohort)
+            .or_default()
+            .insert(currency, CohortRevenue { by_offset, later });
     }
-    Ok(rows)
+    Ok(out)
 }
 
 /// Today in `time_zone`, as PostgreSQL (which cuts the days) sees it.

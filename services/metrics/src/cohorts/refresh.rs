@@ -162,7 +162,7 @@ pub async fn refresh(pool: &PgPool, r: &Refresh) -> Result<Refreshed, sqlx::Erro
 
     let unbounded = r.from.is_none() && r.to.is_none();
     let days = (!(r.full && unbounded)).then(|| days_of(&targets));
-    let flows = revenue::load(&mut tx, &r.time_zone, days.as_deref()).await?;
+    let flows = revenue::load(&mut tx, &r.time_zone, days.as_deref(), None).await?;
     let cells = revenue::compute(&flows, &r.periods);
     let (written, unchanged) = revenue::write(&mut tx, &cells, &targets).await?;
     cells_written += written;

@@ -22,6 +22,8 @@ pub struct Flow {
     pub day: NaiveDate,
     /// Captured minus refunded, minor units.
     pub amount_minor: i64,
+    /// The users' breakdown value, when loaded by segment.
+    pub segment: Option<String>,
 }
 
 /// One cohort's revenue in one currency.
@@ -89,12 +91,21 @@ const CAPTURED: &str =
     "p.user_id IS NOT NULL AND p.status IN ('succeeded', 'partially_refunded', 'refunded')";
 
 /// The flows of the users whose cohort day is in `days` (all users when
-/// `None`), days cut in `time_zone`.
+/// `None`), days cut in `time_zone`; with `segment`, split by the users'
+/// breakdown value (`Some(key)`: `attributes.<key>`, `Some(None)`: plan).
 pub async fn load(
     tx: &mut PgConnection,
     time_zone: &str,
     days: Option<&[NaiveDate]>,
+    segment: Option<Option<&str>>,
 ) -> Result<Vec<Flow>, sqlx::Error> {
+    let (value, join) = match segment {
+        None => ("NULL::text", ""),
+        Some(_) => (
+            "CASE WHEN $3::text IS NULL THEN u.plan ELSE u.attributes->>$3::text END",
+            "JOIN metrics.users u USING (user_id)",
+        ),
+    };
     let sql = format!(
         "WITH flows AS (
              SELECT p.user_id, p.currency, p.created_at AS at, p.amount_minor AS amount
@@ -105,23 +116,27 @@ pub async fn load(
              WHERE {CAPTURED}
          )
          SELECT c.cohort_day, f.currency, (f.at AT TIME ZONE $1)::date AS day,
-                sum(f.amount)::bigint
-         FROM flows f JOIN metrics.user_cohorts c USING (user_id)
+                sum(f.amount)::bigint, {value}
+         FROM flows f JOIN metrics.user_cohorts c USING (user_id) {join}
          WHERE $2::date[] IS NULL OR c.cohort_day = ANY($2)
-         GROUP BY 1, 2, 3"
+         GROUP BY 1, 2, 3, 5"
     );
-    let rows: Vec<(NaiveDate, String, NaiveDate, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(time_zone)
-        .bind(days)
-        .fetch_all(&mut *tx)
-        .await?;
+        .bind(days);
+    if let Some(key) = segment {
+        query = query.bind(key);
+    }
+    let rows: Vec<(NaiveDate, String, NaiveDate, i64, Option<String>)> =
+        query.fetch_all(&mut *tx).await?;
     Ok(rows
         .into_iter()
-        .map(|(cohort_day, currency, day, amount_minor)| Flow {
+        .map(|(cohort_day, currency, day, amount_minor, segment)| Flow {
             cohort_day,
             currency,
             day,
             amount_minor,
+            segment,
         })
         .collect())
 }
@@ -248,6 +263,7 @@ mod tests {
             currency: currency.into(),
             day,
             amount_minor,
+            segment: None,
         }
     }
 

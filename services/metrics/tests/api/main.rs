@@ -6,6 +6,7 @@ mod activity;
 mod alerts;
 mod audit;
 mod auth;
+mod cohort_revenue;
 mod cohorts;
 mod fake_stripe;
 mod feed;
