@@ -122,7 +122,7 @@ pub enum EventsCommand {
 #[derive(Debug, Subcommand)]
 pub enum PaymentsCommand {
     /// Import payments from JSON lines: {"stripe_id","amount_minor","currency",
-    /// "status","created_at","user_id"?,"refunded_minor"?,...}
+    /// "status","created_at","user_id"?,"refunded_minor"?,"refunded_at"?,...}
     Import(InputArgs),
 }
 

@@ -57,6 +57,8 @@ pub struct PaymentLine {
     refunded_minor: i64,
     created_at: DateTime<Utc>,
     #[serde(default)]
+    refunded_at: Option<DateTime<Utc>>,
+    #[serde(default)]
     raw: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
@@ -124,7 +126,7 @@ impl TryFrom<PaymentLine> for pb::Payment {
             refunded_minor: line.refunded_minor,
             created_at: Some(ts(line.created_at)),
             raw_json: json_text(line.raw),
-            refunded_at: None,
+            refunded_at: line.refunded_at.map(ts),
         })
     }
 }

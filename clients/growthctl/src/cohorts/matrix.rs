@@ -96,6 +96,115 @@ pub fn table(r: &pb::GetRetentionMatrixResponse, heatmap: bool) -> Table {
     table
 }
 
+/// The currencies of a revenue matrix, in order.
+pub fn currencies(r: &pb::GetRetentionMatrixResponse) -> Vec<String> {
+    let mut out: Vec<String> = r
+        .rows
+        .iter()
+        .flat_map(|row| &row.cells)
+        .flat_map(|c| c.revenue.iter().map(|m| m.currency.clone()))
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+fn revenue_of(cell: &pb::RetentionCell, currency: &str) -> i64 {
+    cell.revenue
+        .iter()
+        .find(|m| m.currency == currency)
+        .map_or(0, |m| m.amount_minor)
+}
+
+/// A revenue matrix: one row per cohort (and segment) and currency, the net
+/// revenue of every offset in major units; the heatmap is relative to the
+/// largest amount of the currency.
+pub fn revenue_table(r: &pb::GetRetentionMatrixResponse, heatmap: bool) -> Table {
+    let max = max_offset(r);
+    let segmented = segmented(r);
+    let prefix = offset_prefix(r.granularity);
+    let mut header = vec!["cohort".to_owned()];
+    if segmented {
+        header.push("segment".to_owned());
+    }
+    header.extend(["size".to_owned(), "currency".to_owned()]);
+    header.extend((0..=max).map(|o| format!("{prefix}{o}")));
+    let mut table = output::table([]);
+    table.set_header(header);
+    for currency in currencies(r) {
+        let top = r
+            .rows
+            .iter()
+            .flat_map(|row| &row.cells)
+            .map(|c| revenue_of(c, &currency))
+            .max()
+            .unwrap_or(0)
+            .max(1);
+        for row in &r.rows {
+            if !row
+                .cells
+                .iter()
+                .any(|c| c.revenue.iter().any(|m| m.currency == currency))
+            {
+                continue;
+            }
+            let mut cells = vec![Cell::new(&row.cohort)];
+            if segmented {
+                cells.push(Cell::new(&row.segment));
+            }
+            cells.push(Cell::new(row.cohort_size).set_alignment(CellAlignment::Right));
+            cells.push(Cell::new(currency.to_uppercase()));
+            for offset in 0..=max {
+                let cell = match row.cells.iter().find(|c| c.offset == offset) {
+                    None => Cell::new(""),
+                    Some(c) => {
+                        let amount = revenue_of(c, &currency);
+                        let star = if c.incomplete { "*" } else { "" };
+                        let text = Cell::new(format!("{}{star}", output::major(amount, &currency)))
+                            .set_alignment(CellAlignment::Right);
+                        if heatmap {
+                            let (bg, fg) = heat(amount as f64 / top as f64);
+                            text.bg(Color::AnsiValue(bg)).fg(Color::AnsiValue(fg))
+                        } else {
+                            text
+                        }
+                    }
+                };
+                cells.push(cell);
+            }
+            table.add_row(cells);
+        }
+    }
+    table
+}
+
+/// One line per cell and currency:
+/// `cohort[,segment],size,offset,currency,revenue_minor,incomplete`.
+pub fn revenue_csv(r: &pb::GetRetentionMatrixResponse) -> String {
+    let segmented = segmented(r);
+    let mut out = String::from(if segmented {
+        "cohort,segment,size,offset,currency,revenue_minor,incomplete\n"
+    } else {
+        "cohort,size,offset,currency,revenue_minor,incomplete\n"
+    });
+    for row in &r.rows {
+        let lead = if segmented {
+            format!("{},{}", field(&row.cohort), field(&row.segment))
+        } else {
+            field(&row.cohort)
+        };
+        for c in &row.cells {
+            for m in &c.revenue {
+                out.push_str(&format!(
+                    "{lead},{},{},{},{},{}\n",
+                    row.cohort_size, c.offset, m.currency, m.amount_minor, c.incomplete
+                ));
+            }
+        }
+    }
+    out
+}
+
 /// A CSV field, quoted when it needs to be.
 fn field(text: &str) -> String {
     if text.contains([',', '"', '\n', '\r']) {
@@ -205,6 +314,30 @@ mod tests {
              2026-11-09,3,1,2,0.6667,false\n\
              2026-11-09,3,2,1,0.3333,true\n\
              2026-11-23,4,0,1,0.2500,true\n"
+        );
+    }
+
+    #[test]
+    fn revenue_prints_per_currency_in_major_units() {
+        let mut m = matrix();
+        m.metric = pb::RetentionMetric::Revenue as i32;
+        m.rows[0].cells[0].revenue = vec![growth_proto::common::v1::Money {
+            amount_minor: 4900,
+            currency: "usd".into(),
+        }];
+        m.rows[0].cells[2].revenue = vec![growth_proto::common::v1::Money {
+            amount_minor: -500,
+            currency: "usd".into(),
+        }];
+        let text = revenue_table(&m, false).to_string();
+        assert!(text.contains("currency"), "{text}");
+        assert!(text.contains("49.00") && text.contains("-5.00*"), "{text}");
+        assert!(!text.contains("2026-11-23"), "no money, no row: {text}");
+        assert_eq!(
+            revenue_csv(&m),
+            "cohort,size,offset,currency,revenue_minor,incomplete\n\
+             2026-11-09,3,0,usd,4900,false\n\
+             2026-11-09,3,2,usd,-500,true\n"
         );
     }
 

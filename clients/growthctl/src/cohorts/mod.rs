@@ -5,6 +5,7 @@
 
 mod matrix;
 mod names;
+mod overview;
 mod refresh;
 mod show;
 
@@ -27,6 +28,23 @@ pub enum CohortsCommand {
     Refresh(RefreshArgs),
     /// A retention matrix: one row per cohort, one column per period offset.
     Show(ShowArgs),
+    /// One line per cohort: users, paying users, conversion, net revenue to
+    /// date and retention at a few checkpoints.
+    Overview(OverviewArgs),
+}
+
+/// `cohorts overview` options.
+#[derive(Debug, Args)]
+pub struct OverviewArgs {
+    /// Granularity of the cohorts.
+    #[arg(long, value_enum)]
+    pub period: PeriodArg,
+    /// Only cohorts starting on or after this day (reporting time zone).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = names::date)]
+    pub from: Option<NaiveDate>,
+    /// Only cohorts starting on or before this day (reporting time zone).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = names::date)]
+    pub to: Option<NaiveDate>,
 }
 
 /// `cohorts refresh` options.
@@ -127,6 +145,7 @@ pub async fn run(
     match command {
         CohortsCommand::Refresh(args) => refresh::run(&mut client, args, format).await,
         CohortsCommand::Show(args) => show::run(&mut client, args, args.output(format)).await,
+        CohortsCommand::Overview(args) => overview::run(&mut client, args, format).await,
     }
 }
 

@@ -43,14 +43,25 @@ fn heatmap() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
-fn print_table(r: &pb::GetRetentionMatrixResponse) {
+fn print_table(r: &pb::GetRetentionMatrixResponse, revenue: bool) {
     let period = names::granularity(r.granularity).to_lowercase();
     if r.rows.is_empty() {
         println!("no {period} cohorts stored in this range");
     } else {
-        println!("{}", matrix::table(r, heatmap()));
+        if !revenue {
+            println!("{}", matrix::table(r, heatmap()));
+        } else if matrix::currencies(r).is_empty() {
+            println!("no revenue from these cohorts");
+        } else {
+            println!("{}", matrix::revenue_table(r, heatmap()));
+        }
         println!(
-            "% of the cohort active {} {period} N (mode {})",
+            "{} {} {period} N (mode {})",
+            if revenue {
+                "net revenue (payments minus refunds, major units)"
+            } else {
+                "% of the cohort active"
+            },
             if names::mode(r.mode) == "ON_OR_AFTER" {
                 "in or after"
             } else {
@@ -87,16 +98,15 @@ pub async fn run(
         })
         .await?
         .into_inner();
-    if output != OutputArg::Json && r.metric == RetentionMetric::Revenue as i32 {
-        anyhow::bail!("revenue matrices print as JSON only for now: use --output json");
-    }
+    let revenue = r.metric == RetentionMetric::Revenue as i32;
     match output {
         OutputArg::Json => println!(
             "{}",
             serde_json::to_string_pretty(&matrix_json(&r)).unwrap_or_default()
         ),
+        OutputArg::Csv if revenue => print!("{}", matrix::revenue_csv(&r)),
         OutputArg::Csv => print!("{}", matrix::csv(&r)),
-        OutputArg::Table => print_table(&r),
+        OutputArg::Table => print_table(&r, revenue),
     }
     Ok(ExitCode::SUCCESS)
 }

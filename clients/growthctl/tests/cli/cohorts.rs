@@ -236,12 +236,12 @@ async fn the_servers_refusals_exit_1_with_its_message(pool: PgPool) {
             "rebuild: cannot be combined with dry_run",
         ),
         (
-            "cohorts show --period week --metric revenue",
-            "revenue retention cells are not implemented yet",
+            "cohorts show --period week --breakdown attributes.shoe_size",
+            "breakdown: no user has the attribute \"shoe_size\" (INVALID_ARGUMENT)",
         ),
         (
-            "cohorts show --period week --breakdown plan",
-            "breakdowns are not implemented yet",
+            "cohorts show --period week --breakdown country",
+            "breakdown: must be \"plan\" or \"attributes.<key>\"",
         ),
     ] {
         let output = ctl(&services, line).await;
@@ -251,11 +251,97 @@ async fn the_servers_refusals_exit_1_with_its_message(pool: PgPool) {
             error.starts_with("error: ") && error.contains(expected),
             "{line}: {error}"
         );
-        if line.contains("revenue") || line.contains("breakdown") {
-            assert!(error.contains("(UNIMPLEMENTED)"), "{error}");
-        }
         assert!(stdout(&output).is_empty(), "{line}: {}", stdout(&output));
     }
+}
+
+/// u1 pays 49.00 USD in March and 19.00 USD in April, refunded in full in
+/// May; u2's payment failed.
+const PAYMENTS: &str = r#"{"stripe_id":"pi_1","user_id":"u1","amount_minor":4900,"currency":"usd","status":"succeeded","created_at":"2025-03-03T11:00:00Z"}
+{"stripe_id":"pi_2","user_id":"u1","amount_minor":1900,"currency":"usd","status":"refunded","refunded_minor":1900,"refunded_at":"2025-05-02T09:00:00Z","created_at":"2025-04-02T11:00:00Z"}
+{"stripe_id":"pi_3","user_id":"u2","amount_minor":9900,"currency":"usd","status":"failed","created_at":"2025-03-06T11:00:00Z"}
+"#;
+
+#[sqlx::test(migrations = false)]
+async fn revenue_breakdowns_and_the_overview_print_from_the_refreshed_cells(pool: PgPool) {
+    let services = spawn_services(pool).await;
+    ingest(&services, USERS, EVENTS).await;
+    let imported = growthctl(&services, &["payments", "import"], PAYMENTS).await;
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    ok(&services, "cohorts refresh").await;
+
+    let table = ok(&services, "cohorts show --period month --metric revenue").await;
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(
+        &cells(lines[1])[..6],
+        ["cohort", "size", "currency", "M0", "M1", "M2"]
+    );
+    assert_eq!(
+        &cells(lines[3])[..6],
+        ["2025-03-01", "3", "USD", "49.00", "19.00", "-19.00"]
+    );
+    assert!(
+        table.contains("net revenue (payments minus refunds"),
+        "{table}"
+    );
+
+    let csv = ok(
+        &services,
+        "cohorts show --period month --metric revenue --output csv",
+    )
+    .await;
+    assert!(csv.starts_with("cohort,size,offset,currency,revenue_minor,incomplete\n"));
+    assert!(csv.contains("2025-03-01,3,2,usd,-1900,false\n"), "{csv}");
+
+    let by_plan = json(
+        &ctl(
+            &services,
+            "cohorts show --period month --breakdown plan --mode on-or-after --output json",
+        )
+        .await,
+    );
+    let rows = by_plan["rows"].as_array().expect("rows");
+    let segments: Vec<(&str, i64)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["segment"].as_str().expect("segment"),
+                r["cohort_size"].as_i64().expect("size"),
+            )
+        })
+        .collect();
+    assert_eq!(segments, [("free", 2), ("pro", 1)]);
+    // free: u1 (last active W3, March) and u3 (April); on or after M1: u3.
+    assert_eq!(rates(&rows[0])[..2], [1.0, 0.5]);
+
+    let overview = ok(&services, "cohorts overview --period month").await;
+    let lines: Vec<&str> = overview.lines().collect();
+    assert_eq!(
+        cells(lines[1]),
+        [
+            "cohort",
+            "users",
+            "paying",
+            "conversion",
+            "net revenue",
+            "M1",
+            "M3",
+            "M12"
+        ]
+    );
+    assert_eq!(
+        cells(lines[3]),
+        [
+            "2025-03-01",
+            "3",
+            "1",
+            "33.3%",
+            "49.00 USD",
+            "33.3",
+            "0.0",
+            "0.0"
+        ]
+    );
 }
 
 #[tokio::test]
