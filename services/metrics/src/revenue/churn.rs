@@ -32,13 +32,23 @@ pub struct ReportRow {
 }
 
 const REPORT: &str = "
+    month AS (
+        -- Per customer and currency: MRR at the month's start and end (a
+        -- customer without a change in the month keeps their value).
+        SELECT user_id, currency,
+               coalesce(max(start_mrr) FILTER (WHERE m = 1), max(end_mrr) FILTER (WHERE m = 0), 0)
+                   AS start_mrr,
+               coalesce(max(end_mrr) FILTER (WHERE m = 1), max(end_mrr) FILTER (WHERE m = 0), 0)
+                   AS end_mrr
+        FROM pairs GROUP BY user_id, currency
+    ),
     customers AS (
         SELECT user_id, bool_or(start_mrr > 0) AS paying_start, bool_or(end_mrr > 0) AS paying_end
-        FROM pairs GROUP BY user_id
+        FROM month GROUP BY user_id
     ),
     churned AS (
         SELECT p.user_id, p.currency, p.start_mrr
-        FROM pairs p JOIN customers c USING (user_id)
+        FROM month p JOIN customers c USING (user_id)
         WHERE c.paying_start AND NOT c.paying_end AND p.start_mrr > 0
     ),
     drops AS (
@@ -72,7 +82,7 @@ const REPORT: &str = "
     SELECT 'currency', p.currency, NULL, NULL, NULL, sum(p.start_mrr)::bigint,
            coalesce((SELECT sum(c.start_mrr) FROM churned c WHERE c.currency = p.currency), 0)::bigint,
            NULL
-    FROM pairs p GROUP BY p.currency HAVING sum(p.start_mrr) > 0
+    FROM month p GROUP BY p.currency HAVING sum(p.start_mrr) > 0
     UNION ALL
     SELECT 'customer', c.currency, c.user_id, u.email, coalesce(d.plan, ''), c.start_mrr, NULL,
            d.effective_at

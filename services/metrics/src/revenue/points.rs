@@ -1,26 +1,29 @@
 //! The one set-based pass every revenue query starts with: each customer's
-//! MRR per currency at a list of instants (month starts in the reporting
-//! time zone), and per month the start and end value of every customer who
-//! paid at either end.
+//! MRR per currency, as changes.
 //!
-//! A state holds from its `effective_at` until the next state of the same
-//! subscription. Instead of joining every state with every instant, each
-//! paid state is turned into the range of instants it covers with two
-//! binary searches (`width_bucket` over the sorted instants), so the work is
-//! one pass over the history in index order plus one row per (paid state,
-//! instant covered).
+//! Nothing is valued customer by customer and month by month. Every state
+//! is turned into a change of its customer's MRR (minus the previous state's
+//! MRR, plus its own), each change is put in the month it falls in with a
+//! binary search over the sorted month boundaries (`width_bucket`), the
+//! changes are summed per customer, currency and month, and a running sum
+//! over a customer's months gives their MRR at each month's start and end.
+//! A customer whose MRR did not change in a month costs nothing for that
+//! month: month totals are running sums over the months' changes. The work
+//! is one pass over the history, whatever the number of months.
 
 /// SQL parameters of [`CTES`]: `$1` the first month's first day (date),
-/// `$2` the number of months, `$3` the reporting time zone.
+/// `$2` the number of months `n`, `$3` the reporting time zone.
 ///
 /// CTEs defined:
-/// - `bounds(at)`: the `$2 + 1` month-start instants, each capped at `now()`
-///   (so the current month ends now);
-/// - `points(user_id, currency, i, mrr, subs)`: MRR (> 0) and paid
-///   subscriptions of a customer in a currency at instant `bounds.at[i]`;
-/// - `pairs(user_id, currency, k, start_mrr, end_mrr, end_subs)`: for month
-///   `k` (1-based, from `at[k]` to `at[k+1]`), the customer's MRR at its
-///   start and end, for customers who paid at either.
+/// - `bounds(at)`: the `n + 1` month-start instants `at[1..=n+1]`, each
+///   capped at `now()` (so the current month ends now). MRR "at" an instant
+///   counts the latest state of each subscription at or before it, so month
+///   `m` runs over changes in `(at[m], at[m+1]]`;
+/// - `pairs(user_id, currency, m, start_mrr, end_mrr, subs, paid_before)`:
+///   one row per customer, currency and month `m` (1..=n) in which their MRR
+///   changed, plus `m = 0` for their history up to `at[1]`: MRR at the
+///   month's start and end, the change in their paid subscriptions, and
+///   whether they had MRR > 0 at any time before the month.
 pub const CTES: &str = "
     bounds AS (
         SELECT array_agg(
@@ -28,34 +31,36 @@ pub const CTES: &str = "
                    ORDER BY g) AS at
         FROM generate_series(0, $2::integer) AS g
     ),
-    states AS (
-        SELECT h.stripe_subscription_id, h.currency, h.mrr_minor, h.effective_at,
-               lead(h.effective_at) OVER (PARTITION BY h.stripe_subscription_id
-                                          ORDER BY h.effective_at) AS next_at
+    steps AS (
+        SELECT h.stripe_subscription_id, h.effective_at, h.currency, h.mrr_minor,
+               lag(h.currency) OVER w AS prev_currency, lag(h.mrr_minor) OVER w AS prev_mrr
         FROM metrics.subscription_states h
+        WINDOW w AS (PARTITION BY h.stripe_subscription_id ORDER BY h.effective_at)
     ),
-    points AS (
-        SELECT s.user_id, st.currency, i, sum(st.mrr_minor)::bigint AS mrr, count(*) AS subs
-        FROM states st
+    deltas AS (
+        SELECT s.user_id, d.currency, d.mrr, d.subs,
+               width_bucket(st.effective_at - interval '1 microsecond', b.at) AS m
+        FROM steps st
         JOIN metrics.subscriptions s USING (stripe_subscription_id)
         CROSS JOIN bounds b
-        CROSS JOIN LATERAL generate_series(
-            width_bucket(st.effective_at - interval '1 microsecond', b.at) + 1,
-            CASE WHEN st.next_at IS NULL THEN cardinality(b.at)
-                 ELSE width_bucket(st.next_at - interval '1 microsecond', b.at) END) AS i
-        WHERE st.mrr_minor > 0
-          AND st.effective_at <= b.at[cardinality(b.at)]
-          AND (st.next_at IS NULL OR st.next_at > b.at[1])
-        GROUP BY s.user_id, st.currency, i
+        CROSS JOIN LATERAL (VALUES
+            (st.currency, st.mrr_minor, (st.mrr_minor > 0)::integer),
+            (st.prev_currency, -st.prev_mrr, -(st.prev_mrr > 0)::integer)
+        ) AS d(currency, mrr, subs)
+        WHERE st.effective_at <= b.at[cardinality(b.at)] AND d.mrr <> 0
+    ),
+    buckets AS (
+        SELECT user_id, currency, m, sum(mrr) AS d_mrr, sum(subs) AS subs
+        FROM deltas
+        GROUP BY user_id, currency, m
     ),
     pairs AS (
-        SELECT p.user_id, p.currency, v.k,
-               coalesce(sum(p.mrr) FILTER (WHERE p.i = v.k), 0)::bigint AS start_mrr,
-               coalesce(sum(p.mrr) FILTER (WHERE p.i = v.k + 1), 0)::bigint AS end_mrr,
-               coalesce(sum(p.subs) FILTER (WHERE p.i = v.k + 1), 0)::bigint AS end_subs
-        FROM points p
-        CROSS JOIN LATERAL (VALUES (p.i), (p.i - 1)) AS v(k)
-        CROSS JOIN bounds b
-        WHERE v.k BETWEEN 1 AND cardinality(b.at) - 1
-        GROUP BY p.user_id, p.currency, v.k
+        SELECT user_id, currency, m, subs::bigint,
+               (sum(d_mrr) OVER w - d_mrr)::bigint AS start_mrr,
+               (sum(d_mrr) OVER w)::bigint AS end_mrr,
+               -- The first change of a customer's MRR is a rise from 0, so
+               -- they had MRR > 0 before a month iff they changed before it.
+               (lag(m) OVER w IS NOT NULL) AS paid_before
+        FROM buckets
+        WINDOW w AS (PARTITION BY user_id, currency ORDER BY m)
     )";
