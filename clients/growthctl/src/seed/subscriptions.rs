@@ -226,3 +226,85 @@ fn reprice(p: &mut pb::Payment, amount: i64) {
         p.raw_json = raw.to_string();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use growth_proto::metrics::v1 as pb;
+
+    use super::super::generate::{Model, Synthetic};
+
+    fn model() -> Model {
+        Model {
+            seed: 7,
+            users: 500,
+            months: 6,
+            events_per_user: 40.0,
+            conversion: 0.3,
+            churn: 0.05,
+            until: chrono::Utc
+                .with_ymd_and_hms(2025, 12, 1, 0, 0, 0)
+                .single()
+                .expect("valid"),
+        }
+    }
+
+    #[test]
+    fn subscription_histories_are_valid_ordered_and_varied() {
+        use metrics_svc::domain::NewSubscription;
+        use std::collections::HashMap;
+
+        // Long enough and churny enough for a few reactivations.
+        let m = Model {
+            users: 2000,
+            months: 12,
+            churn: 0.1,
+            events_per_user: 2.0,
+            ..model()
+        };
+        let users: Vec<Synthetic> = (0..m.users).map(|i| m.user(i)).collect();
+        let states: Vec<pb::Subscription> =
+            users.iter().flat_map(|u| u.subscriptions.clone()).collect();
+        // Every state passes the server's validation (unique instants too).
+        let parsed = NewSubscription::parse_batch(&states, m.until).expect("valid states");
+        let mut last: HashMap<&str, i64> = HashMap::new();
+        for s in &states {
+            let at = s.effective_at.as_ref().map_or(0, |t| t.seconds);
+            let before = last.insert(&s.stripe_subscription_id, at);
+            assert!(before.is_none_or(|b| b < at), "states in time order");
+        }
+        let count = |f: &dyn Fn(&NewSubscription) -> bool| parsed.iter().filter(|s| f(s)).count();
+        assert!(count(&|s| s.billing_interval == "year") > 0, "annual plans");
+        assert!(count(&|s| s.status == "past_due") > 0, "past-due spells");
+        assert!(count(&|s| s.status == "canceled") > 0, "cancellations");
+        let currencies: std::collections::BTreeSet<&str> =
+            parsed.iter().map(|s| s.currency.as_str()).collect();
+        assert!(currencies.len() > 1, "{currencies:?}");
+        // Upgrades or downgrades, and reactivations (a second subscription).
+        let mut plans: HashMap<&str, std::collections::BTreeSet<&str>> = HashMap::new();
+        let mut subs: HashMap<&str, std::collections::BTreeSet<&str>> = HashMap::new();
+        for s in &parsed {
+            plans
+                .entry(&s.stripe_subscription_id)
+                .or_default()
+                .insert(&s.plan);
+            subs.entry(&s.user_id)
+                .or_default()
+                .insert(&s.stripe_subscription_id);
+        }
+        assert!(plans.values().any(|p| p.len() > 1), "plan changes");
+        let canceled = count(&|s| s.status == "canceled");
+        assert!(
+            subs.values().any(|s| s.len() > 1),
+            "reactivations among {canceled} cancellations"
+        );
+        // Paying users' subscriptions agree with their plan.
+        for u in &users {
+            if let Some(last) = u.subscriptions.last()
+                && last.status == pb::SubscriptionStatus::Active as i32
+            {
+                assert_eq!(u.user.plan, last.plan);
+            }
+        }
+    }
+}

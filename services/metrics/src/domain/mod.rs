@@ -5,6 +5,7 @@
 pub mod batch;
 pub mod event;
 pub mod fields;
+pub mod history;
 pub mod mrr;
 pub mod payment;
 pub mod subscription;

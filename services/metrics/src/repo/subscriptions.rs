@@ -5,7 +5,8 @@
 use sqlx::{PgConnection, PgPool};
 
 use crate::domain::NewSubscription;
-use crate::domain::subscription::{self, StateCounts};
+use crate::domain::history::{self, StateCounts};
+use crate::domain::subscription;
 use crate::error::MetricsError;
 
 /// Transaction-level advisory lock taken by every subscription write: two
@@ -41,7 +42,7 @@ const COLUMNS: &str =
 
 /// Applies states (users known to exist) inside the caller's transaction:
 /// appends new states to the history and moves each changed subscription's
-/// latest state (see [`subscription::plan_writes`]).
+/// latest state (see [`history::plan_writes`]).
 pub async fn record(
     tx: &mut PgConnection,
     states: &[NewSubscription],
@@ -75,7 +76,7 @@ pub async fn record(
     .bind(&times)
     .fetch_all(&mut *tx)
     .await?;
-    let writes = subscription::plan_writes(states, &latest, &history);
+    let writes = history::plan_writes(states, &latest, &history);
     if !writes.latest.is_empty() {
         write_latest(tx, &writes.latest).await?;
         append(tx, &writes.recorded).await?;
