@@ -233,6 +233,8 @@ async fn each_service_keeps_its_own_schema_and_migration_history(pool: PgPool) {
             "metrics.retention_rows",
             "metrics.rollup_settings",
             "metrics.stripe_events",
+            "metrics.subscription_states",
+            "metrics.subscriptions",
             "metrics.user_cohorts",
             "metrics.users",
         ]

@@ -76,11 +76,14 @@ pub enum Command {
     #[command(subcommand)]
     Lifecycle(crate::lifecycle::LifecycleCommand),
     /// Cohort retention: refresh the stored matrices (the nightly CronJob)
-    /// and show them.
+    /// and show them; one month's churn.
     #[command(subcommand)]
     Cohorts(crate::cohorts::CohortsCommand),
-    /// Generate a realistic synthetic SaaS (users, events, payments) and send
-    /// it through the ingest RPCs.
+    /// Revenue from the subscription history: MRR, ARR and MRR movements.
+    #[command(subcommand)]
+    Revenue(crate::revenue::RevenueCommand),
+    /// Generate a realistic synthetic SaaS (users, events, payments,
+    /// subscription histories) and send it through the ingest RPCs.
     Seed(SeedParams),
     /// Run both services on a local database with demo data, until Ctrl-C.
     Demo(DemoArgs),

@@ -11,6 +11,7 @@ mod ingest;
 mod jsonl;
 mod lifecycle;
 mod output;
+mod revenue;
 mod seed;
 mod watch;
 
@@ -49,6 +50,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit(command) => audit::run(&target, &command, cli.format).await,
         Command::Lifecycle(command) => lifecycle::run(&target, &command, cli.format).await,
         Command::Cohorts(command) => cohorts::run(&target, &command, cli.format).await,
+        Command::Revenue(command) => revenue::run(&target, &command, cli.format).await,
         Command::Seed(params) => seed::run(&target, &params, cli.format).await,
         Command::Demo(args) => demo::run(&args).await,
         Command::Bench(cli::BenchCommand::Ingest(args)) => bench::ingest(&args).await,

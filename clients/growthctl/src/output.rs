@@ -92,32 +92,3 @@ mod tests {
         assert!(describe(&error).contains("--metrics-addr"));
     }
 }
-
-/// Stripe's zero-decimal currencies: their minor unit is the major unit.
-const ZERO_DECIMAL: [&str; 16] = [
-    "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv",
-    "xaf", "xof", "xpf",
-];
-
-/// An amount in minor units as major units, e.g. `-49.00` for -4900 USD
-/// cents, `500` for 500 JPY.
-pub fn major(minor: i64, currency: &str) -> String {
-    if ZERO_DECIMAL.contains(&currency.to_ascii_lowercase().as_str()) {
-        return minor.to_string();
-    }
-    let sign = if minor < 0 { "-" } else { "" };
-    let abs = minor.unsigned_abs();
-    format!("{sign}{}.{:02}", abs / 100, abs % 100)
-}
-
-#[cfg(test)]
-mod money_tests {
-    use super::major;
-
-    #[test]
-    fn minor_units_print_as_major_units() {
-        assert_eq!(major(4900, "usd"), "49.00");
-        assert_eq!(major(-5, "EUR"), "-0.05");
-        assert_eq!(major(500, "jpy"), "500");
-    }
-}

@@ -26,8 +26,15 @@ impl From<crate::repo::activity::ActivityRow> for growth_proto::metrics::v1::Use
             active_days_30d: count(row.active_days_30d),
             distinct_events_30d: count(row.distinct_events_30d),
             paying: row.paying,
-            // Empty until subscription history is recorded (see the proto).
-            mrr: vec![],
+            mrr: row
+                .mrr
+                .0
+                .into_iter()
+                .map(|(currency, amount_minor)| growth_proto::common::v1::Money {
+                    amount_minor,
+                    currency,
+                })
+                .collect(),
             lifetime_revenue: row
                 .lifetime_revenue
                 .0

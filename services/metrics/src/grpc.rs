@@ -16,10 +16,11 @@ use uuid::Uuid;
 use crate::audit::month::Month;
 use crate::audit::run::AuditService;
 use crate::cohorts::CohortService;
-use crate::domain::{NewEvent, NewPayment, NewUser};
+use crate::domain::{NewEvent, NewPayment, NewSubscription, NewUser};
 use crate::error::MetricsError;
 use crate::paging;
 use crate::repo;
+use crate::revenue;
 use crate::watch::{self, FeedSignal};
 
 /// The metrics service's gRPC implementation.
@@ -109,13 +110,19 @@ impl MetricsService for MetricsGrpc {
         }))
     }
 
+    #[tracing::instrument(skip_all, fields(rows = request.get_ref().subscriptions.len()))]
     async fn import_subscriptions(
         &self,
-        _: Request<pb::ImportSubscriptionsRequest>,
+        request: Request<pb::ImportSubscriptionsRequest>,
     ) -> Result<Response<pb::ImportSubscriptionsResponse>, Status> {
-        Err(later(
-            "ImportSubscriptions is not implemented yet: subscription history is being built",
-        ))
+        let states = NewSubscription::parse_batch(&request.get_ref().subscriptions, Utc::now())
+            .map_err(MetricsError::from)?;
+        let counts = repo::subscriptions::import(&self.pool, &states).await?;
+        Ok(Response::new(pb::ImportSubscriptionsResponse {
+            recorded: counts.recorded,
+            unchanged: counts.unchanged,
+            stale: counts.stale,
+        }))
     }
 
     type WatchEventsStream = FeedStream;
@@ -280,21 +287,25 @@ impl MetricsService for MetricsGrpc {
         ))
     }
 
+    #[tracing::instrument(skip_all, fields(month = %request.get_ref().month))]
     async fn get_churn_report(
         &self,
-        _: Request<pb::GetChurnReportRequest>,
+        request: Request<pb::GetChurnReportRequest>,
     ) -> Result<Response<pb::GetChurnReportResponse>, Status> {
-        Err(later(
-            "GetChurnReport is not implemented yet: churn reporting is planned work",
+        let time_zone = &self.cohorts.settings().time_zone;
+        Ok(Response::new(
+            revenue::api::churn_report(&self.pool, time_zone, request.get_ref()).await?,
         ))
     }
 
+    #[tracing::instrument(skip_all, fields(from = %request.get_ref().month_from, to = %request.get_ref().month_to))]
     async fn get_revenue_summary(
         &self,
-        _: Request<pb::GetRevenueSummaryRequest>,
+        request: Request<pb::GetRevenueSummaryRequest>,
     ) -> Result<Response<pb::GetRevenueSummaryResponse>, Status> {
-        Err(later(
-            "GetRevenueSummary is not implemented yet: MRR movements are planned work",
+        let time_zone = &self.cohorts.settings().time_zone;
+        Ok(Response::new(
+            revenue::api::summary(&self.pool, time_zone, request.get_ref()).await?,
         ))
     }
 

@@ -15,6 +15,7 @@ pub mod error;
 pub mod grpc;
 pub mod paging;
 pub mod repo;
+pub mod revenue;
 pub mod stripe;
 pub mod watch;
 pub mod webhook;

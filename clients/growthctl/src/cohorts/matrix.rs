@@ -5,6 +5,7 @@ use growth_proto::common::v1::Granularity;
 use growth_proto::metrics::v1 as pb;
 
 use crate::output;
+use crate::revenue::money;
 
 /// ANSI 256-colour backgrounds from pale to dark blue, one per eighth of the
 /// rate scale.
@@ -160,7 +161,7 @@ pub fn revenue_table(r: &pb::GetRetentionMatrixResponse, heatmap: bool) -> Table
                     Some(c) => {
                         let amount = revenue_of(c, &currency);
                         let star = if c.incomplete { "*" } else { "" };
-                        let text = Cell::new(format!("{}{star}", output::major(amount, &currency)))
+                        let text = Cell::new(format!("{}{star}", money::major(amount, &currency, false)))
                             .set_alignment(CellAlignment::Right);
                         if heatmap {
                             let (bg, fg) = heat(amount as f64 / top as f64);

@@ -1,10 +1,12 @@
 //! `growthctl cohorts …`: recompute the stored retention matrices (the
-//! nightly CronJob runs `cohorts refresh`) and show them.
+//! nightly CronJob runs `cohorts refresh`), show them, and report one
+//! month's churn.
 //! Exit codes: 0 success, 1 failure (a refused RPC shows the server's message,
 //! which names the field), 2 a malformed flag.
 
+mod churn;
 mod matrix;
-mod names;
+pub(crate) mod names;
 mod overview;
 mod refresh;
 mod show;
@@ -31,6 +33,9 @@ pub enum CohortsCommand {
     /// One line per cohort: users, paying users, conversion, net revenue to
     /// date and retention at a few checkpoints.
     Overview(OverviewArgs),
+    /// Churn in one month: paying customers at its start, those paying
+    /// nothing at its end, the MRR they took with them, and who they are.
+    Churn(ChurnArgs),
 }
 
 /// `cohorts overview` options.
@@ -45,6 +50,19 @@ pub struct OverviewArgs {
     /// Only cohorts starting on or before this day (reporting time zone).
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = names::date)]
     pub to: Option<NaiveDate>,
+}
+
+/// `cohorts churn` options.
+#[derive(Debug, Args)]
+pub struct ChurnArgs {
+    /// The month, in the service's reporting time zone.
+    #[arg(long, value_name = "YYYY-MM", value_parser = names::month)]
+    pub month: String,
+    /// Output of this command: table (headline numbers and the churned
+    /// customers), csv (the churned customers) or json (default: the global
+    /// --format; json there means json here).
+    #[arg(long, value_enum)]
+    pub output: Option<OutputArg>,
 }
 
 /// `cohorts refresh` options.
@@ -117,10 +135,7 @@ pub struct ShowArgs {
 impl ShowArgs {
     /// `--output`, or what the global `--format` stands for.
     fn output(&self, format: Format) -> OutputArg {
-        self.output.unwrap_or(match format {
-            Format::Json => OutputArg::Json,
-            Format::Table | Format::Md => OutputArg::Table,
-        })
+        names::output_for(self.output, format)
     }
 }
 
@@ -146,6 +161,9 @@ pub async fn run(
         CohortsCommand::Refresh(args) => refresh::run(&mut client, args, format).await,
         CohortsCommand::Show(args) => show::run(&mut client, args, args.output(format)).await,
         CohortsCommand::Overview(args) => overview::run(&mut client, args, format).await,
+        CohortsCommand::Churn(args) => {
+            churn::run(&mut client, args, names::output_for(args.output, format)).await
+        }
     }
 }
 

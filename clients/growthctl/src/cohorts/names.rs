@@ -96,6 +96,26 @@ pub fn date(text: &str) -> Result<NaiveDate, String> {
         .map_err(|_| format!("{text:?} is not a date (YYYY-MM-DD, e.g. 2025-03-01)"))
 }
 
+/// Checks a `YYYY-MM` month (clap names the flag in its error); whether it
+/// is in the future is the server's to say, in its reporting time zone.
+pub fn month(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    NaiveDate::parse_from_str(&format!("{text}-01"), "%Y-%m-%d")
+        .ok()
+        .filter(|_| text.len() == 7)
+        .map(|_| text.to_owned())
+        .ok_or_else(|| format!("{text:?} is not a month (YYYY-MM, e.g. 2025-03)"))
+}
+
+/// `--output`, or what the global `--format` stands for (json there means
+/// json here, anything else a table).
+pub fn output_for(output: Option<OutputArg>, format: crate::cli::Format) -> OutputArg {
+    output.unwrap_or(match format {
+        crate::cli::Format::Json => OutputArg::Json,
+        crate::cli::Format::Table | crate::cli::Format::Md => OutputArg::Table,
+    })
+}
+
 fn short(full: &str, prefix: &str) -> String {
     full.strip_prefix(prefix).unwrap_or(full).to_owned()
 }
@@ -150,6 +170,14 @@ mod tests {
         );
         assert!(date("2025-13-01").unwrap_err().contains("YYYY-MM-DD"));
         assert!(date("01.03.2025").is_err());
+    }
+
+    #[test]
+    fn months_are_year_and_month() {
+        assert_eq!(month("2025-03"), Ok("2025-03".into()));
+        for bad in ["2025-13", "2025-3", "03/2025", "2025-03-01", ""] {
+            assert!(month(bad).unwrap_err().contains("YYYY-MM"), "{bad}");
+        }
     }
 
     #[test]

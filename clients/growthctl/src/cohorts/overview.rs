@@ -9,6 +9,7 @@ use super::{OverviewArgs, date_range, matrix};
 use crate::cli::Format;
 use crate::clients::Metrics;
 use crate::output;
+use crate::revenue::money;
 
 fn overview_json(r: &pb::GetCohortOverviewResponse) -> serde_json::Value {
     json!({
@@ -60,19 +61,13 @@ fn table(r: &pb::GetCohortOverviewResponse, prefix: &str) -> comfy_table::Table 
         let revenue: Vec<String> = row
             .revenue
             .iter()
-            .map(|m| {
-                format!(
-                    "{} {}",
-                    output::major(m.amount_minor, &m.currency),
-                    m.currency.to_uppercase()
-                )
-            })
+            .map(|m| money::with_currency(m.amount_minor, &m.currency))
             .collect();
         let mut cells = vec![
             row.cohort.clone(),
             row.users.to_string(),
             row.paying_users.to_string(),
-            format!("{:.1}%", row.conversion_rate * 100.0),
+            money::percent(row.conversion_rate),
             revenue.join(", "),
         ];
         cells.extend(offsets.iter().map(|o| {

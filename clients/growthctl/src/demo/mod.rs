@@ -188,6 +188,8 @@ Try, in another terminal:
   cargo run --release -p growthctl -- lifecycle stages
   cargo run --release -p growthctl -- lifecycle get u42_0000001
   cargo run --release -p growthctl -- lifecycle deliveries --status skipped   # no Kit key in the demo
+  cargo run --release -p growthctl -- revenue summary --from {six_months_ago} --to {this_month}
+  cargo run --release -p growthctl -- cohorts churn --month {last_month}
   cargo run --release -p growthctl -- --help
 
 With grpcurl (reflection is on; health and reflection need no token):
@@ -204,5 +206,18 @@ With grpcurl (reflection is on; health and reflection need no token):
             String::new()
         },
         now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        six_months_ago = month_ago(5),
+        this_month = month_ago(0),
+        last_month = month_ago(1),
     );
+}
+
+/// `YYYY-MM` of the month `n` months before the current one (UTC).
+fn month_ago(n: u32) -> String {
+    let today = chrono::Utc::now().date_naive();
+    today
+        .checked_sub_months(chrono::Months::new(n))
+        .unwrap_or(today)
+        .format("%Y-%m")
+        .to_string()
 }

@@ -7,7 +7,8 @@
 //! user's currency, some failed or refunded) and paying users churn with a
 //! monthly probability. Activity decays from signup, more slowly for paying
 //! users, and stops some days after churn, which gives realistic retention
-//! curves.
+//! curves. Converted users also get a subscription history that agrees with
+//! their payments (`super::subscriptions`).
 
 use chrono::{DateTime, Duration, Months, Utc};
 use growth_proto::common::v1::Money;
@@ -15,6 +16,7 @@ use growth_proto::metrics::v1 as pb;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use super::subscriptions;
 use crate::jsonl::ts;
 
 /// Knobs of the model.
@@ -45,9 +47,14 @@ pub struct Synthetic {
     pub events: Vec<pb::Event>,
     /// Their payments, in time order.
     pub payments: Vec<pb::Payment>,
+    /// Their subscription states, in time order per subscription (empty
+    /// for users who never convert).
+    pub subscriptions: Vec<pb::Subscription>,
 }
 
 const TRIAL_DAYS: i64 = 14;
+/// Mixed into the seed for the subscription histories' random stream.
+const SUBSCRIPTION_STREAM: u64 = 0x5355_4253_4352_4950;
 const PLANS: &[(&str, i64, f64)] = &[
     ("starter", 1900, 0.5),
     ("pro", 4900, 0.35),
@@ -164,7 +171,35 @@ impl Model {
                 month += 1;
             }
         }
+        let mut subscriptions = Vec::new();
+        let mut plan_at_end = None;
+        if converts {
+            // Its own stream: the draws above and below stay as they were.
+            let mut history_rng = ChaCha8Rng::seed_from_u64(self.seed ^ SUBSCRIPTION_STREAM);
+            history_rng.set_stream(index);
+            let plans: Vec<(&str, i64)> = PLANS.iter().map(|(n, p, _)| (*n, *p)).collect();
+            let customer_of = subscriptions::Customer {
+                user_id: &user_id,
+                customer: &customer,
+                currency,
+                plan: plans.iter().position(|(n, _)| *n == plan_name).unwrap_or(0),
+                plans: &plans,
+                signup_at,
+                trial_ends_at,
+                churned_at,
+                until: self.until,
+            };
+            let history = subscriptions::history(&mut history_rng, &customer_of, &mut payments);
+            for (at, amount) in history.reactivation_payments {
+                let payment =
+                    self.payment(&mut history_rng, &user_id, &customer, currency, amount, at);
+                payments.push(payment);
+            }
+            subscriptions = history.states;
+            plan_at_end = history.plan_at_end;
+        }
         let plan = match (converts, churned_at) {
+            (true, _) if plan_at_end.is_some() => plan_at_end.as_deref().unwrap_or(plan_name),
             (true, None) => plan_name,
             (true, Some(_)) => "free",
             (false, _) if trial_ends_at > self.until => "trial",
@@ -229,6 +264,7 @@ impl Model {
             user,
             events,
             payments,
+            subscriptions,
         }
     }
 
@@ -306,6 +342,7 @@ mod tests {
         assert_eq!(a.user, b.user);
         assert_eq!(a.events, b.events);
         assert_eq!(a.payments, b.payments);
+        assert_eq!(a.subscriptions, b.subscriptions);
         assert_ne!(m.user(18).user.user_id, a.user.user_id);
     }
 

@@ -1,8 +1,9 @@
 //! `growthctl seed`: generate the synthetic SaaS and send it through the
-//! ingest RPCs (users first, then events and payments), a few batches in
-//! flight at a time, with a progress bar.
+//! ingest RPCs (users first, then events, payments and subscription states),
+//! a few batches in flight at a time, with a progress bar.
 
 pub mod generate;
+pub mod subscriptions;
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -119,6 +120,8 @@ pub struct SeedReport {
     pub events: (u64, u64),
     /// Payments sent / newly inserted.
     pub payments: (u64, u64),
+    /// Subscription states sent / newly recorded.
+    pub subscriptions: (u64, u64),
     /// Wall time.
     pub elapsed: Duration,
 }
@@ -127,6 +130,7 @@ enum Batch {
     Users(Vec<pb::User>),
     Events(Vec<pb::Event>),
     Payments(Vec<pb::Payment>),
+    Subscriptions(Vec<pb::Subscription>),
 }
 
 /// (kind, sent, inserted)
@@ -158,6 +162,14 @@ async fn send(mut client: Metrics, batch: Batch) -> anyhow::Result<Sent> {
                 .context("ImportPayments")?;
             (2, n, r.into_inner().inserted.into())
         }
+        Batch::Subscriptions(subscriptions) => {
+            let n = subscriptions.len() as u64;
+            let r = client
+                .import_subscriptions(pb::ImportSubscriptionsRequest { subscriptions })
+                .await
+                .context("ImportSubscriptions")?;
+            (3, n, r.into_inner().recorded.into())
+        }
     })
 }
 
@@ -166,7 +178,7 @@ struct Pipeline {
     client: Metrics,
     tasks: JoinSet<anyhow::Result<Sent>>,
     limit: usize,
-    totals: [(u64, u64); 3],
+    totals: [(u64, u64); 4],
 }
 
 impl Pipeline {
@@ -223,7 +235,7 @@ pub async fn seed(
         client,
         tasks: JoinSet::new(),
         limit: params.concurrency as usize,
-        totals: [(0, 0); 3],
+        totals: [(0, 0); 4],
     };
 
     // Users first: every event and payment refers to one.
@@ -247,6 +259,7 @@ pub async fn seed(
     let activity_bar = bar(model.users, progress, "activity");
     let mut events = Vec::with_capacity(size);
     let mut payments = Vec::with_capacity(size);
+    let mut subscriptions = Vec::with_capacity(size);
     for index in 0..model.users {
         let generated = model.user(index);
         for event in generated.events {
@@ -266,6 +279,14 @@ pub async fn seed(
                     .await?;
             }
         }
+        // A user's states travel in one batch: batches run concurrently,
+        // and a later state applied first would make the earlier one stale.
+        if !subscriptions.is_empty() && subscriptions.len() + generated.subscriptions.len() > size {
+            pipeline
+                .push(Batch::Subscriptions(std::mem::take(&mut subscriptions)))
+                .await?;
+        }
+        subscriptions.extend(generated.subscriptions);
         activity_bar.inc(1);
     }
     if !events.is_empty() {
@@ -274,6 +295,9 @@ pub async fn seed(
     if !payments.is_empty() {
         pipeline.push(Batch::Payments(payments)).await?;
     }
+    if !subscriptions.is_empty() {
+        pipeline.push(Batch::Subscriptions(subscriptions)).await?;
+    }
     pipeline.drain().await?;
     activity_bar.finish_with_message(format!("{} events sent", pipeline.totals[1].0));
 
@@ -281,6 +305,7 @@ pub async fn seed(
         users: pipeline.totals[0],
         events: pipeline.totals[1],
         payments: pipeline.totals[2],
+        subscriptions: pipeline.totals[3],
         elapsed: started.elapsed(),
     })
 }
@@ -293,6 +318,7 @@ pub fn print_report(format: Format, report: &SeedReport) {
             "users": { "sent": report.users.0, "inserted": report.users.1 },
             "events": { "sent": report.events.0, "inserted": report.events.1 },
             "payments": { "sent": report.payments.0, "inserted": report.payments.1 },
+            "subscription_states": { "sent": report.subscriptions.0, "inserted": report.subscriptions.1 },
             "elapsed_seconds": report.elapsed.as_secs_f64(),
         }),
         || {
@@ -301,6 +327,7 @@ pub fn print_report(format: Format, report: &SeedReport) {
                 ("users", report.users),
                 ("events", report.events),
                 ("payments", report.payments),
+                ("subscription states", report.subscriptions),
             ] {
                 table.add_row(vec![name.to_owned(), sent.to_string(), new.to_string()]);
             }

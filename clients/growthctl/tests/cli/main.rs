@@ -7,3 +7,4 @@ mod commands;
 mod demo;
 mod helpers;
 mod lifecycle;
+mod revenue;

@@ -5,10 +5,14 @@
 pub mod batch;
 pub mod event;
 pub mod fields;
+pub mod history;
+pub mod mrr;
 pub mod payment;
+pub mod subscription;
 pub mod user;
 
 pub use batch::MAX_BATCH_ROWS;
 pub use event::NewEvent;
 pub use payment::NewPayment;
+pub use subscription::NewSubscription;
 pub use user::NewUser;

@@ -1,7 +1,8 @@
 //! Per-user activity and revenue summaries (`GetUserActivity`), computed per
 //! user from that user's own rows (index range scans on
-//! `events (user_id, occurred_at)` and `payments (user_id, created_at)`), so
-//! the work is linear in the users asked for and never joins users together.
+//! `events (user_id, occurred_at)`, `payments (user_id, created_at)` and
+//! `subscriptions (user_id)`), so the work is linear in the users asked for
+//! and never joins users together.
 
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
@@ -31,8 +32,11 @@ pub struct ActivityRow {
     pub active_days_30d: i64,
     /// Distinct event names in the last 30 days.
     pub distinct_events_30d: i64,
-    /// A captured payment in the last 35 days.
+    /// A captured payment in the last 35 days, or MRR now.
     pub paying: bool,
+    /// MRR of the latest state of each subscription, per currency (only
+    /// currencies with MRR > 0): `{"usd": 4900}`.
+    pub mrr: sqlx::types::Json<std::collections::BTreeMap<String, i64>>,
     /// Captured minus refunded, per currency: `{"usd": 14700}`.
     pub lifetime_revenue: sqlx::types::Json<std::collections::BTreeMap<String, i64>>,
 }
@@ -40,7 +44,8 @@ pub struct ActivityRow {
 const SUMMARY: &str = "
     SELECT u.user_id, u.email, u.signup_at, u.plan, u.trial_ends_at,
            a.last_seen_at, a.events_1d, a.events_7d, a.events_30d, a.active_days_30d,
-           a.distinct_events_30d, coalesce(p.paying, false) AS paying,
+           a.distinct_events_30d, coalesce(p.paying, false) OR m.mrr IS NOT NULL AS paying,
+           coalesce(m.mrr, '{}'::jsonb) AS mrr,
            coalesce(p.revenue, '{}'::jsonb) AS lifetime_revenue
     FROM users_asked u
     LEFT JOIN LATERAL (
@@ -63,6 +68,15 @@ const SUMMARY: &str = "
             GROUP BY currency
         ) per_currency
     ) p ON true
+    LEFT JOIN LATERAL (
+        SELECT jsonb_object_agg(currency, mrr) AS mrr
+        FROM (
+            SELECT currency, sum(mrr_minor) AS mrr
+            FROM metrics.subscriptions s
+            WHERE s.user_id = u.user_id AND s.mrr_minor > 0
+            GROUP BY currency
+        ) per_currency
+    ) m ON true
     ORDER BY u.user_id";
 
 /// Summaries of the users in `ids` that exist, as of `now`.

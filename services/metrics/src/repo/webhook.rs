@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
+use crate::domain::NewSubscription;
 use crate::webhook::event::{Change, PaymentState};
 
 /// What became of an event.
@@ -76,6 +77,7 @@ pub async fn apply(
                 Outcome::Ignored
             }
         }
+        Change::Subscription(state) => subscription(&mut tx, event_id, state).await?,
         Change::None => Outcome::Ignored,
     };
     sqlx::query("UPDATE metrics.stripe_events SET outcome = $2 WHERE event_id = $1")
@@ -85,6 +87,41 @@ pub async fn apply(
         .await?;
     tx.commit().await?;
     Ok(outcome)
+}
+
+/// Records a subscription state for the user its customer maps to (the
+/// same path as `ImportSubscriptions`); a customer of no known user is
+/// ignored and logged.
+async fn subscription(
+    tx: &mut sqlx::PgConnection,
+    event_id: &str,
+    state: &NewSubscription,
+) -> Result<Outcome, sqlx::Error> {
+    let user = super::subscriptions::user_for_customer(
+        tx,
+        &state.stripe_subscription_id,
+        state.stripe_customer.as_deref(),
+    )
+    .await?;
+    let Some(user_id) = user else {
+        tracing::warn!(
+            event_id,
+            subscription = %state.stripe_subscription_id,
+            customer = state.stripe_customer.as_deref().unwrap_or(""),
+            "subscription event ignored: its customer maps to no user"
+        );
+        return Ok(Outcome::Ignored);
+    };
+    let state = NewSubscription {
+        user_id,
+        ..state.clone()
+    };
+    let counts = super::subscriptions::record(tx, std::slice::from_ref(&state)).await?;
+    Ok(if counts.stale > 0 {
+        Outcome::Stale
+    } else {
+        Outcome::Applied
+    })
 }
 
 async fn upsert(

@@ -13,6 +13,7 @@ mod feed;
 mod helpers;
 mod ingest;
 mod lifecycle_of_the_server;
+mod revenue;
 mod stripe_client;
 mod validation;
 mod webhook;

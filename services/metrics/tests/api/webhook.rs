@@ -124,3 +124,126 @@ async fn without_a_secret_the_endpoint_refuses_everything(pool: PgPool) {
     );
     assert_eq!(app.count("stripe_events").await, 0);
 }
+
+fn subscription_event(
+    event_id: &str,
+    kind: &str,
+    created: i64,
+    customer: &str,
+    quantity: i64,
+) -> Value {
+    json!({"id": event_id, "type": kind, "created": created, "data": {"object": {
+        "id": "sub_1", "object": "subscription", "customer": customer, "status": "active",
+        "start_date": 1_762_000_000, "ended_at": null,
+        "items": {"object": "list", "data": [{"id": "si_1", "quantity": quantity, "price": {
+            "id": "price_pro", "nickname": "pro", "unit_amount": 4900, "currency": "usd",
+            "recurring": {"interval": "month", "interval_count": 1}}}]}}}})
+}
+
+async fn mrr_of(app: &mut TestApp, user_id: &str) -> Vec<(i64, String)> {
+    app.client
+        .get_user_activity(growth_proto::metrics::v1::GetUserActivityRequest {
+            user_ids: vec![user_id.into()],
+            page: None,
+        })
+        .await
+        .expect("activity")
+        .into_inner()
+        .users
+        .remove(0)
+        .mrr
+        .into_iter()
+        .map(|m| (m.amount_minor, m.currency))
+        .collect()
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_subscription_update_changes_mrr_and_a_replay_is_a_duplicate(pool: PgPool) {
+    let mut app = app(pool, Some(SECRET)).await;
+    upsert(&mut app, vec![user("u1")]).await;
+    // The customer is known through a payment of the user.
+    app.client
+        .import_payments(growth_proto::metrics::v1::ImportPaymentsRequest {
+            payments: vec![growth_proto::metrics::v1::Payment {
+                stripe_id: "pi_1".into(),
+                stripe_customer: "cus_1".into(),
+                user_id: "u1".into(),
+                amount: Some(growth_proto::common::v1::Money {
+                    amount_minor: 4900,
+                    currency: "usd".into(),
+                }),
+                status: growth_proto::metrics::v1::PaymentStatus::Succeeded as i32,
+                created_at: ts(day(2025, 11, 1)),
+                ..Default::default()
+            }],
+        })
+        .await
+        .expect("payment imported");
+
+    let created = subscription_event(
+        "evt_s1",
+        "customer.subscription.created",
+        1_762_000_100,
+        "cus_1",
+        1,
+    );
+    let (status, body) = post(&app, &created, SECRET, None).await;
+    assert_eq!(
+        (status, body["outcome"].as_str()),
+        (200, Some("applied")),
+        "{body}"
+    );
+    assert_eq!(mrr_of(&mut app, "u1").await, [(4900, "usd".into())]);
+
+    let updated = subscription_event(
+        "evt_s2",
+        "customer.subscription.updated",
+        1_762_000_200,
+        "cus_1",
+        3,
+    );
+    let (status, body) = post(&app, &updated, SECRET, None).await;
+    assert_eq!(
+        (status, body["outcome"].as_str()),
+        (200, Some("applied")),
+        "{body}"
+    );
+    assert_eq!(mrr_of(&mut app, "u1").await, [(14_700, "usd".into())]);
+
+    let (status, body) = post(&app, &updated, SECRET, None).await;
+    assert_eq!((status, body["outcome"].as_str()), (200, Some("duplicate")));
+    assert_eq!(app.count("subscription_states").await, 2);
+
+    // An older event arriving late is stale and changes nothing.
+    let late = subscription_event(
+        "evt_s0",
+        "customer.subscription.updated",
+        1_762_000_150,
+        "cus_1",
+        2,
+    );
+    let (_, body) = post(&app, &late, SECRET, None).await;
+    assert_eq!(body["outcome"].as_str(), Some("stale"));
+    assert_eq!(mrr_of(&mut app, "u1").await, [(14_700, "usd".into())]);
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_subscription_of_an_unknown_customer_is_recorded_as_ignored(pool: PgPool) {
+    let app = app(pool, Some(SECRET)).await;
+    let event = subscription_event(
+        "evt_s1",
+        "customer.subscription.created",
+        1_762_000_100,
+        "cus_nobody",
+        1,
+    );
+    let (status, body) = post(&app, &event, SECRET, None).await;
+    assert_eq!((status, body["outcome"].as_str()), (200, Some("ignored")));
+    assert_eq!(app.count("subscriptions").await, 0);
+    let outcome: String =
+        sqlx::query_scalar("SELECT outcome FROM metrics.stripe_events WHERE event_id = 'evt_s1'")
+            .fetch_one(&app.pool)
+            .await
+            .expect("event recorded");
+    assert_eq!(outcome, "ignored");
+}

@@ -1,0 +1,203 @@
+//! `metrics.subscriptions` (latest state) and `metrics.subscription_states`
+//! (history) writes. `ImportSubscriptions` and the Stripe webhook both go
+//! through [`record`].
+
+use sqlx::{PgConnection, PgPool};
+
+use crate::domain::NewSubscription;
+use crate::domain::history::{self, StateCounts};
+use crate::domain::subscription;
+use crate::error::MetricsError;
+
+/// Transaction-level advisory lock taken by every subscription write: two
+/// writers never compare against the same latest state at once. Writes are
+/// small and rare next to reads, so one lock for all is enough.
+const SUBSCRIPTIONS_LOCK: i64 = 0x7375_6273_0000_0001;
+
+/// Records a validated `ImportSubscriptions` batch in one transaction;
+/// unknown users are refused naming their rows, and nothing is written.
+#[tracing::instrument(skip_all, fields(rows = states.len()))]
+pub async fn import(
+    pool: &PgPool,
+    states: &[NewSubscription],
+) -> Result<StateCounts, MetricsError> {
+    let mut tx = pool.begin().await?;
+    let mut users: Vec<String> = states.iter().map(|s| s.user_id.clone()).collect();
+    users.sort_unstable();
+    users.dedup();
+    let unknown = super::unknown_users(&mut tx, users).await?;
+    if !unknown.is_empty() {
+        return Err(MetricsError::Invalid(
+            subscription::unknown_user_violations(states, &unknown),
+        ));
+    }
+    let counts = record(&mut tx, states).await?;
+    tx.commit().await?;
+    Ok(counts)
+}
+
+const COLUMNS: &str =
+    "stripe_subscription_id, effective_at, plan, currency, amount_minor, quantity,
+     billing_interval, interval_count, status, started_at, ended_at, mrr_minor";
+
+/// Applies states (users known to exist) inside the caller's transaction:
+/// appends new states to the history and moves each changed subscription's
+/// latest state (see [`history::plan_writes`]).
+pub async fn record(
+    tx: &mut PgConnection,
+    states: &[NewSubscription],
+) -> Result<StateCounts, sqlx::Error> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(SUBSCRIPTIONS_LOCK)
+        .execute(&mut *tx)
+        .await?;
+    let ids: Vec<&str> = states
+        .iter()
+        .map(|s| s.stripe_subscription_id.as_str())
+        .collect();
+    let times: Vec<_> = states.iter().map(|s| s.effective_at).collect();
+    let latest: Vec<NewSubscription> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT user_id, stripe_customer, {COLUMNS} FROM metrics.subscriptions
+         WHERE stripe_subscription_id = ANY($1)"
+    )))
+    .bind(&ids)
+    .fetch_all(&mut *tx)
+    .await?;
+    let history: Vec<NewSubscription> = sqlx::query_as(
+        "SELECT s.user_id, s.stripe_customer, h.stripe_subscription_id, h.effective_at, h.plan,
+                h.currency, h.amount_minor, h.quantity, h.billing_interval, h.interval_count,
+                h.status, h.started_at, h.ended_at, h.mrr_minor
+         FROM unnest($1::text[], $2::timestamptz[]) AS k(id, at)
+         JOIN metrics.subscription_states h
+           ON h.stripe_subscription_id = k.id AND h.effective_at = k.at
+         JOIN metrics.subscriptions s USING (stripe_subscription_id)",
+    )
+    .bind(&ids)
+    .bind(&times)
+    .fetch_all(&mut *tx)
+    .await?;
+    let writes = history::plan_writes(states, &latest, &history);
+    if !writes.latest.is_empty() {
+        write_latest(tx, &writes.latest).await?;
+        append(tx, &writes.recorded).await?;
+    }
+    Ok(writes.counts)
+}
+
+type Query<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
+
+/// Binds the column arrays of `rows` as `$1`..`$12`, in [`COLUMNS`] order.
+fn bind_states<'q>(query: Query<'q>, rows: &'q [NewSubscription]) -> Query<'q> {
+    query
+        .bind(
+            rows.iter()
+                .map(|s| s.stripe_subscription_id.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(rows.iter().map(|s| s.effective_at).collect::<Vec<_>>())
+        .bind(rows.iter().map(|s| s.plan.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|s| s.currency.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|s| s.amount_minor).collect::<Vec<_>>())
+        .bind(rows.iter().map(|s| s.quantity).collect::<Vec<_>>())
+        .bind(
+            rows.iter()
+                .map(|s| s.billing_interval.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(rows.iter().map(|s| s.interval_count).collect::<Vec<_>>())
+        .bind(rows.iter().map(|s| s.status.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|s| s.started_at).collect::<Vec<_>>())
+        .bind(rows.iter().map(|s| s.ended_at).collect::<Vec<_>>())
+        .bind(rows.iter().map(|s| s.mrr_minor).collect::<Vec<_>>())
+}
+
+const UNNEST: &str = "unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::bigint[],
+            $6::bigint[], $7::text[], $8::integer[], $9::text[], $10::timestamptz[],
+            $11::timestamptz[], $12::bigint[]";
+
+async fn write_latest(tx: &mut PgConnection, rows: &[NewSubscription]) -> Result<(), sqlx::Error> {
+    let sql = format!(
+        "INSERT INTO metrics.subscriptions AS s (user_id, stripe_customer, {COLUMNS})
+         SELECT user_id, stripe_customer, {COLUMNS}
+         FROM {UNNEST}, $13::text[], $14::text[]) AS i({COLUMNS}, user_id, stripe_customer)
+         ON CONFLICT (stripe_subscription_id) DO UPDATE SET
+             user_id = EXCLUDED.user_id,
+             stripe_customer = EXCLUDED.stripe_customer,
+             effective_at = EXCLUDED.effective_at,
+             plan = EXCLUDED.plan,
+             currency = EXCLUDED.currency,
+             amount_minor = EXCLUDED.amount_minor,
+             quantity = EXCLUDED.quantity,
+             billing_interval = EXCLUDED.billing_interval,
+             interval_count = EXCLUDED.interval_count,
+             status = EXCLUDED.status,
+             started_at = EXCLUDED.started_at,
+             ended_at = EXCLUDED.ended_at,
+             mrr_minor = EXCLUDED.mrr_minor,
+             updated_at = now()"
+    );
+    bind_states(sqlx::query(sqlx::AssertSqlSafe(sql)), rows)
+        .bind(rows.iter().map(|s| s.user_id.as_str()).collect::<Vec<_>>())
+        .bind(
+            rows.iter()
+                .map(|s| s.stripe_customer.as_deref())
+                .collect::<Vec<_>>(),
+        )
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+async fn append(tx: &mut PgConnection, rows: &[NewSubscription]) -> Result<(), sqlx::Error> {
+    // A conflict is a different state at an instant already stored: the
+    // newer word for that instant replaces it.
+    let sql = format!(
+        "INSERT INTO metrics.subscription_states AS h ({COLUMNS})
+         SELECT * FROM {UNNEST})
+         ON CONFLICT (stripe_subscription_id, effective_at) DO UPDATE SET
+             plan = EXCLUDED.plan,
+             currency = EXCLUDED.currency,
+             amount_minor = EXCLUDED.amount_minor,
+             quantity = EXCLUDED.quantity,
+             billing_interval = EXCLUDED.billing_interval,
+             interval_count = EXCLUDED.interval_count,
+             status = EXCLUDED.status,
+             started_at = EXCLUDED.started_at,
+             ended_at = EXCLUDED.ended_at,
+             mrr_minor = EXCLUDED.mrr_minor,
+             recorded_at = now()"
+    );
+    bind_states(sqlx::query(sqlx::AssertSqlSafe(sql)), rows)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// The user a Stripe subscription event belongs to: the subscription's own
+/// user when it is already recorded, else the user of the newest payment of
+/// `customer`, else the user whose `attributes.stripe_customer` is
+/// `customer` (the first by id if several claim it).
+pub async fn user_for_customer(
+    tx: &mut PgConnection,
+    subscription_id: &str,
+    customer: Option<&str>,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT user_id FROM (
+             (SELECT user_id, 1 AS rank FROM metrics.subscriptions
+              WHERE stripe_subscription_id = $1)
+             UNION ALL
+             (SELECT user_id, 2 FROM metrics.payments
+              WHERE stripe_customer = $2 AND user_id IS NOT NULL
+              ORDER BY created_at DESC LIMIT 1)
+             UNION ALL
+             (SELECT user_id, 3 FROM metrics.users
+              WHERE attributes->>'stripe_customer' = $2
+              ORDER BY user_id LIMIT 1)
+         ) found ORDER BY rank LIMIT 1",
+    )
+    .bind(subscription_id)
+    .bind(customer)
+    .fetch_optional(&mut *tx)
+    .await
+}

@@ -1,0 +1,12 @@
+//! Revenue from the subscription history: MRR at month boundaries, its
+//! movements (new, expansion, contraction, churned, reactivation) and the
+//! churn report. `month` validates calendar months, `points` is the one
+//! set-based CTE that values every customer's MRR at a list of instants,
+//! `movements` and `churn` build on it, and `api` maps the wire requests.
+//! docs/METRICS.md ("Revenue") has the definitions and the choices.
+
+pub mod api;
+pub mod churn;
+pub mod month;
+pub mod movements;
+pub mod points;

@@ -1,0 +1,197 @@
+//! `GetRevenueSummary`: per month and currency, MRR at the start and end and
+//! the movements between them, from one query over [`super::points`]:
+//! movements from the customers whose MRR changed in a month, totals as
+//! running sums of the months' changes.
+
+use chrono::NaiveDate;
+use growth_proto::metrics::v1 as pb;
+use sqlx::PgPool;
+
+use super::month::label;
+use super::points::CTES;
+
+/// One month's totals in one currency, as the query sums them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct MonthTotals {
+    /// 1-based month index in the range.
+    pub k: i32,
+    /// Lower-case currency.
+    pub currency: String,
+    /// MRR at the start of the month.
+    pub mrr_start: i64,
+    /// MRR at the end (now, for the current month).
+    pub mrr_end: i64,
+    /// From customers with no MRR in this currency ever before the month.
+    pub new: i64,
+    /// Increases of customers paying at both ends.
+    pub expansion: i64,
+    /// Decreases of customers paying at both ends.
+    pub contraction: i64,
+    /// Start MRR of customers paying nothing at the end.
+    pub churned: i64,
+    /// From customers who had paid before the month, but not at its start.
+    pub reactivation: i64,
+    /// Subscriptions with MRR > 0 at the end.
+    pub active_subscriptions: i64,
+    /// Customers with MRR > 0 at the end.
+    pub customers: i64,
+}
+
+const SUMMARY: &str = "
+    month_totals AS (
+        SELECT currency, m,
+               sum(end_mrr - start_mrr) AS d_mrr,
+               sum(subs) AS d_subs,
+               count(*) FILTER (WHERE start_mrr = 0 AND end_mrr > 0)
+                 - count(*) FILTER (WHERE start_mrr > 0 AND end_mrr = 0) AS d_customers,
+               sum(end_mrr) FILTER (WHERE start_mrr = 0 AND end_mrr > 0 AND NOT paid_before) AS new,
+               sum(end_mrr - start_mrr) FILTER (WHERE start_mrr > 0 AND end_mrr > start_mrr) AS expansion,
+               sum(start_mrr - end_mrr) FILTER (WHERE end_mrr > 0 AND end_mrr < start_mrr) AS contraction,
+               sum(start_mrr) FILTER (WHERE start_mrr > 0 AND end_mrr = 0) AS churned,
+               sum(end_mrr) FILTER (WHERE start_mrr = 0 AND end_mrr > 0 AND paid_before) AS reactivation
+        FROM pairs
+        GROUP BY currency, m
+    ),
+    grid AS (
+        SELECT c.currency, k.k, x.new, x.expansion, x.contraction, x.churned, x.reactivation,
+               coalesce(x.d_mrr, 0) AS d_mrr,
+               sum(coalesce(x.d_mrr, 0)) OVER w AS mrr_end,
+               sum(coalesce(x.d_subs, 0)) OVER w AS subs_end,
+               sum(coalesce(x.d_customers, 0)) OVER w AS customers_end
+        FROM (SELECT DISTINCT currency FROM month_totals) c
+        CROSS JOIN generate_series(0, $2::integer) AS k(k)
+        LEFT JOIN month_totals x ON x.currency = c.currency AND x.m = k.k
+        WINDOW w AS (PARTITION BY c.currency ORDER BY k.k)
+    )
+    SELECT k::integer AS k, currency,
+           (mrr_end - d_mrr)::bigint AS mrr_start,
+           mrr_end::bigint AS mrr_end,
+           coalesce(new, 0)::bigint AS new,
+           coalesce(expansion, 0)::bigint AS expansion,
+           coalesce(contraction, 0)::bigint AS contraction,
+           coalesce(churned, 0)::bigint AS churned,
+           coalesce(reactivation, 0)::bigint AS reactivation,
+           subs_end::bigint AS active_subscriptions,
+           customers_end::bigint AS customers
+    FROM grid
+    WHERE k >= 1 AND (mrr_end - d_mrr > 0 OR mrr_end > 0)
+    ORDER BY k, currency";
+
+/// Totals of every month starting at `months[0]` (consecutive first days),
+/// cut in `time_zone`.
+pub async fn totals(
+    pool: &PgPool,
+    months: &[NaiveDate],
+    time_zone: &str,
+) -> Result<Vec<MonthTotals>, sqlx::Error> {
+    let Some(first) = months.first() else {
+        return Ok(vec![]);
+    };
+    let sql = format!("WITH {CTES}, {SUMMARY}");
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(first)
+        .bind(i32::try_from(months.len()).unwrap_or(i32::MAX))
+        .bind(time_zone)
+        .fetch_all(pool)
+        .await
+}
+
+/// `part / whole`, 0 when `whole` is 0.
+pub fn ratio(part: i64, whole: i64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 / whole as f64
+    }
+}
+
+/// One currency's movements on the wire, with the derived numbers: net new,
+/// ARR, NRR and GRR (both 0 when the month started with no MRR).
+pub fn movements(t: &MonthTotals) -> pb::MrrMovements {
+    pb::MrrMovements {
+        currency: t.currency.clone(),
+        mrr_minor: t.mrr_end,
+        arr_minor: t.mrr_end.saturating_mul(12),
+        new_minor: t.new,
+        expansion_minor: t.expansion,
+        contraction_minor: t.contraction,
+        churned_minor: t.churned,
+        reactivation_minor: t.reactivation,
+        net_new_minor: t.new + t.expansion + t.reactivation - t.contraction - t.churned,
+        net_revenue_retention: ratio(
+            t.mrr_start + t.expansion - t.contraction - t.churned,
+            t.mrr_start,
+        ),
+        gross_revenue_retention: ratio(t.mrr_start - t.contraction - t.churned, t.mrr_start),
+        active_subscriptions: t.active_subscriptions,
+        mrr_at_start_minor: t.mrr_start,
+        customers: t.customers,
+    }
+}
+
+/// Every month of the range in order (months without MRR have no
+/// currencies), from the query's totals.
+pub fn months(months: &[NaiveDate], totals: &[MonthTotals]) -> Vec<pb::MonthlyRevenue> {
+    months
+        .iter()
+        .zip(1i32..)
+        .map(|(first, k)| pb::MonthlyRevenue {
+            month: label(*first),
+            currencies: totals.iter().filter(|t| t.k == k).map(movements).collect(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn totals() -> MonthTotals {
+        MonthTotals {
+            k: 1,
+            currency: "usd".into(),
+            mrr_start: 10_000,
+            mrr_end: 11_500,
+            new: 2_000,
+            expansion: 1_500,
+            contraction: 500,
+            churned: 2_000,
+            reactivation: 500,
+            active_subscriptions: 9,
+            customers: 8,
+        }
+    }
+
+    #[test]
+    fn net_new_arr_and_retention_follow_from_the_movements() {
+        let m = movements(&totals());
+        assert_eq!(m.net_new_minor, 1_500);
+        assert_eq!(m.mrr_minor, m.mrr_at_start_minor + m.net_new_minor);
+        assert_eq!(m.arr_minor, 138_000);
+        // (10,000 + 1,500 - 500 - 2,000) / 10,000 and (10,000 - 500 - 2,000) / 10,000
+        assert!((m.net_revenue_retention - 0.9).abs() < 1e-12);
+        assert!((m.gross_revenue_retention - 0.75).abs() < 1e-12);
+    }
+
+    #[test]
+    fn retention_is_zero_without_mrr_at_the_start() {
+        let m = movements(&MonthTotals {
+            mrr_start: 0,
+            ..totals()
+        });
+        assert_eq!(
+            (m.net_revenue_retention, m.gross_revenue_retention),
+            (0.0, 0.0)
+        );
+    }
+
+    #[test]
+    fn months_without_totals_are_listed_empty() {
+        let first = NaiveDate::from_ymd_opt(2025, 1, 1).expect("valid");
+        let second = NaiveDate::from_ymd_opt(2025, 2, 1).expect("valid");
+        let listed = months(&[first, second], &[MonthTotals { k: 2, ..totals() }]);
+        assert_eq!(listed[0].month, "2025-01");
+        assert!(listed[0].currencies.is_empty());
+        assert_eq!(listed[1].currencies.len(), 1);
+    }
+}

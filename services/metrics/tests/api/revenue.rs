@@ -1,0 +1,667 @@
+//! Subscription history, MRR movements and churn: import validation,
+//! idempotency and stale states; every movement on a constructed history
+//! with the numbers computed by hand (an annual plan normalised, two
+//! currencies kept apart); NRR and GRR; the churn report; bad months.
+
+// Test code: a panic with the value is the failure report.
+#![allow(clippy::unwrap_used)]
+
+use chrono::{DateTime, Utc};
+use growth_proto::common::v1::Money;
+use growth_proto::metrics::v1::{self as pb, BillingInterval, SubscriptionStatus};
+use sqlx::PgPool;
+use tonic::Code;
+
+use crate::helpers::*;
+
+fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+/// A monthly ACTIVE state of `sub` for `user`, started at `started`.
+fn state(
+    sub: &str,
+    user: &str,
+    amount: i64,
+    currency: &str,
+    started: &str,
+    effective: &str,
+) -> pb::Subscription {
+    pb::Subscription {
+        stripe_subscription_id: sub.into(),
+        stripe_customer: format!("cus_{user}"),
+        user_id: user.into(),
+        plan: format!("plan-{amount}"),
+        amount: Some(Money {
+            amount_minor: amount,
+            currency: currency.into(),
+        }),
+        quantity: 1,
+        interval: BillingInterval::Month as i32,
+        interval_count: 1,
+        status: SubscriptionStatus::Active as i32,
+        started_at: ts(at(started)),
+        ended_at: None,
+        effective_at: ts(at(effective)),
+    }
+}
+
+fn with_status(mut s: pb::Subscription, status: SubscriptionStatus) -> pb::Subscription {
+    s.status = status as i32;
+    if status == SubscriptionStatus::Canceled {
+        s.ended_at = s.effective_at;
+    }
+    s
+}
+
+async fn import(
+    app: &mut TestApp,
+    subscriptions: Vec<pb::Subscription>,
+) -> pb::ImportSubscriptionsResponse {
+    app.client
+        .import_subscriptions(pb::ImportSubscriptionsRequest { subscriptions })
+        .await
+        .expect("import succeeds")
+        .into_inner()
+}
+
+/// The history of docs/METRICS.md's worked example (all times UTC):
+///
+/// - a: 1,000 USD from Jan 10; quantity 2 on Feb 15 (2,000); 1,500 on Mar 20.
+/// - b: 3,000 USD from Jan 5, canceled Feb 10; a new subscription of 2,500
+///   on Apr 5.
+/// - c: trialing from Feb 1, active at 5,000 USD on Feb 15.
+/// - d: an annual plan, 120,000 USD a year (10,000 a month) from Mar 10.
+/// - e: 900 EUR from Jan 20, canceled Mar 5.
+/// - f: 2,000 USD from Jan 1, canceled Mar 5, a new subscription of 2,000 on
+///   Mar 25 (nets out within March).
+/// - g: 700 USD from Jan 1, past due Feb 3 (still MRR), unpaid Feb 20.
+async fn history(app: &mut TestApp) {
+    upsert(
+        app,
+        ["a", "b", "c", "d", "e", "f", "g"]
+            .into_iter()
+            .map(user)
+            .collect(),
+    )
+    .await;
+    let jan10 = "2025-01-10T09:00:00Z";
+    let mut a2 = state("sub_a", "a", 1000, "usd", jan10, "2025-02-15T12:00:00Z");
+    a2.quantity = 2;
+    let trial = with_status(
+        state(
+            "sub_c",
+            "c",
+            5000,
+            "usd",
+            "2025-02-01T00:00:00Z",
+            "2025-02-01T00:00:00Z",
+        ),
+        SubscriptionStatus::Trialing,
+    );
+    let mut annual = state(
+        "sub_d",
+        "d",
+        120_000,
+        "usd",
+        "2025-03-10T08:00:00Z",
+        "2025-03-10T08:00:00Z",
+    );
+    annual.interval = BillingInterval::Year as i32;
+    annual.plan = "annual".into();
+    let mut e = state(
+        "sub_e",
+        "e",
+        900,
+        "EUR",
+        "2025-01-20T10:00:00Z",
+        "2025-01-20T10:00:00Z",
+    );
+    e.plan = "basic-eur".into();
+    let mut e_end = e.clone();
+    e_end.effective_at = ts(at("2025-03-05T10:00:00Z"));
+    let r = import(
+        app,
+        vec![
+            // Out of order on purpose: states are applied in effective_at order.
+            state("sub_a", "a", 1500, "usd", jan10, "2025-03-20T12:00:00Z"),
+            state("sub_a", "a", 1000, "usd", jan10, jan10),
+            a2,
+            state(
+                "sub_b",
+                "b",
+                3000,
+                "usd",
+                "2025-01-05T00:00:00Z",
+                "2025-01-05T00:00:00Z",
+            ),
+            with_status(
+                state(
+                    "sub_b",
+                    "b",
+                    3000,
+                    "usd",
+                    "2025-01-05T00:00:00Z",
+                    "2025-02-10T00:00:00Z",
+                ),
+                SubscriptionStatus::Canceled,
+            ),
+            state(
+                "sub_b2",
+                "b",
+                2500,
+                "usd",
+                "2025-04-05T00:00:00Z",
+                "2025-04-05T00:00:00Z",
+            ),
+            trial,
+            state(
+                "sub_c",
+                "c",
+                5000,
+                "usd",
+                "2025-02-01T00:00:00Z",
+                "2025-02-15T00:00:00Z",
+            ),
+            annual,
+            e,
+            with_status(e_end, SubscriptionStatus::Canceled),
+            state(
+                "sub_f",
+                "f",
+                2000,
+                "usd",
+                "2025-01-01T00:00:00Z",
+                "2025-01-01T00:00:00Z",
+            ),
+            with_status(
+                state(
+                    "sub_f",
+                    "f",
+                    2000,
+                    "usd",
+                    "2025-01-01T00:00:00Z",
+                    "2025-03-05T00:00:00Z",
+                ),
+                SubscriptionStatus::Canceled,
+            ),
+            state(
+                "sub_f2",
+                "f",
+                2000,
+                "usd",
+                "2025-03-25T00:00:00Z",
+                "2025-03-25T00:00:00Z",
+            ),
+            state(
+                "sub_g",
+                "g",
+                700,
+                "usd",
+                "2025-01-01T00:00:00Z",
+                "2025-01-01T00:00:00Z",
+            ),
+            with_status(
+                state(
+                    "sub_g",
+                    "g",
+                    700,
+                    "usd",
+                    "2025-01-01T00:00:00Z",
+                    "2025-02-03T00:00:00Z",
+                ),
+                SubscriptionStatus::PastDue,
+            ),
+            with_status(
+                state(
+                    "sub_g",
+                    "g",
+                    700,
+                    "usd",
+                    "2025-01-01T00:00:00Z",
+                    "2025-02-20T00:00:00Z",
+                ),
+                SubscriptionStatus::Unpaid,
+            ),
+        ],
+    )
+    .await;
+    assert_eq!((r.recorded, r.unchanged, r.stale), (17, 0, 0));
+}
+
+async fn summary(app: &mut TestApp, from: &str, to: &str) -> pb::GetRevenueSummaryResponse {
+    app.client
+        .get_revenue_summary(pb::GetRevenueSummaryRequest {
+            month_from: from.into(),
+            month_to: to.into(),
+        })
+        .await
+        .expect("summary")
+        .into_inner()
+}
+
+fn currency<'a>(m: &'a pb::MonthlyRevenue, code: &str) -> &'a pb::MrrMovements {
+    m.currencies
+        .iter()
+        .find(|c| c.currency == code)
+        .unwrap_or_else(|| panic!("no {code} in {}", m.month))
+}
+
+/// (start, new, expansion, contraction, churned, reactivation, end)
+fn moves(c: &pb::MrrMovements) -> [i64; 7] {
+    [
+        c.mrr_at_start_minor,
+        c.new_minor,
+        c.expansion_minor,
+        c.contraction_minor,
+        c.churned_minor,
+        c.reactivation_minor,
+        c.mrr_minor,
+    ]
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-9
+}
+
+#[sqlx::test(migrations = false)]
+async fn every_movement_matches_the_history_computed_by_hand(pool: PgPool) {
+    let mut app = spawn_app(pool).await;
+    history(&mut app).await;
+    let r = summary(&mut app, "2025-02", "2025-04").await;
+    assert_eq!(r.time_zone, "UTC");
+    let months: Vec<&str> = r.months.iter().map(|m| m.month.as_str()).collect();
+    assert_eq!(months, ["2025-02", "2025-03", "2025-04"]);
+
+    // February, USD: start a 1,000 + b 3,000 + f 2,000 + g 700 = 6,700.
+    // c is new (5,000), a expands (+1,000), b and g churn (3,000 + 700);
+    // end a 2,000 + c 5,000 + f 2,000 = 9,000.
+    let feb = currency(&r.months[0], "usd");
+    assert_eq!(moves(feb), [6700, 5000, 1000, 0, 3700, 0, 9000]);
+    assert_eq!(feb.net_new_minor, 2300);
+    assert_eq!(feb.arr_minor, 108_000);
+    assert_eq!((feb.customers, feb.active_subscriptions), (3, 3));
+    assert!(close(feb.net_revenue_retention, 4000.0 / 6700.0), "{feb:?}");
+    assert!(
+        close(feb.gross_revenue_retention, 3000.0 / 6700.0),
+        "{feb:?}"
+    );
+    // EUR is kept apart: e pays 900 throughout February.
+    let feb_eur = currency(&r.months[0], "eur");
+    assert_eq!(moves(feb_eur), [900, 0, 0, 0, 0, 0, 900]);
+    assert!(
+        close(feb_eur.net_revenue_retention, 1.0) && close(feb_eur.gross_revenue_retention, 1.0)
+    );
+
+    // March, USD: d's annual 120,000 is 10,000 a month (new); a contracts by
+    // 500; f cancels and comes back within the month (nets out).
+    let mar = currency(&r.months[1], "usd");
+    assert_eq!(moves(mar), [9000, 10_000, 0, 500, 0, 0, 18_500]);
+    assert_eq!((mar.customers, mar.active_subscriptions), (4, 4));
+    assert!(close(mar.net_revenue_retention, 8500.0 / 9000.0));
+    assert!(close(mar.gross_revenue_retention, 8500.0 / 9000.0));
+    let mar_eur = currency(&r.months[1], "eur");
+    assert_eq!(moves(mar_eur), [900, 0, 0, 0, 900, 0, 0]);
+    assert_eq!(mar_eur.customers, 0);
+    assert!(
+        close(mar_eur.net_revenue_retention, 0.0) && close(mar_eur.gross_revenue_retention, 0.0)
+    );
+
+    // April: b returns with a new subscription (reactivation, not new); no
+    // EUR customer is left, so EUR has no entry.
+    assert_eq!(r.months[2].currencies.len(), 1);
+    let apr = currency(&r.months[2], "usd");
+    assert_eq!(moves(apr), [18_500, 0, 0, 0, 0, 2500, 21_000]);
+    assert!(close(apr.net_revenue_retention, 1.0));
+
+    // A month before any subscription has no currencies. The end of a month
+    // is the instant the next one starts, so f and g (from 2025-01-01
+    // 00:00) are new in December.
+    let early = summary(&mut app, "2024-11", "2024-12").await;
+    assert!(early.months[0].currencies.is_empty());
+    assert_eq!(
+        moves(currency(&early.months[1], "usd")),
+        [0, 2700, 0, 0, 0, 0, 2700]
+    );
+    let one = summary(&mut app, "2025-03", "").await;
+    assert_eq!(moves(currency(&one.months[0], "usd")), moves(mar));
+
+    // Activity shows each user's current MRR from the latest states.
+    let activity = app
+        .client
+        .get_user_activity(pb::GetUserActivityRequest {
+            user_ids: vec!["a".into(), "d".into(), "e".into()],
+            page: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    type UserMrr = (String, Vec<(i64, String)>, bool);
+    let mrr: Vec<UserMrr> = activity
+        .users
+        .into_iter()
+        .map(|u| {
+            let money = u
+                .mrr
+                .into_iter()
+                .map(|m| (m.amount_minor, m.currency))
+                .collect();
+            (u.user_id, money, u.paying)
+        })
+        .collect();
+    assert_eq!(
+        mrr,
+        [
+            ("a".into(), vec![(1500, "usd".into())], true),
+            ("d".into(), vec![(10_000, "usd".into())], true),
+            ("e".into(), vec![], false),
+        ]
+    );
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_churn_report_lists_who_stopped_paying(pool: PgPool) {
+    let mut app = spawn_app(pool).await;
+    history(&mut app).await;
+    let feb = app
+        .client
+        .get_churn_report(pb::GetChurnReportRequest {
+            month: "2025-02".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    // At the start: a, b, f, g (USD) and e (EUR); b and g stop paying (g's
+    // past-due state still counted until it became unpaid).
+    assert_eq!(
+        (feb.month.as_str(), feb.time_zone.as_str()),
+        ("2025-02", "UTC")
+    );
+    assert_eq!((feb.customers_at_start, feb.customers_churned), (5, 2));
+    assert!(close(feb.customer_churn_rate, 0.4));
+    let money = |m: &[Money]| -> Vec<(String, i64)> {
+        m.iter()
+            .map(|m| (m.currency.clone(), m.amount_minor))
+            .collect()
+    };
+    assert_eq!(
+        money(&feb.mrr_at_start),
+        [("eur".into(), 900), ("usd".into(), 6700)]
+    );
+    assert_eq!(
+        money(&feb.mrr_churned),
+        [("eur".into(), 0), ("usd".into(), 3700)]
+    );
+    let churned: Vec<(&str, &str, &str, i64, i64)> = feb
+        .churned_customers
+        .iter()
+        .map(|c| {
+            let m = c.mrr.as_ref().unwrap();
+            (
+                c.user_id.as_str(),
+                c.email.as_str(),
+                c.plan.as_str(),
+                m.amount_minor,
+                c.churned_at.as_ref().unwrap().seconds,
+            )
+        })
+        .collect();
+    assert_eq!(
+        churned,
+        [
+            (
+                "b",
+                "b@example.com",
+                "plan-3000",
+                3000,
+                at("2025-02-10T00:00:00Z").timestamp()
+            ),
+            (
+                "g",
+                "g@example.com",
+                "plan-700",
+                700,
+                at("2025-02-20T00:00:00Z").timestamp()
+            ),
+        ]
+    );
+
+    // March: f cancels and returns within the month, so only e churns.
+    let mar = app
+        .client
+        .get_churn_report(pb::GetChurnReportRequest {
+            month: "2025-03".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((mar.customers_at_start, mar.customers_churned), (4, 1));
+    assert!(close(mar.customer_churn_rate, 0.25));
+    assert_eq!(
+        money(&mar.mrr_churned),
+        [("eur".into(), 900), ("usd".into(), 0)]
+    );
+    assert_eq!(mar.churned_customers.len(), 1);
+    let e = &mar.churned_customers[0];
+    assert_eq!((e.user_id.as_str(), e.plan.as_str()), ("e", "basic-eur"));
+    assert_eq!(
+        e.mrr,
+        Some(Money {
+            amount_minor: 900,
+            currency: "eur".into()
+        })
+    );
+}
+
+#[sqlx::test(migrations = false)]
+async fn months_are_cut_in_the_reporting_time_zone(pool: PgPool) {
+    let args = metrics_svc::config::MetricsArgs {
+        reporting_time_zone: "America/New_York".into(),
+        ..metrics_svc::config::MetricsArgs::default()
+    };
+    let mut app = spawn_app_with(pool, args).await;
+    upsert(&mut app, vec![user("u1")]).await;
+    // 2025-03-01T03:00Z is still February 28 in New York.
+    import(
+        &mut app,
+        vec![state(
+            "sub_1",
+            "u1",
+            4900,
+            "usd",
+            "2025-03-01T03:00:00Z",
+            "2025-03-01T03:00:00Z",
+        )],
+    )
+    .await;
+    let r = summary(&mut app, "2025-02", "2025-03").await;
+    assert_eq!(r.time_zone, "America/New_York");
+    assert_eq!(currency(&r.months[0], "usd").new_minor, 4900);
+    assert_eq!(
+        moves(currency(&r.months[1], "usd")),
+        [4900, 0, 0, 0, 0, 0, 4900]
+    );
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_bad_row_or_an_unknown_user_is_named_and_nothing_is_written(pool: PgPool) {
+    let mut app = spawn_app(pool).await;
+    upsert(&mut app, vec![user("u1")]).await;
+    let good = state(
+        "sub_1",
+        "u1",
+        4900,
+        "usd",
+        "2025-01-01T00:00:00Z",
+        "2025-01-01T00:00:00Z",
+    );
+    let mut bad = state(
+        "sub_2",
+        "u1",
+        4900,
+        "usd",
+        "2025-01-01T00:00:00Z",
+        "2025-01-01T00:00:00Z",
+    );
+    bad.interval = BillingInterval::Unspecified as i32;
+    bad.amount = Some(Money {
+        amount_minor: -5,
+        currency: "usd".into(),
+    });
+    let status = app
+        .client
+        .import_subscriptions(pb::ImportSubscriptionsRequest {
+            subscriptions: vec![good.clone(), bad],
+        })
+        .await
+        .expect_err("bad row");
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert!(
+        status
+            .message()
+            .contains("subscriptions[1].amount.amount_minor: must not be negative")
+            && status
+                .message()
+                .contains("subscriptions[1].interval: must be a BillingInterval"),
+        "{}",
+        status.message()
+    );
+
+    let mut ghost = good.clone();
+    ghost.stripe_subscription_id = "sub_3".into();
+    ghost.user_id = "ghost".into();
+    let status = app
+        .client
+        .import_subscriptions(pb::ImportSubscriptionsRequest {
+            subscriptions: vec![good, ghost],
+        })
+        .await
+        .expect_err("unknown user");
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(
+        status.message(),
+        "subscriptions[1].user_id: unknown user \"ghost\": upsert the user first"
+    );
+    let status = app
+        .client
+        .import_subscriptions(pb::ImportSubscriptionsRequest {
+            subscriptions: vec![],
+        })
+        .await
+        .expect_err("empty");
+    assert_eq!(
+        status.message(),
+        "subscriptions: must contain at least one row"
+    );
+    assert_eq!(app.count("subscriptions").await, 0);
+    assert_eq!(app.count("subscription_states").await, 0);
+}
+
+#[sqlx::test(migrations = false)]
+async fn importing_is_idempotent_and_older_states_are_stale(pool: PgPool) {
+    let mut app = spawn_app(pool).await;
+    upsert(&mut app, vec![user("u1")]).await;
+    let start = "2025-01-01T00:00:00Z";
+    let batch = vec![
+        state("sub_1", "u1", 1000, "usd", start, start),
+        state("sub_1", "u1", 2000, "usd", start, "2025-02-01T00:00:00Z"),
+        state("sub_1", "u1", 3000, "usd", start, "2025-03-01T00:00:00Z"),
+    ];
+    let first = import(&mut app, batch.clone()).await;
+    assert_eq!((first.recorded, first.unchanged, first.stale), (3, 0, 0));
+    let again = import(&mut app, batch).await;
+    assert_eq!((again.recorded, again.unchanged, again.stale), (0, 3, 0));
+
+    // The latest state again, later: unchanged. A new state older than the
+    // latest: stale, ignored.
+    let r = import(
+        &mut app,
+        vec![
+            state("sub_1", "u1", 3000, "usd", start, "2025-04-01T00:00:00Z"),
+            state("sub_1", "u1", 9999, "usd", start, "2025-02-15T00:00:00Z"),
+        ],
+    )
+    .await;
+    assert_eq!((r.recorded, r.unchanged, r.stale), (0, 1, 1));
+    assert_eq!(app.count("subscription_states").await, 3);
+    let latest: (i64, DateTime<Utc>) =
+        sqlx::query_as("SELECT mrr_minor, effective_at FROM metrics.subscriptions WHERE stripe_subscription_id = 'sub_1'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(latest, (3000, at("2025-03-01T00:00:00Z")));
+}
+
+#[sqlx::test(migrations = false)]
+async fn bad_months_are_refused_naming_the_field(pool: PgPool) {
+    let mut app = spawn_app(pool).await;
+    let next_year = (Utc::now() + chrono::Duration::days(400))
+        .format("%Y-%m")
+        .to_string();
+    for (from, to, field, reason) in [
+        (
+            "2025-13",
+            "",
+            "month_from",
+            "is not a month: expected YYYY-MM",
+        ),
+        ("", "", "month_from", "is required (YYYY-MM)"),
+        (
+            "2025-01",
+            "Jan",
+            "month_to",
+            "is not a month: expected YYYY-MM",
+        ),
+        (
+            "2025-05",
+            "2025-04",
+            "month_from",
+            "2025-05 is after month_to 2025-04",
+        ),
+        (
+            "2010-01",
+            "2020-02",
+            "month_to",
+            "121 months after month_from 2010-01",
+        ),
+        (
+            "2025-01",
+            next_year.as_str(),
+            "month_to",
+            "is in the future",
+        ),
+    ] {
+        let status = app
+            .client
+            .get_revenue_summary(pb::GetRevenueSummaryRequest {
+                month_from: from.into(),
+                month_to: to.into(),
+            })
+            .await
+            .expect_err("bad months");
+        assert_eq!(status.code(), Code::InvalidArgument, "{from}..{to}");
+        assert!(
+            status.message().starts_with(&format!("{field}: "))
+                && status.message().contains(reason),
+            "{from}..{to}: {}",
+            status.message()
+        );
+    }
+    for (month, reason) in [
+        ("2025/03", "month: \"2025/03\" is not a month"),
+        (next_year.as_str(), "is in the future"),
+    ] {
+        let status = app
+            .client
+            .get_churn_report(pb::GetChurnReportRequest {
+                month: month.into(),
+            })
+            .await
+            .expect_err("bad month");
+        assert_eq!(status.code(), Code::InvalidArgument);
+        assert!(status.message().contains(reason), "{}", status.message());
+    }
+    // 120 months after the first is the most allowed.
+    let r = summary(&mut app, "2010-01", "2020-01").await;
+    assert_eq!(r.months.len(), 121);
+}
