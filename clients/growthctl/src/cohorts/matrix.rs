@@ -161,8 +161,9 @@ pub fn revenue_table(r: &pb::GetRetentionMatrixResponse, heatmap: bool) -> Table
                     Some(c) => {
                         let amount = revenue_of(c, &currency);
                         let star = if c.incomplete { "*" } else { "" };
-                        let text = Cell::new(format!("{}{star}", money::major(amount, &currency, false)))
-                            .set_alignment(CellAlignment::Right);
+                        let text =
+                            Cell::new(format!("{}{star}", money::major(amount, &currency, false)))
+                                .set_alignment(CellAlignment::Right);
                         if heatmap {
                             let (bg, fg) = heat(amount as f64 / top as f64);
                             text.bg(Color::AnsiValue(bg)).fg(Color::AnsiValue(fg))

@@ -152,6 +152,17 @@ async fn run_on(
             "demo: {} users evaluated, {} transitions recorded",
             evaluated.evaluated, evaluated.transitions
         );
+        eprintln!("demo: refreshing the cohort matrices (the nightly CronJob's job) ...");
+        let refreshed = target
+            .metrics()
+            .await?
+            .refresh_cohorts(growth_proto::metrics::v1::RefreshCohortsRequest::default())
+            .await?
+            .into_inner();
+        eprintln!(
+            "demo: {} cohorts refreshed, {} cells written in {} ms",
+            refreshed.cohorts_refreshed, refreshed.cells_written, refreshed.duration_ms
+        );
         print_next_steps(&metrics, &lifecycle, url);
         if !args.exit_after_seed {
             eprintln!("\ndemo: running; press Ctrl-C to stop");
@@ -188,6 +199,9 @@ Try, in another terminal:
   cargo run --release -p growthctl -- lifecycle stages
   cargo run --release -p growthctl -- lifecycle get u42_0000001
   cargo run --release -p growthctl -- lifecycle deliveries --status skipped   # no Kit key in the demo
+  cargo run --release -p growthctl -- cohorts show --period week
+  cargo run --release -p growthctl -- cohorts show --period month --metric revenue --breakdown plan
+  cargo run --release -p growthctl -- cohorts overview --period month
   cargo run --release -p growthctl -- revenue summary --from {six_months_ago} --to {this_month}
   cargo run --release -p growthctl -- cohorts churn --month {last_month}
   cargo run --release -p growthctl -- --help

@@ -73,4 +73,10 @@ async fn the_demo_uses_the_database_in_database_url(pool: sqlx::PgPool) {
         .await
         .expect("the demo seeded this database");
     assert_eq!(users, 20);
+    assert!(err.contains("cohorts refreshed"), "{err}");
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM metrics.retention_rows")
+        .fetch_one(&pool)
+        .await
+        .expect("retention rows");
+    assert!(stored > 0, "the demo refreshed the matrices");
 }
