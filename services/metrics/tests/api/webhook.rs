@@ -109,6 +109,15 @@ async fn an_older_event_arriving_late_does_not_regress_a_newer_state(pool: PgPoo
         ("refunded".into(), 4900),
         "the refund stays"
     );
+    // Revenue cells subtract the refund at the time of the event that
+    // reported it, once.
+    let refunds: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT amount_minor, extract(epoch FROM refunded_at)::bigint FROM metrics.payment_refunds",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .expect("refund rows");
+    assert_eq!(refunds, [(4900, 1_762_000_200)]);
 }
 
 #[sqlx::test(migrations = false)]
