@@ -91,6 +91,11 @@ pub struct RefreshArgs {
     /// be combined with --dry-run.
     #[arg(long)]
     pub rebuild: bool,
+    /// Only the retention (user) cells or only the revenue cells (default:
+    /// both). A one-metric refresh leaves the changes for the next
+    /// incremental one.
+    #[arg(long, value_enum)]
+    pub metric: Option<MetricArg>,
 }
 
 impl RefreshArgs {
@@ -185,6 +190,7 @@ mod tests {
             full: false,
             dry_run: false,
             rebuild: false,
+            metric: None,
         };
         let range = args.range().expect("a range");
         assert_eq!(

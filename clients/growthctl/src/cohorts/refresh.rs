@@ -54,6 +54,7 @@ pub async fn run(
             full: args.full,
             dry_run: args.dry_run,
             rebuild: args.rebuild,
+            metric: args.metric.map_or(0, |m| m.proto()),
         })
         .await?
         .into_inner();

@@ -79,6 +79,17 @@ impl CohortService {
                 "cannot be combined with dry_run: a rebuild rewrites the rollup",
             ));
         }
+        let (users, revenue) = match RetentionMetric::try_from(r.metric) {
+            Ok(RetentionMetric::Unspecified) => (true, true),
+            Ok(RetentionMetric::Users) => (true, false),
+            Ok(RetentionMetric::Revenue) => (false, true),
+            Err(_) => {
+                return Err(MetricsError::invalid(
+                    "metric",
+                    format!("{} is not a RetentionMetric", r.metric),
+                ));
+            }
+        };
         let started = std::time::Instant::now();
         if r.rebuild {
             rollup::rebuild(&self.pool, &self.settings).await?;
@@ -90,6 +101,8 @@ impl CohortService {
             full: r.full || r.rebuild,
             dry_run: r.dry_run,
             time_zone: self.settings.time_zone.clone(),
+            users,
+            revenue,
         };
         let done = refresh(&self.pool, &request).await?;
         tracing::info!(

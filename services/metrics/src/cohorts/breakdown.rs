@@ -7,12 +7,12 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
 use futures::TryStreamExt;
-use sqlx::PgPool;
-use sqlx::types::BitVec;
+use sqlx::{PgPool, Row as _};
 
 use super::matrix::{CohortCounts, Matrices, UserActivity};
 use super::period::Period;
 use super::revenue::{self, CohortRevenue};
+use super::store;
 
 /// Values with the most users that get a row of their own; the rest are
 /// grouped as [`OTHER`].
@@ -156,7 +156,7 @@ pub async fn compute(
     // later.
     let mut users: Vec<(UserActivity, Option<String>)> = Vec::new();
     {
-        let mut rows = sqlx::query_as::<_, (NaiveDate, BitVec, Option<NaiveDate>, Option<String>)>(
+        let mut rows = sqlx::query(
             "SELECT c.cohort_day, c.active_days, c.last_active_day,
                     CASE WHEN $3::text IS NULL THEN u.plan ELSE u.attributes->>$3::text END
              FROM metrics.user_cohorts c JOIN metrics.users u USING (user_id)
@@ -166,15 +166,17 @@ pub async fn compute(
         .bind(to.map(|t| t + chrono::Days::new(31)))
         .bind(breakdown.key())
         .fetch(&mut *tx);
-        while let Some((cohort_day, bits, last_active_day, value)) = rows.try_next().await? {
+        while let Some(row) = rows.try_next().await? {
+            let cohort_day: NaiveDate = row.try_get(0)?;
             if in_range(period.start_of(cohort_day)) {
+                let raw = row.try_get_raw(1)?;
                 users.push((
                     UserActivity {
                         cohort_day,
-                        bits: bits.to_bytes(),
-                        last_active_day,
+                        bits: store::bitmap(raw.as_bytes().map_err(sqlx::Error::Decode)?)?,
+                        last_active_day: row.try_get(2)?,
                     },
-                    value,
+                    row.try_get(3)?,
                 ));
             }
         }
@@ -197,7 +199,7 @@ pub async fn compute(
     days.sort_unstable();
     days.dedup();
 
-    let flows = revenue::load(&mut tx, time_zone, Some(&days), Some(breakdown.key())).await?;
+    let flows = revenue::load(&mut tx, time_zone, store::Scope::Days(&days), Some(breakdown.key())).await?;
     tx.commit().await?;
     let mut flows_by_segment: HashMap<String, Vec<revenue::Flow>> = HashMap::new();
     for f in flows {

@@ -11,6 +11,8 @@ use super::period::Period;
 use super::rollup::WINDOW_DAYS;
 
 const WINDOW: usize = WINDOW_DAYS as usize;
+/// Bytes of a stored bitmap.
+pub const BITMAP_BYTES: usize = WINDOW / 8;
 
 /// One user as the rollup stores it.
 #[derive(Debug, Clone)]
@@ -19,7 +21,7 @@ pub struct UserActivity {
     pub cohort_day: NaiveDate,
     /// Bit i (most significant bit of byte 0 = bit 0) = active on
     /// `cohort_day + i`.
-    pub bits: Vec<u8>,
+    pub bits: [u8; BITMAP_BYTES],
     /// Latest active day on or after the cohort day, if any.
     pub last_active_day: Option<NaiveDate>,
 }
@@ -96,51 +98,70 @@ impl Matrices {
 
     /// All three matrices of `users`.
     pub fn compute<'a>(users: impl IntoIterator<Item = &'a UserActivity>) -> Self {
-        let mut out = Matrices::default();
-        let mut tables: HashMap<NaiveDate, Offsets> = HashMap::new();
+        let mut builder = Builder::default();
         for user in users {
-            let c = user.cohort_day;
-            let offsets = tables.entry(c).or_insert_with(|| Offsets::new(c));
-            // Active offsets per granularity as bit masks (at most 31 periods).
-            let (mut day, mut week, mut month) = (0u32, 0u32, 0u32);
-            for_each_set_bit(&user.bits, |i| {
-                if i >= WINDOW {
-                    return;
-                }
-                if i <= 30 {
-                    day |= 1 << i;
-                }
-                if offsets.week[i] != u8::MAX {
-                    week |= 1 << offsets.week[i];
-                }
-                if offsets.month[i] != u8::MAX {
-                    month |= 1 << offsets.month[i];
-                }
-            });
-            for (period, mask) in [
-                (Period::Day, day),
-                (Period::Week, week),
-                (Period::Month, month),
-            ] {
-                let last = user
-                    .last_active_day
-                    .map(|d| period.offset(c, d).min(period.max_offset()));
-                let counts = out.cohort(period, period.start_of(c));
-                counts.size += 1;
-                let mut m = mask;
-                while m != 0 {
-                    let k = m.trailing_zeros() as usize;
-                    counts.on[k] += 1;
-                    m &= m - 1;
-                }
-                if let Some(last) = last.filter(|l| *l >= 0) {
-                    for k in 0..=last as usize {
-                        counts.on_or_after[k] += 1;
-                    }
+            builder.add(user);
+        }
+        builder.finish()
+    }
+}
+
+/// Adds users to the matrices one at a time, so that they can be counted as
+/// they are read.
+#[derive(Default)]
+pub struct Builder {
+    out: Matrices,
+    tables: HashMap<NaiveDate, Offsets>,
+}
+
+impl Builder {
+    /// Counts `user` in its three cohorts.
+    pub fn add(&mut self, user: &UserActivity) {
+        let c = user.cohort_day;
+        let offsets = self.tables.entry(c).or_insert_with(|| Offsets::new(c));
+        // Active offsets per granularity as bit masks (at most 31 periods).
+        let (mut day, mut week, mut month) = (0u32, 0u32, 0u32);
+        for_each_set_bit(&user.bits, |i| {
+            if i >= WINDOW {
+                return;
+            }
+            if i <= 30 {
+                day |= 1 << i;
+            }
+            if offsets.week[i] != u8::MAX {
+                week |= 1 << offsets.week[i];
+            }
+            if offsets.month[i] != u8::MAX {
+                month |= 1 << offsets.month[i];
+            }
+        });
+        for (period, mask) in [
+            (Period::Day, day),
+            (Period::Week, week),
+            (Period::Month, month),
+        ] {
+            let last = user
+                .last_active_day
+                .map(|d| period.offset(c, d).min(period.max_offset()));
+            let counts = self.out.cohort(period, period.start_of(c));
+            counts.size += 1;
+            let mut m = mask;
+            while m != 0 {
+                let k = m.trailing_zeros() as usize;
+                counts.on[k] += 1;
+                m &= m - 1;
+            }
+            if let Some(last) = last.filter(|l| *l >= 0) {
+                for k in 0..=last as usize {
+                    counts.on_or_after[k] += 1;
                 }
             }
         }
-        out
+    }
+
+    /// The matrices of every user added.
+    pub fn finish(self) -> Matrices {
+        self.out
     }
 }
 

@@ -9,7 +9,7 @@ fn d(s: &str) -> NaiveDate {
 /// A user who signed up on `cohort` and was active on `days` (dates).
 fn user(cohort: &str, days: &[&str]) -> UserActivity {
     let c = d(cohort);
-    let mut bits = vec![0u8; WINDOW / 8];
+    let mut bits = [0u8; BITMAP_BYTES];
     let mut last = None;
     for day in days {
         let i = (d(day) - c).num_days();

@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 use sqlx::PgPool;
 
-use super::matrix::Matrices;
 use super::period::Period;
 use super::revenue;
 use super::store::{self, Targets};
@@ -35,6 +34,10 @@ pub struct Refresh {
     pub dry_run: bool,
     /// The reporting time zone (revenue days are cut in it).
     pub time_zone: String,
+    /// Recompute the user cells.
+    pub users: bool,
+    /// Recompute the revenue cells.
+    pub revenue: bool,
 }
 
 /// What a refresh did (or would do).
@@ -52,6 +55,32 @@ pub struct Refreshed {
 
 fn in_range(r: &Refresh, cohort: NaiveDate) -> bool {
     r.from.is_none_or(|f| cohort >= f) && r.to.is_none_or(|t| cohort <= t)
+}
+
+/// Elapsed time per phase, for the debug log.
+#[derive(Default)]
+struct Phases {
+    last: Option<Instant>,
+    done: Vec<(&'static str, Duration)>,
+}
+
+impl Phases {
+    fn mark(&mut self, name: &'static str) {
+        let now = Instant::now();
+        if let Some(last) = self.last {
+            self.done.push((name, now - last));
+        }
+        self.last = Some(now);
+    }
+}
+
+impl std::fmt::Display for Phases {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (name, d) in &self.done {
+            write!(f, "{name}={}ms ", d.as_millis())?;
+        }
+        Ok(())
+    }
 }
 
 /// Every day of the target cohorts' first periods (whose users they are).
@@ -86,96 +115,197 @@ pub async fn refresh(pool: &PgPool, r: &Refresh) -> Result<Refreshed, sqlx::Erro
             .map_or(0, |(_, m)| *m)
     };
 
-    // One read of the users (one snapshot) gives the data and the change
-    // positions it covers. Other changes (a cohort a user left, payments)
-    // are marked in metrics.cohort_changes. Every position is drawn under
-    // the feed lock, held to commit, so whatever this snapshot sees up to its
-    // highest position is all there is below it.
-    let loaded = if r.full {
-        // A cohort starting in range has users from its start to at most a
-        // month later.
-        store::load(&mut tx, r.from, r.to.map(|t| t + chrono::Days::new(31))).await?
-    } else {
-        store::load(&mut tx, None, None).await?
-    };
-    let high = loaded.high;
+    // First the change positions past the lowest covered one, in one
+    // statement (one snapshot): rollup rows (activity and membership) and
+    // marks (payments, and the cohorts a moved user left and joined). Every
+    // position is drawn under the feed lock, held to commit, so this snapshot
+    // holds every change up to the highest position it sees; the users read
+    // afterwards are at least that recent.
+    let mut phases = Phases::default();
+    phases.mark("start");
     let lowest = r.periods.iter().map(|p| mark(*p)).min().unwrap_or(0);
-    let marked: Vec<(NaiveDate, i64)> = sqlx::query_as(
-        "SELECT cohort_day, changed_seq FROM metrics.cohort_changes WHERE changed_seq > $1",
+    let changes: Vec<(NaiveDate, Option<i64>, Option<i64>)> = sqlx::query_as(
+        "SELECT cohort_day, max(changed_seq) FILTER (WHERE NOT marked),
+                max(changed_seq) FILTER (WHERE marked)
+         FROM (SELECT cohort_day, changed_seq, false AS marked FROM metrics.user_cohorts
+               WHERE changed_seq > $1
+               UNION ALL
+               SELECT cohort_day, changed_seq, true FROM metrics.cohort_changes
+               WHERE changed_seq > $1) c
+         GROUP BY cohort_day",
     )
     .bind(lowest)
     .fetch_all(&mut *tx)
     .await?;
-    let high = marked.iter().map(|(_, s)| *s).fold(high, i64::max);
+    let high = changes
+        .iter()
+        .flat_map(|(_, a, b)| [*a, *b])
+        .flatten()
+        .fold(lowest, i64::max);
+    phases.mark("changes");
 
-    let mut targets: Targets = if r.full {
-        let stored: Vec<(String, NaiveDate)> = sqlx::query_as(
-            "SELECT DISTINCT period_type, cohort_date FROM metrics.retention_rows
+    // The cohorts of each granularity changed past its own position: by any
+    // change for the user cells, by a mark for the revenue cells (activity
+    // does not change revenue).
+    let changed = |p: Period, marks_only: bool| -> BTreeSet<NaiveDate> {
+        changes
+            .iter()
+            .filter(|(_, user, marked)| {
+                marked.is_some_and(|s| s > mark(p))
+                    || (!marks_only && user.is_some_and(|s| s > mark(p)))
+            })
+            .map(|(d, _, _)| p.start_of(*d))
+            .filter(|c| in_range(r, *c))
+            .collect()
+    };
+    let none = || r.periods.iter().map(|p| (*p, BTreeSet::new())).collect::<Targets>();
+    let (user_targets, revenue_targets): (Targets, Targets) = if r.full {
+        // Filled in below from what is stored and what is computed.
+        (none(), none())
+    } else {
+        (
+            r.periods
+                .iter()
+                .map(|p| (*p, if r.users { changed(*p, false) } else { BTreeSet::new() }))
+                .collect(),
+            r.periods
+                .iter()
+                .map(|p| (*p, if r.revenue { changed(*p, true) } else { BTreeSet::new() }))
+                .collect(),
+        )
+    };
+    // A cohort starting in range has users from its start to at most a month
+    // later.
+    let range = store::Scope::Range(r.from, r.to.map(|t| t + chrono::Days::new(31)));
+
+    // Payments are read on another connection while the users are read on
+    // this one (both only read; the other snapshot is at least as recent as
+    // the change positions').
+    let revenue_scope = if !r.revenue {
+        None
+    } else if r.full {
+        Some((r.from, r.to.map(|t| t + chrono::Days::new(31)), None))
+    } else if revenue_targets.iter().any(|(_, c)| !c.is_empty()) {
+        Some((None, None, Some(days_of(&revenue_targets))))
+    } else {
+        None
+    };
+    let flows = revenue_scope.map(|(from, to, days): (_, _, Option<Vec<NaiveDate>>)| {
+        let (pool, zone) = (pool.clone(), r.time_zone.clone());
+        tokio::spawn(async move {
+            let mut conn = pool.acquire().await?;
+            let scope = match &days {
+                Some(days) => store::Scope::Days(days),
+                None => store::Scope::Range(from, to),
+            };
+            revenue::load(&mut conn, &zone, scope, None).await
+        })
+    });
+
+    let loaded = if !r.users {
+        None
+    } else if r.full {
+        Some(store::load(&mut tx, range).await?)
+    } else {
+        // Only the users of the changed cohorts are read.
+        let days = days_of(&user_targets);
+        Some(store::load(&mut tx, store::Scope::Days(&days)).await?)
+    };
+    phases.mark("load");
+    let revenue_cells = match flows {
+        Some(task) => {
+            let flows = task
+                .await
+                .map_err(|e| sqlx::Error::Protocol(format!("revenue read task failed: {e}")))??;
+            Some(revenue::compute(&flows, &r.periods))
+        }
+        None => None,
+    };
+    phases.mark("revenue_load");
+
+    let (user_targets, revenue_targets) = if r.full {
+        let stored: Vec<(String, NaiveDate, bool)> = sqlx::query_as(
+            "SELECT period_type, cohort_date, false FROM metrics.retention_rows
+             WHERE ($1::date IS NULL OR cohort_date >= $1) AND ($2::date IS NULL OR cohort_date <= $2)
+             UNION
+             SELECT period_type, cohort_date, true FROM metrics.retention_revenue
              WHERE ($1::date IS NULL OR cohort_date >= $1) AND ($2::date IS NULL OR cohort_date <= $2)",
         )
         .bind(r.from)
         .bind(r.to)
         .fetch_all(&mut *tx)
         .await?;
-        r.periods
-            .iter()
-            .map(|p| {
-                let stale = stored
-                    .iter()
-                    .filter(|(t, _)| t == p.name())
-                    .map(|(_, c)| *c);
-                (*p, stale.collect::<BTreeSet<_>>())
+        // Every cohort in range stored or computed: a stored one no longer
+        // computed is deleted.
+        let all = |revenue: bool, computed: &dyn Fn(Period) -> Vec<NaiveDate>| -> Targets {
+            r.periods
+                .iter()
+                .map(|p| {
+                    let stale = stored
+                        .iter()
+                        .filter(|(t, _, m)| t == p.name() && *m == revenue)
+                        .map(|(_, c, _)| *c);
+                    let fresh = computed(*p).into_iter().filter(|c| in_range(r, *c));
+                    (*p, stale.chain(fresh).collect())
+                })
+                .collect()
+        };
+        let users = loaded.as_ref().map_or_else(none, |l| {
+            all(false, &|p| {
+                l.matrices
+                    .by_period
+                    .get(&p)
+                    .map(|m| m.keys().copied().collect())
+                    .unwrap_or_default()
             })
-            .collect()
+        });
+        let money = revenue_cells.as_ref().map_or_else(none, |cells| {
+            all(true, &|p| {
+                cells
+                    .get(&p)
+                    .map(|m| m.keys().copied().collect())
+                    .unwrap_or_default()
+            })
+        });
+        (users, money)
     } else {
-        let changed: Vec<(NaiveDate, i64)> = loaded
-            .changed
-            .iter()
-            .map(|(d, s)| (*d, *s))
-            .chain(marked.iter().copied())
-            .collect();
-        r.periods
-            .iter()
-            .map(|p| {
-                let cohorts = changed
-                    .iter()
-                    .filter(|(_, seq)| *seq > mark(*p))
-                    .map(|(d, _)| p.start_of(*d))
-                    .filter(|c| in_range(r, *c))
-                    .collect();
-                (*p, cohorts)
-            })
-            .collect()
+        (user_targets, revenue_targets)
     };
 
-    let matrices = Matrices::compute(&loaded.users);
-    if r.full {
-        for (period, wanted) in &mut targets {
-            if let Some(computed) = matrices.by_period.get(period) {
-                wanted.extend(computed.keys().copied().filter(|c| in_range(r, *c)));
-            }
-        }
+    let (mut cells_written, mut cells_unchanged) = (0, 0);
+    if let Some(loaded) = &loaded {
+        (cells_written, cells_unchanged) =
+            store::write(&mut tx, &loaded.matrices, &user_targets).await?;
     }
-    let cohorts = targets.iter().map(|(_, c)| c.len() as u64).sum();
-    let (mut cells_written, mut cells_unchanged) =
-        store::write(&mut tx, &matrices, &targets).await?;
+    phases.mark("write");
+    if let Some(cells) = &revenue_cells {
+        let (written, unchanged) = revenue::write(&mut tx, cells, &revenue_targets).await?;
+        cells_written += written;
+        cells_unchanged += unchanged;
+    }
+    phases.mark("revenue_write");
+    let cohorts = user_targets
+        .iter()
+        .chain(&revenue_targets)
+        .flat_map(|(p, c)| c.iter().map(move |c| (*p, *c)))
+        .collect::<BTreeSet<_>>()
+        .len() as u64;
+    tracing::debug!(
+        phases = %phases,
+        users = loaded.as_ref().map_or(0, |l| l.users),
+        "refresh phases"
+    );
 
-    let unbounded = r.from.is_none() && r.to.is_none();
-    let days = (!(r.full && unbounded)).then(|| days_of(&targets));
-    let flows = revenue::load(&mut tx, &r.time_zone, days.as_deref(), None).await?;
-    let cells = revenue::compute(&flows, &r.periods);
-    let (written, unchanged) = revenue::write(&mut tx, &cells, &targets).await?;
-    cells_written += written;
-    cells_unchanged += unchanged;
-
-    // A refresh of every cohort in a granularity has covered the changes
-    // up to `high` for it; a range-limited one has not.
+    // A refresh of every cohort and both metrics in a granularity has
+    // covered the changes up to `high` for it; a limited one has not.
+    let unbounded = r.from.is_none() && r.to.is_none() && r.users && r.revenue;
     let names: Vec<&str> = r.periods.iter().map(|p| p.name()).collect();
     sqlx::query(
         "INSERT INTO metrics.retention_refreshes AS rr (period_type, refreshed_at, refreshed_seq)
          SELECT unnest($1::text[]), now(), CASE WHEN $3 THEN $2 ELSE 0 END
          ON CONFLICT (period_type) DO UPDATE SET refreshed_at = excluded.refreshed_at,
-             refreshed_seq = CASE WHEN $3 THEN $2 ELSE rr.refreshed_seq END",
+             refreshed_seq = CASE WHEN $3 THEN GREATEST(rr.refreshed_seq, $2)
+                                  ELSE rr.refreshed_seq END",
     )
     .bind(&names)
     .bind(high)

@@ -10,6 +10,7 @@ use chrono::NaiveDate;
 use sqlx::PgConnection;
 
 use super::period::Period;
+use super::store::Scope;
 
 /// Money moving on one day for the users of one cohort day.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,17 +91,21 @@ pub fn compute(flows: &[Flow], periods: &[Period]) -> RevenueCells {
 const CAPTURED: &str =
     "p.user_id IS NOT NULL AND p.status IN ('succeeded', 'partially_refunded', 'refunded')";
 
-/// The flows of the users whose cohort day is in `days` (all users when
-/// `None`), days cut in `time_zone`; with `segment`, split by the users'
-/// breakdown value (`Some(key)`: `attributes.<key>`, `Some(None)`: plan).
+/// The flows of the users of `scope`, days cut in `time_zone`; with
+/// `segment`, split by the users' breakdown value (`Some(key)`:
+/// `attributes.<key>`, `Some(None)`: plan).
 pub async fn load(
     tx: &mut PgConnection,
     time_zone: &str,
-    days: Option<&[NaiveDate]>,
+    scope: Scope<'_>,
     segment: Option<Option<&str>>,
 ) -> Result<Vec<Flow>, sqlx::Error> {
+    let (from, to, days) = match scope {
+        Scope::Range(from, to) => (from, to, None),
+        Scope::Days(days) => (None, None, Some(days)),
+    };
     let (value, join) = match segment {
-        None => ("NULL::text", ""),
+        None => ("$3::text", ""),
         Some(_) => (
             "CASE WHEN $3::text IS NULL THEN u.plan ELSE u.attributes->>$3::text END",
             "JOIN metrics.users u USING (user_id)",
@@ -112,21 +117,25 @@ pub async fn load(
              FROM metrics.payments p WHERE {CAPTURED}
              UNION ALL
              SELECT p.user_id, p.currency, r.refunded_at, -r.amount_minor
-             FROM metrics.payment_refunds r JOIN metrics.payments p USING (payment_id)
-             WHERE {CAPTURED}
+             FROM metrics.payment_refunds r
+             JOIN LATERAL (
+                 SELECT p.user_id, p.currency FROM metrics.payments p
+                 WHERE p.payment_id = r.payment_id AND {CAPTURED} LIMIT 1
+             ) p ON true
          )
          SELECT c.cohort_day, f.currency, (f.at AT TIME ZONE $1)::date AS day,
                 sum(f.amount)::bigint, {value}
          FROM flows f JOIN metrics.user_cohorts c USING (user_id) {join}
-         WHERE $2::date[] IS NULL OR c.cohort_day = ANY($2)
+         WHERE ($2::date[] IS NULL OR c.cohort_day = ANY($2))
+           AND ($4::date IS NULL OR c.cohort_day >= $4) AND ($5::date IS NULL OR c.cohort_day <= $5)
          GROUP BY 1, 2, 3, 5"
     );
-    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+    let query = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(time_zone)
-        .bind(days);
-    if let Some(key) = segment {
-        query = query.bind(key);
-    }
+        .bind(days)
+        .bind(segment.flatten())
+        .bind(from)
+        .bind(to);
     let rows: Vec<(NaiveDate, String, NaiveDate, i64, Option<String>)> =
         query.fetch_all(&mut *tx).await?;
     Ok(rows

@@ -73,9 +73,14 @@ pub async fn assign(
         .collect();
     if !moved.is_empty() {
         rebuild_users(tx, settings, &moved).await?;
-        // The cohorts the users left changed too: a refresh finds them by
-        // the old cohort days recorded here.
-        let left: Vec<chrono::NaiveDate> = changed.iter().filter_map(|(_, _, old)| *old).collect();
+        // The cohorts the users left and joined changed, revenue included:
+        // a refresh finds them by the marks recorded here.
+        let left: Vec<chrono::NaiveDate> = changed
+            .iter()
+            .filter(|(_, _, old)| old.is_some())
+            .flat_map(|(_, new, old)| [Some(*new), *old])
+            .flatten()
+            .collect();
         sqlx::query(
             "INSERT INTO metrics.cohort_changes (cohort_day, changed_seq)
              SELECT d, currval('metrics.event_sequence') FROM unnest($1::date[]) d",
@@ -113,9 +118,16 @@ pub async fn rebuild_users(
 }
 
 /// Rebuilds the whole rollup from the raw events with `settings`, records
-/// them, and marks every cohort dirty; one transaction.
+/// them, and marks every cohort dirty; one transaction, under the feed lock
+/// (ingest waits). Returns the users whose row changed.
+///
+/// The bitmaps are computed by one parallel `SELECT` (PostgreSQL runs no
+/// parallel workers for a statement that writes): per user, seven 64-bit
+/// words OR-ed together from one bit per event, and the latest offset. Only
+/// the rows that differ are then written, so a rebuild that confirms the
+/// rollup writes nothing.
 #[tracing::instrument(skip_all, fields(time_zone = %settings.time_zone))]
-pub async fn rebuild(pool: &PgPool, settings: &RollupSettings) -> Result<(), sqlx::Error> {
+pub async fn rebuild(pool: &PgPool, settings: &RollupSettings) -> Result<u64, sqlx::Error> {
     let mut tx = pool.begin().await?;
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
         .bind(crate::repo::events::FEED_LOCK)
@@ -124,33 +136,14 @@ pub async fn rebuild(pool: &PgPool, settings: &RollupSettings) -> Result<(), sql
     sqlx::query(
         "INSERT INTO metrics.user_cohorts AS uc (user_id, cohort_day)
          SELECT user_id, (signup_at AT TIME ZONE $1)::date FROM metrics.users
-         ON CONFLICT (user_id) DO UPDATE SET cohort_day = excluded.cohort_day",
+         ON CONFLICT (user_id) DO UPDATE SET cohort_day = excluded.cohort_day
+         WHERE uc.cohort_day <> excluded.cohort_day",
     )
     .bind(&settings.time_zone)
     .execute(&mut *tx)
     .await?;
-    // Distinct (user, day) first: the bitmaps are then built from a few
-    // million rows instead of every event.
-    sqlx::query(
-        "WITH days AS (
-             SELECT DISTINCT e.user_id, (e.occurred_at AT TIME ZONE $1)::date - c.cohort_day AS off
-             FROM metrics.events e JOIN metrics.user_cohorts c USING (user_id)
-             WHERE ($2::text[] IS NULL OR e.name = ANY($2))
-         ), per_user AS (
-             SELECT user_id, bit_or(set_bit(B'0'::bit(416), off, 1)) FILTER (WHERE off < 416) AS bits,
-                    max(off) AS last_off
-             FROM days WHERE off >= 0 GROUP BY user_id
-         )
-         UPDATE metrics.user_cohorts uc
-         SET active_days = coalesce(p.bits, B'0'::bit(416)),
-             last_active_day = uc.cohort_day + p.last_off
-         FROM metrics.user_cohorts c LEFT JOIN per_user p USING (user_id)
-         WHERE uc.user_id = c.user_id",
-    )
-    .bind(&settings.time_zone)
-    .bind(&settings.activity_events)
-    .execute(&mut *tx)
-    .await?;
+    let computed = computed_bitmaps(&mut tx, settings).await?;
+    let changed = write_bitmaps(&mut tx, &computed).await?;
     sqlx::query(
         "UPDATE metrics.rollup_settings SET time_zone = $1, activity_events = $2, built_at = now()",
     )
@@ -162,7 +155,91 @@ pub async fn rebuild(pool: &PgPool, settings: &RollupSettings) -> Result<(), sql
     sqlx::query("UPDATE metrics.retention_refreshes SET refreshed_seq = 0")
         .execute(&mut *tx)
         .await?;
-    tx.commit().await
+    tx.commit().await?;
+    Ok(changed)
+}
+
+/// Words of a bitmap: `WINDOW_DAYS` bits in 64-bit words, most significant
+/// bit first (bit 0 of the bitmap = the top bit of word 0).
+const WORDS: usize = (WINDOW_DAYS as usize).div_ceil(64);
+
+/// Bitmaps computed from the raw events, one entry per user with activity
+/// on or after its cohort day: (user, words, latest offset).
+type Computed = (Vec<String>, [Vec<i64>; WORDS], Vec<i32>);
+
+async fn computed_bitmaps(
+    tx: &mut PgConnection,
+    settings: &RollupSettings,
+) -> Result<Computed, sqlx::Error> {
+    // The offset is written out in each place it is used: a LATERAL that
+    // computes it once costs a function scan per event, more than the
+    // repeated time zone conversion.
+    let off = "((e.occurred_at AT TIME ZONE $1)::date - c.cohort_day)";
+    let words: Vec<String> = (0..WORDS)
+        .map(|w| format!("coalesce(bit_or(b) FILTER (WHERE w = {w}), 0)"))
+        .collect();
+    let sql = format!(
+        "SELECT user_id, {words}, max(off)
+         FROM (
+             SELECT e.user_id, {off} / 64 AS w, (1::bigint << (63 - {off} % 64)) AS b, {off} AS off
+             FROM metrics.events e JOIN metrics.user_cohorts c USING (user_id)
+             WHERE {off} >= 0 AND ($2::text[] IS NULL OR e.name = ANY($2))
+         ) x
+         GROUP BY user_id",
+        words = words.join(", ")
+    );
+    let mut users = Vec::new();
+    let mut columns: [Vec<i64>; WORDS] = Default::default();
+    let mut last = Vec::new();
+    let mut rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(&settings.time_zone)
+        .bind(&settings.activity_events)
+        .fetch(&mut *tx);
+    use futures::TryStreamExt as _;
+    use sqlx::Row as _;
+    while let Some(row) = rows.try_next().await? {
+        users.push(row.try_get::<String, _>(0)?);
+        for (w, column) in columns.iter_mut().enumerate() {
+            column.push(row.try_get::<i64, _>(w + 1)?);
+        }
+        last.push(row.try_get::<i32, _>(WORDS + 1)?);
+    }
+    Ok((users, columns, last))
+}
+
+/// Writes the computed bitmaps where they differ from the stored ones; users
+/// without any activity get an empty bitmap. Returns the rows written.
+async fn write_bitmaps(tx: &mut PgConnection, computed: &Computed) -> Result<u64, sqlx::Error> {
+    let (users, words, last) = computed;
+    let params: Vec<String> = (0..WORDS).map(|w| format!("${}::int8[]", w + 2)).collect();
+    let names: Vec<String> = (0..WORDS).map(|w| format!("w{w}")).collect();
+    let bits = names
+        .iter()
+        .map(|n| format!("t.{n}::bit(64)"))
+        .collect::<Vec<_>>()
+        .join(" || ");
+    let sql = format!(
+        "UPDATE metrics.user_cohorts uc
+         SET active_days = n.bits, last_active_day = n.last_day
+         FROM (
+             SELECT c.user_id,
+                    coalesce(({bits})::bit({WINDOW_DAYS}), B'0'::bit({WINDOW_DAYS})) AS bits,
+                    c.cohort_day + t.last_off AS last_day
+             FROM metrics.user_cohorts c
+             LEFT JOIN unnest($1::text[], {params}, ${last}::int4[])
+                 AS t(user_id, {names}, last_off) USING (user_id)
+         ) n
+         WHERE uc.user_id = n.user_id
+           AND (uc.active_days, uc.last_active_day) IS DISTINCT FROM (n.bits, n.last_day)",
+        params = params.join(", "),
+        names = names.join(", "),
+        last = WORDS + 2,
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(users);
+    for column in words {
+        query = query.bind(column);
+    }
+    Ok(query.bind(last).execute(&mut *tx).await?.rows_affected())
 }
 
 /// Makes the stored rollup match `settings` before the service serves. When

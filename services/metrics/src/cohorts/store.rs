@@ -4,51 +4,80 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::NaiveDate;
 use futures::TryStreamExt;
-use sqlx::PgConnection;
-use sqlx::types::BitVec;
+use sqlx::{PgConnection, Row as _};
 
-use super::matrix::{Matrices, UserActivity};
+use super::matrix::{BITMAP_BYTES, Builder, Matrices, UserActivity};
 use super::period::Period;
 
-/// Users read in one statement (one snapshot), with the latest change
-/// position per cohort day and overall.
+/// Users read in one statement (one snapshot) and counted as they arrive,
+/// with the latest change position per cohort day and overall.
 pub struct Loaded {
-    /// The users' rollup rows.
-    pub users: Vec<UserActivity>,
+    /// The matrices of the users read.
+    pub matrices: Matrices,
+    /// Users read.
+    pub users: usize,
     /// Highest `changed_seq` per cohort day.
     pub changed: HashMap<NaiveDate, i64>,
     /// Highest `changed_seq` of all.
     pub high: i64,
 }
 
-/// The users with a cohort day in `from..=to` (either bound open).
-pub async fn load(
-    tx: &mut PgConnection,
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
-) -> Result<Loaded, sqlx::Error> {
-    let query = sqlx::query_as::<_, (NaiveDate, BitVec, Option<NaiveDate>, i64)>(
+/// Which users to read.
+#[derive(Debug, Clone, Copy)]
+pub enum Scope<'a> {
+    /// Cohort day in `from..=to` (either bound open).
+    Range(Option<NaiveDate>, Option<NaiveDate>),
+    /// Cohort day one of these.
+    Days(&'a [NaiveDate]),
+}
+
+/// A stored bitmap from its binary wire form (bit length, then the bytes).
+pub fn bitmap(raw: &[u8]) -> Result<[u8; BITMAP_BYTES], sqlx::Error> {
+    raw.get(4..4 + BITMAP_BYTES)
+        .and_then(|b| <[u8; BITMAP_BYTES]>::try_from(b).ok())
+        .ok_or_else(|| {
+            sqlx::Error::Decode(format!("active_days: expected {BITMAP_BYTES} bytes of bits").into())
+        })
+}
+
+/// Reads the users of `scope` and counts them into the three matrices.
+pub async fn load(tx: &mut PgConnection, scope: Scope<'_>) -> Result<Loaded, sqlx::Error> {
+    let (from, to, days) = match scope {
+        Scope::Range(from, to) => (from, to, None),
+        Scope::Days(days) => (None, None, Some(days)),
+    };
+    let query = sqlx::query(
         "SELECT cohort_day, active_days, last_active_day, changed_seq FROM metrics.user_cohorts
-         WHERE ($1::date IS NULL OR cohort_day >= $1) AND ($2::date IS NULL OR cohort_day <= $2)",
+         WHERE ($1::date IS NULL OR cohort_day >= $1) AND ($2::date IS NULL OR cohort_day <= $2)
+           AND ($3::date[] IS NULL OR cohort_day = ANY($3))",
     )
     .bind(from)
-    .bind(to);
+    .bind(to)
+    .bind(days);
+    let mut builder = Builder::default();
     let mut loaded = Loaded {
-        users: Vec::new(),
+        matrices: Matrices::default(),
+        users: 0,
         changed: HashMap::new(),
         high: 0,
     };
     let mut rows = query.fetch(&mut *tx);
-    while let Some((cohort_day, bits, last_active_day, seq)) = rows.try_next().await? {
+    while let Some(row) = rows.try_next().await? {
+        let cohort_day: NaiveDate = row.try_get(0)?;
+        let seq: i64 = row.try_get(3)?;
+        let raw = row.try_get_raw(1)?;
+        let bits = bitmap(raw.as_bytes().map_err(sqlx::Error::Decode)?)?;
         let day = loaded.changed.entry(cohort_day).or_insert(seq);
         *day = (*day).max(seq);
         loaded.high = loaded.high.max(seq);
-        loaded.users.push(UserActivity {
+        loaded.users += 1;
+        builder.add(&UserActivity {
             cohort_day,
-            bits: bits.to_bytes(),
-            last_active_day,
+            bits,
+            last_active_day: row.try_get(2)?,
         });
     }
+    loaded.matrices = builder.finish();
     Ok(loaded)
 }
 

@@ -250,6 +250,19 @@ async fn a_payment_marks_only_its_users_cohorts_for_the_incremental_refresh(pool
     .await
     .unwrap();
     assert!((Utc::now() - refunded_at).num_minutes() < 5);
+    // Refreshing the user cells alone leaves the change for the next
+    // incremental refresh.
+    let users_only = app
+        .client
+        .refresh_cohorts(pb::RefreshCohortsRequest {
+            full: true,
+            metric: RetentionMetric::Users as i32,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(users_only.cells_written, 0, "no user cell changed");
     let late = refresh(&mut app, false).await;
     assert_eq!(late.cohorts_refreshed, 3, "a's day, week and month cohorts");
     let after = matrix(
@@ -288,6 +301,37 @@ async fn a_payment_marks_only_its_users_cohorts_for_the_incremental_refresh(pool
     .await
     .unwrap();
     assert!(sums.iter().all(|(a, b)| a == b), "{sums:?}");
+
+    // A corrected signup moves a (and its revenue) to June: the incremental
+    // refresh ends where a full one would.
+    upsert(
+        &mut app,
+        vec![member("a", "2025-06-03T09:00:00Z", "pro", "{}")],
+    )
+    .await;
+    refresh(&mut app, false).await;
+    let check = app
+        .client
+        .refresh_cohorts(pb::RefreshCohortsRequest {
+            full: true,
+            dry_run: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(check.cells_written, 0, "{check:?}");
+    let june = matrix(
+        &mut app,
+        Granularity::Month,
+        RetentionMetric::Revenue,
+        RetentionMode::OnOrAfter,
+        "",
+    )
+    .await
+    .unwrap();
+    let row = june.rows.iter().find(|r| r.cohort == "2025-06-01").unwrap();
+    assert_eq!(money(row, "eur")[0], 1000, "a's euros moved with a");
 
     // The marking trigger draws positions under the same lock as ingest.
     let body: String =

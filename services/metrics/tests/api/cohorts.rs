@@ -325,6 +325,25 @@ async fn the_rollup_kept_at_ingest_equals_a_rebuild_from_raw_events(pool: PgPool
     )
     .await;
     assert_eq!(rollup_snapshot(&pool).await, kept);
+
+    // A damaged rollup is repaired by a rebuild.
+    sqlx::query(
+        "UPDATE metrics.user_cohorts SET active_days = ~active_days, last_active_day = NULL
+         WHERE user_id LIKE 'r1%'",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    assert_ne!(rollup_snapshot(&pool).await, kept);
+    refresh(
+        &mut app,
+        pb::RefreshCohortsRequest {
+            rebuild: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(rollup_snapshot(&pool).await, kept);
 }
 
 #[sqlx::test(migrations = false)]
