@@ -40,8 +40,9 @@ pub fn bitmap(raw: &[u8]) -> Result<[u8; BITMAP_BYTES], sqlx::Error> {
         })
 }
 
-/// Reads the users of `scope` and counts them into the three matrices.
-pub async fn load(tx: &mut PgConnection, scope: Scope<'_>) -> Result<Loaded, sqlx::Error> {
+/// Reads the users of `scope` and counts them into the three matrices as
+/// they stream in.
+pub async fn load(conn: &mut PgConnection, scope: Scope<'_>) -> Result<Loaded, sqlx::Error> {
     let (from, to, days) = match scope {
         Scope::Range(from, to) => (from, to, None),
         Scope::Days(days) => (None, None, Some(days)),
@@ -61,7 +62,7 @@ pub async fn load(tx: &mut PgConnection, scope: Scope<'_>) -> Result<Loaded, sql
         changed: HashMap::new(),
         high: 0,
     };
-    let mut rows = query.fetch(&mut *tx);
+    let mut rows = query.fetch(&mut *conn);
     while let Some(row) = rows.try_next().await? {
         let cohort_day: NaiveDate = row.try_get(0)?;
         let seq: i64 = row.try_get(3)?;
