@@ -107,43 +107,64 @@ impl Matrices {
 }
 
 /// Adds users to the matrices one at a time, so that they can be counted as
-/// they are read.
+/// they are read. Users are first counted per cohort day (one hash lookup
+/// per user), with the latest active offset kept as a histogram; `finish`
+/// adds the days into their week and month cohorts and turns the histograms
+/// into "on or after" counts.
 #[derive(Default)]
 pub struct Builder {
-    out: Matrices,
-    tables: HashMap<NaiveDate, Offsets>,
+    days: HashMap<NaiveDate, Day>,
+}
+
+/// The users of one cohort day: its offset tables and, per granularity, the
+/// counts with `on_or_after` holding the histogram of latest offsets.
+struct Day {
+    offsets: Offsets,
+    counts: [CohortCounts; 3],
+}
+
+const PERIODS: [Period; 3] = [Period::Day, Period::Week, Period::Month];
+
+impl Day {
+    fn new(cohort_day: NaiveDate) -> Self {
+        let counts = PERIODS.map(|p| {
+            let n = p.max_offset() as usize + 1;
+            CohortCounts {
+                size: 0,
+                on: vec![0; n],
+                on_or_after: vec![0; n],
+            }
+        });
+        Day {
+            offsets: Offsets::new(cohort_day),
+            counts,
+        }
+    }
 }
 
 impl Builder {
     /// Counts `user` in its three cohorts.
     pub fn add(&mut self, user: &UserActivity) {
         let c = user.cohort_day;
-        let offsets = self.tables.entry(c).or_insert_with(|| Offsets::new(c));
+        let day = self.days.entry(c).or_insert_with(|| Day::new(c));
         // Active offsets per granularity as bit masks (at most 31 periods).
-        let (mut day, mut week, mut month) = (0u32, 0u32, 0u32);
+        let mut masks = [0u32; 3];
+        let offsets = &day.offsets;
         for_each_set_bit(&user.bits, |i| {
             if i >= WINDOW {
                 return;
             }
             if i <= 30 {
-                day |= 1 << i;
+                masks[0] |= 1 << i;
             }
             if offsets.week[i] != u8::MAX {
-                week |= 1 << offsets.week[i];
+                masks[1] |= 1 << offsets.week[i];
             }
             if offsets.month[i] != u8::MAX {
-                month |= 1 << offsets.month[i];
+                masks[2] |= 1 << offsets.month[i];
             }
         });
-        for (period, mask) in [
-            (Period::Day, day),
-            (Period::Week, week),
-            (Period::Month, month),
-        ] {
-            let last = user
-                .last_active_day
-                .map(|d| period.offset(c, d).min(period.max_offset()));
-            let counts = self.out.cohort(period, period.start_of(c));
+        for ((period, counts), mask) in PERIODS.iter().zip(&mut day.counts).zip(masks) {
             counts.size += 1;
             let mut m = mask;
             while m != 0 {
@@ -151,17 +172,41 @@ impl Builder {
                 counts.on[k] += 1;
                 m &= m - 1;
             }
+            let last = user
+                .last_active_day
+                .map(|d| period.offset(c, d).min(period.max_offset()));
             if let Some(last) = last.filter(|l| *l >= 0) {
-                for k in 0..=last as usize {
-                    counts.on_or_after[k] += 1;
-                }
+                counts.on_or_after[last as usize] += 1;
             }
         }
     }
 
     /// The matrices of every user added.
     pub fn finish(self) -> Matrices {
-        self.out
+        let mut out = Matrices::default();
+        for (c, day) in self.days {
+            for (period, counts) in PERIODS.iter().zip(day.counts) {
+                let total = out.cohort(*period, period.start_of(c));
+                total.size += counts.size;
+                for (a, b) in total.on.iter_mut().zip(&counts.on) {
+                    *a += b;
+                }
+                for (a, b) in total.on_or_after.iter_mut().zip(&counts.on_or_after) {
+                    *a += b;
+                }
+            }
+        }
+        // Histograms of latest offsets into "latest offset k or later".
+        for cohorts in out.by_period.values_mut() {
+            for counts in cohorts.values_mut() {
+                let mut tail = 0;
+                for v in counts.on_or_after.iter_mut().rev() {
+                    tail += *v;
+                    *v = tail;
+                }
+            }
+        }
+        out
     }
 }
 
