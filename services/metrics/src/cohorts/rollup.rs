@@ -142,6 +142,11 @@ pub async fn rebuild(pool: &PgPool, settings: &RollupSettings) -> Result<u64, sq
     .bind(&settings.time_zone)
     .execute(&mut *tx)
     .await?;
+    // The per-user aggregation holds about 200 bytes per user: with the
+    // default work_mem it spills to disk from a few hundred thousand users.
+    sqlx::query("SET LOCAL work_mem = '256MB'")
+        .execute(&mut *tx)
+        .await?;
     let computed = computed_bitmaps(&mut tx, settings).await?;
     let changed = write_bitmaps(&mut tx, &computed).await?;
     sqlx::query(
