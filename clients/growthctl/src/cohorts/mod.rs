@@ -24,9 +24,10 @@ use names::{MetricArg, ModeArg, OutputArg, PeriodArg};
 /// `cohorts` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum CohortsCommand {
-    /// Recompute the stored retention matrices: incrementally (cohorts whose
-    /// activity changed since the last refresh), or every cohort in range with
-    /// `--full`. Exit 0 on success, 1 on any error.
+    /// Recompute the stored retention and revenue cells: incrementally
+    /// (cohorts whose activity, members or payments changed since the last
+    /// refresh), or every cohort in range with `--full`. Exit 0 on success, 1
+    /// on any error.
     Refresh(RefreshArgs),
     /// A retention matrix: one row per cohort, one column per period offset.
     Show(ShowArgs),

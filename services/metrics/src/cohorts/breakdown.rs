@@ -199,7 +199,13 @@ pub async fn compute(
     days.sort_unstable();
     days.dedup();
 
-    let flows = revenue::load(&mut tx, time_zone, store::Scope::Days(&days), Some(breakdown.key())).await?;
+    let flows = revenue::load(
+        &mut tx,
+        time_zone,
+        store::Scope::Days(&days),
+        Some(breakdown.key()),
+    )
+    .await?;
     tx.commit().await?;
     let mut flows_by_segment: HashMap<String, Vec<revenue::Flow>> = HashMap::new();
     for f in flows {

@@ -158,7 +158,12 @@ pub async fn refresh(pool: &PgPool, r: &Refresh) -> Result<Refreshed, sqlx::Erro
             .filter(|c| in_range(r, *c))
             .collect()
     };
-    let none = || r.periods.iter().map(|p| (*p, BTreeSet::new())).collect::<Targets>();
+    let none = || {
+        r.periods
+            .iter()
+            .map(|p| (*p, BTreeSet::new()))
+            .collect::<Targets>()
+    };
     let (user_targets, revenue_targets): (Targets, Targets) = if r.full {
         // Filled in below from what is stored and what is computed.
         (none(), none())
@@ -166,11 +171,29 @@ pub async fn refresh(pool: &PgPool, r: &Refresh) -> Result<Refreshed, sqlx::Erro
         (
             r.periods
                 .iter()
-                .map(|p| (*p, if r.users { changed(*p, false) } else { BTreeSet::new() }))
+                .map(|p| {
+                    (
+                        *p,
+                        if r.users {
+                            changed(*p, false)
+                        } else {
+                            BTreeSet::new()
+                        },
+                    )
+                })
                 .collect(),
             r.periods
                 .iter()
-                .map(|p| (*p, if r.revenue { changed(*p, true) } else { BTreeSet::new() }))
+                .map(|p| {
+                    (
+                        *p,
+                        if r.revenue {
+                            changed(*p, true)
+                        } else {
+                            BTreeSet::new()
+                        },
+                    )
+                })
                 .collect(),
         )
     };

@@ -36,7 +36,9 @@ pub fn bitmap(raw: &[u8]) -> Result<[u8; BITMAP_BYTES], sqlx::Error> {
     raw.get(4..4 + BITMAP_BYTES)
         .and_then(|b| <[u8; BITMAP_BYTES]>::try_from(b).ok())
         .ok_or_else(|| {
-            sqlx::Error::Decode(format!("active_days: expected {BITMAP_BYTES} bytes of bits").into())
+            sqlx::Error::Decode(
+                format!("active_days: expected {BITMAP_BYTES} bytes of bits").into(),
+            )
         })
 }
 

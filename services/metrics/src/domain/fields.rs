@@ -87,6 +87,15 @@ pub fn timestamp(
         .ok_or_else(|| FieldViolation::new(field, "is required"))
 }
 
+/// An optional id: empty means none, anything else is checked like [`id`].
+pub fn optional_id(field: &str, value: &str) -> Result<Option<String>, FieldViolation> {
+    if value.is_empty() {
+        Ok(None)
+    } else {
+        id(field, value).map(Some)
+    }
+}
+
 /// An optional timestamp; when present, checked like [`timestamp`].
 pub fn optional_timestamp(
     field: &str,

@@ -61,12 +61,28 @@ pub fn currency(field: &str, value: &str) -> Result<String, FieldViolation> {
     }
 }
 
-fn optional_id(field: &str, value: &str) -> Result<Option<String>, FieldViolation> {
-    if value.is_empty() {
-        Ok(None)
+/// A required amount: `amount_minor` >= 0 and a currency (stored lower
+/// case); every problem is recorded in `errors` under `field`.
+pub fn money(
+    errors: &mut RowErrors,
+    field: &str,
+    value: Option<&growth_proto::common::v1::Money>,
+) -> (Option<i64>, Option<String>) {
+    let Some(m) = value else {
+        errors.push(FieldViolation::new(field, "is required"));
+        return (None, None);
+    };
+    let amount = if m.amount_minor < 0 {
+        errors.push(FieldViolation::new(
+            format!("{field}.amount_minor"),
+            format!("must not be negative, got {}", m.amount_minor),
+        ));
+        None
     } else {
-        fields::id(field, value).map(Some)
-    }
+        Some(m.amount_minor)
+    };
+    let currency = errors.check(currency(&format!("{field}.currency"), &m.currency));
+    (amount, currency)
 }
 
 impl NewPayment {
@@ -74,32 +90,16 @@ impl NewPayment {
     pub fn parse(p: &pb::Payment, now: DateTime<Utc>) -> Result<Self, Vec<FieldViolation>> {
         let mut errors = RowErrors::default();
         let stripe_id = errors.check(fields::id("stripe_id", &p.stripe_id));
-        let stripe_charge_id = errors.check(optional_id("stripe_charge_id", &p.stripe_charge_id));
-        let stripe_invoice_id =
-            errors.check(optional_id("stripe_invoice_id", &p.stripe_invoice_id));
-        let stripe_customer = errors.check(optional_id("stripe_customer", &p.stripe_customer));
-        let user_id = errors.check(optional_id("user_id", &p.user_id));
-        let (amount_minor, currency) = match &p.amount {
-            None => {
-                errors.push(FieldViolation::new("amount", "is required"));
-                (None, None)
-            }
-            Some(money) => {
-                let amount = if money.amount_minor < 0 {
-                    errors.push(FieldViolation::new(
-                        "amount.amount_minor",
-                        format!("must not be negative, got {}", money.amount_minor),
-                    ));
-                    None
-                } else {
-                    Some(money.amount_minor)
-                };
-                (
-                    amount,
-                    errors.check(currency("amount.currency", &money.currency)),
-                )
-            }
-        };
+        let stripe_charge_id =
+            errors.check(fields::optional_id("stripe_charge_id", &p.stripe_charge_id));
+        let stripe_invoice_id = errors.check(fields::optional_id(
+            "stripe_invoice_id",
+            &p.stripe_invoice_id,
+        ));
+        let stripe_customer =
+            errors.check(fields::optional_id("stripe_customer", &p.stripe_customer));
+        let user_id = errors.check(fields::optional_id("user_id", &p.user_id));
+        let (amount_minor, currency) = money(&mut errors, "amount", p.amount.as_ref());
         let status = errors.check(status_name(p.status).ok_or_else(|| {
             FieldViolation::new(
                 "status",

@@ -10,7 +10,7 @@ use growth_runtime::status::FieldViolation;
 use super::batch::{RowErrors, parse_rows};
 use super::fields;
 use super::mrr::{self, Interval};
-use super::payment::currency;
+use super::payment::money;
 
 /// Longest plan name accepted.
 pub const MAX_PLAN_LEN: usize = 128;
@@ -49,14 +49,6 @@ pub struct NewSubscription {
     pub mrr_minor: i64,
 }
 
-fn optional_id(field: &str, value: &str) -> Result<Option<String>, FieldViolation> {
-    if value.is_empty() {
-        Ok(None)
-    } else {
-        fields::id(field, value).map(Some)
-    }
-}
-
 impl NewSubscription {
     /// Validates one state, its user included.
     pub fn parse(s: &pb::Subscription, now: DateTime<Utc>) -> Result<Self, Vec<FieldViolation>> {
@@ -83,29 +75,9 @@ impl NewSubscription {
             "stripe_subscription_id",
             &s.stripe_subscription_id,
         ));
-        let customer = errors.check(optional_id("stripe_customer", &s.stripe_customer));
+        let customer = errors.check(fields::optional_id("stripe_customer", &s.stripe_customer));
         let plan = errors.check(fields::text("plan", &s.plan, MAX_PLAN_LEN));
-        let (amount, currency) = match &s.amount {
-            None => {
-                errors.push(FieldViolation::new("amount", "is required"));
-                (None, None)
-            }
-            Some(money) => {
-                let amount = if money.amount_minor < 0 {
-                    errors.push(FieldViolation::new(
-                        "amount.amount_minor",
-                        format!("must not be negative, got {}", money.amount_minor),
-                    ));
-                    None
-                } else {
-                    Some(money.amount_minor)
-                };
-                (
-                    amount,
-                    errors.check(currency("amount.currency", &money.currency)),
-                )
-            }
-        };
+        let (amount, currency) = money(&mut errors, "amount", s.amount.as_ref());
         let quantity = match s.quantity {
             0 => Some(1),
             q if q > 0 => Some(q),
