@@ -53,6 +53,9 @@ pub enum Format {
     Json,
     /// Markdown: the audit report (other commands print tables).
     Md,
+    /// CSV: retention matrices, the revenue summary and the churn report
+    /// (other commands print tables).
+    Csv,
 }
 
 /// Subcommands.

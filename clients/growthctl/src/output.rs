@@ -19,7 +19,7 @@ pub fn emit(format: Format, value: serde_json::Value, table: impl FnOnce() -> Ta
             "{}",
             serde_json::to_string_pretty(&value).unwrap_or_default()
         ),
-        Format::Table | Format::Md => println!("{}", table()),
+        Format::Table | Format::Md | Format::Csv => println!("{}", table()),
     }
 }
 

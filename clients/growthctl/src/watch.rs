@@ -57,7 +57,7 @@ pub async fn run(target: &Target, args: &WatchArgs, format: Format) -> anyhow::R
                         "properties": serde_json::from_str::<serde_json::Value>(&event.properties_json).unwrap_or_default(),
                     })
                 ),
-                Format::Table | Format::Md => println!(
+                Format::Table | Format::Md | Format::Csv => println!(
                     "{:>10}  {:<20}  {:<16}  {:<20}  {}",
                     fe.sequence,
                     time(event.occurred_at.as_ref()),

@@ -61,7 +61,7 @@ pub struct ChurnArgs {
     pub month: String,
     /// Output of this command: table (headline numbers and the churned
     /// customers), csv (the churned customers) or json (default: the global
-    /// --format; json there means json here).
+    /// --format: json or csv there mean the same here).
     #[arg(long, value_enum)]
     pub output: Option<OutputArg>,
 }
@@ -133,7 +133,7 @@ pub struct ShowArgs {
     #[arg(long, value_name = "KEY")]
     pub breakdown: Option<String>,
     /// Output of this command: table, csv or json (default: the global
-    /// --format; json there means json here).
+    /// --format: json or csv there mean the same here).
     #[arg(long, value_enum)]
     pub output: Option<OutputArg>,
 }

@@ -107,11 +107,12 @@ pub fn month(text: &str) -> Result<String, String> {
         .ok_or_else(|| format!("{text:?} is not a month (YYYY-MM, e.g. 2025-03)"))
 }
 
-/// `--output`, or what the global `--format` stands for (json there means
-/// json here, anything else a table).
+/// `--output`, or what the global `--format` stands for (json and csv there
+/// mean the same here, anything else a table).
 pub fn output_for(output: Option<OutputArg>, format: crate::cli::Format) -> OutputArg {
     output.unwrap_or(match format {
         crate::cli::Format::Json => OutputArg::Json,
+        crate::cli::Format::Csv => OutputArg::Csv,
         crate::cli::Format::Table | crate::cli::Format::Md => OutputArg::Table,
     })
 }

@@ -115,7 +115,7 @@ pub async fn retry(
             "{}",
             serde_json::to_string_pretty(&delivery_json(&d)).unwrap_or_default()
         ),
-        Format::Table | Format::Md => println!(
+        Format::Table | Format::Md | Format::Csv => println!(
             "delivery {} is {} again (next attempt at {})",
             d.delivery_id,
             names::status(d.status),

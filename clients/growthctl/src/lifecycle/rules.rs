@@ -115,7 +115,7 @@ pub async fn rm(client: &mut Lifecycle, rule_id: &str, format: Format) -> anyhow
             "{}",
             serde_json::to_string_pretty(&json!({"deleted": rule_id})).unwrap_or_default()
         ),
-        Format::Table | Format::Md => println!("rule {rule_id} deleted"),
+        Format::Table | Format::Md | Format::Csv => println!("rule {rule_id} deleted"),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -33,7 +33,7 @@ pub struct SummaryArgs {
     #[arg(long, value_name = "YYYY-MM", value_parser = names::month)]
     pub to: Option<String>,
     /// Output of this command: table, csv or json (default: the global
-    /// --format; json there means json here).
+    /// --format: json or csv there mean the same here).
     #[arg(long, value_enum)]
     pub output: Option<OutputArg>,
 }

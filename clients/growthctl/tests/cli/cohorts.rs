@@ -292,6 +292,12 @@ async fn revenue_breakdowns_and_the_overview_print_from_the_refreshed_cells(pool
     .await;
     assert!(csv.starts_with("cohort,size,offset,currency,revenue_minor,incomplete\n"));
     assert!(csv.contains("2025-03-01,3,2,usd,-1900,false\n"), "{csv}");
+    let global = ok(
+        &services,
+        "--format csv cohorts show --period month --metric revenue",
+    )
+    .await;
+    assert_eq!(global, csv, "the global --format csv means the same");
 
     let by_plan = json(
         &ctl(
