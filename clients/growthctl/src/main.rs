@@ -21,8 +21,29 @@ use clap::Parser;
 
 use crate::cli::{Cli, Command, EventsCommand, PaymentsCommand, UsersCommand};
 
+/// `growthctl … | head` closes our stdout early; `println!` then panics with
+/// a broken pipe. Exit quietly with the shell's SIGPIPE status instead, as
+/// other command-line tools do (the standard library ignores SIGPIPE, and
+/// restoring it would need unsafe code, which the workspace forbids).
+fn quiet_on_closed_stdout() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
+    quiet_on_closed_stdout();
     let cli = Cli::parse();
     match run(cli).await {
         Ok(code) => code,
