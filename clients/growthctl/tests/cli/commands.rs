@@ -173,3 +173,35 @@ async fn bad_flags_are_refused_before_anything_runs() {
         stderr(&output)
     );
 }
+
+/// `growthctl … | head` closes the pipe before growthctl writes: it exits
+/// with the shell's SIGPIPE status and no panic message.
+#[sqlx::test(migrations = false)]
+async fn a_closed_output_pipe_ends_quietly(pool: PgPool) {
+    let services = spawn_services(pool).await;
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_growthctl"));
+    command
+        .args(["cohorts", "show", "--period", "week"])
+        .env(
+            "GROWTH_METRICS_ADDR",
+            services.metrics.grpc_addr.to_string(),
+        )
+        .env(
+            "GROWTH_LIFECYCLE_ADDR",
+            services.lifecycle.grpc_addr.to_string(),
+        )
+        .env("GROWTH_TOKEN", TOKEN)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let output = tokio::task::spawn_blocking(move || {
+        let mut child = command.spawn().expect("growthctl runs");
+        // The reader goes away before anything is printed.
+        drop(child.stdout.take());
+        child.wait_with_output().expect("growthctl finishes")
+    })
+    .await
+    .expect("joined");
+    assert_eq!(output.status.code(), Some(141), "{}", stderr(&output));
+    assert!(!stderr(&output).contains("panicked"), "{}", stderr(&output));
+}
