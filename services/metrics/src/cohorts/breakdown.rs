@@ -167,17 +167,9 @@ pub async fn compute(
         .bind(breakdown.key())
         .fetch(&mut *tx);
         while let Some(row) = rows.try_next().await? {
-            let cohort_day: NaiveDate = row.try_get(0)?;
-            if in_range(period.start_of(cohort_day)) {
-                let raw = row.try_get_raw(1)?;
-                users.push((
-                    UserActivity {
-                        cohort_day,
-                        bits: store::bitmap(raw.as_bytes().map_err(sqlx::Error::Decode)?)?,
-                        last_active_day: row.try_get(2)?,
-                    },
-                    row.try_get(3)?,
-                ));
+            let user = store::user_activity(&row)?;
+            if in_range(period.start_of(user.cohort_day)) {
+                users.push((user, row.try_get(3)?));
             }
         }
     }

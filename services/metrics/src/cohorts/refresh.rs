@@ -158,45 +158,21 @@ pub async fn refresh(pool: &PgPool, r: &Refresh) -> Result<Refreshed, sqlx::Erro
             .filter(|c| in_range(r, *c))
             .collect()
     };
-    let none = || {
-        r.periods
-            .iter()
-            .map(|p| (*p, BTreeSet::new()))
-            .collect::<Targets>()
+    let per_period = |cohorts: &dyn Fn(Period) -> BTreeSet<NaiveDate>| -> Targets {
+        r.periods.iter().map(|p| (*p, cohorts(*p))).collect()
     };
-    let (user_targets, revenue_targets): (Targets, Targets) = if r.full {
-        // Filled in below from what is stored and what is computed.
-        (none(), none())
-    } else {
-        (
-            r.periods
-                .iter()
-                .map(|p| {
-                    (
-                        *p,
-                        if r.users {
-                            changed(*p, false)
-                        } else {
-                            BTreeSet::new()
-                        },
-                    )
-                })
-                .collect(),
-            r.periods
-                .iter()
-                .map(|p| {
-                    (
-                        *p,
-                        if r.revenue {
-                            changed(*p, true)
-                        } else {
-                            BTreeSet::new()
-                        },
-                    )
-                })
-                .collect(),
-        )
+    let none = || per_period(&|_| BTreeSet::new());
+    // Incremental targets; a full refresh fills them in below from what is
+    // stored and what is computed.
+    let incremental = |wanted: bool, marks_only: bool| -> Targets {
+        if wanted && !r.full {
+            per_period(&|p| changed(p, marks_only))
+        } else {
+            none()
+        }
     };
+    let user_targets = incremental(r.users, false);
+    let revenue_targets = incremental(r.revenue, true);
     // A cohort starting in range has users from its start to at most a month
     // later.
     let range = store::Scope::Range(r.from, r.to.map(|t| t + chrono::Days::new(31)));
@@ -204,23 +180,23 @@ pub async fn refresh(pool: &PgPool, r: &Refresh) -> Result<Refreshed, sqlx::Erro
     // Payments are read on another connection while the users are read on
     // this one (both only read; the other snapshot is at least as recent as
     // the change positions').
-    let revenue_scope = if !r.revenue {
+    let revenue_days: Option<Option<Vec<NaiveDate>>> = if !r.revenue {
         None
     } else if r.full {
-        Some((r.from, r.to.map(|t| t + chrono::Days::new(31)), None))
+        Some(None)
     } else if revenue_targets.iter().any(|(_, c)| !c.is_empty()) {
-        Some((None, None, Some(days_of(&revenue_targets))))
+        Some(Some(days_of(&revenue_targets)))
     } else {
         None
     };
-    let flows = revenue_scope.map(|(from, to, days): (_, _, Option<Vec<NaiveDate>>)| {
+    let flows = revenue_days.map(|days| {
         let (pool, zone) = (pool.clone(), r.time_zone.clone());
+        let (from, to, _) = range.bounds();
         tokio::spawn(async move {
             let mut conn = pool.acquire().await?;
-            let scope = match &days {
-                Some(days) => store::Scope::Days(days),
-                None => store::Scope::Range(from, to),
-            };
+            let scope = days
+                .as_deref()
+                .map_or(store::Scope::Range(from, to), store::Scope::Days);
             revenue::load(&mut conn, &zone, scope, None).await
         })
     });
@@ -261,17 +237,14 @@ pub async fn refresh(pool: &PgPool, r: &Refresh) -> Result<Refreshed, sqlx::Erro
         // Every cohort in range stored or computed: a stored one no longer
         // computed is deleted.
         let all = |revenue: bool, computed: &dyn Fn(Period) -> Vec<NaiveDate>| -> Targets {
-            r.periods
-                .iter()
-                .map(|p| {
-                    let stale = stored
-                        .iter()
-                        .filter(|(t, _, m)| t == p.name() && *m == revenue)
-                        .map(|(_, c, _)| *c);
-                    let fresh = computed(*p).into_iter().filter(|c| in_range(r, *c));
-                    (*p, stale.chain(fresh).collect())
-                })
-                .collect()
+            per_period(&|p| {
+                let stale = stored
+                    .iter()
+                    .filter(|(t, _, m)| t == p.name() && *m == revenue)
+                    .map(|(_, c, _)| *c);
+                let fresh = computed(p).into_iter().filter(|c| in_range(r, *c));
+                stale.chain(fresh).collect()
+            })
         };
         let users = loaded.as_ref().map_or_else(none, |l| {
             all(false, &|p| {

@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use sqlx::PgConnection;
 
 use super::period::Period;
-use super::store::Scope;
+use super::store::{self, Scope};
 
 /// Money moving on one day for the users of one cohort day.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,10 +100,7 @@ pub async fn load(
     scope: Scope<'_>,
     segment: Option<Option<&str>>,
 ) -> Result<Vec<Flow>, sqlx::Error> {
-    let (from, to, days) = match scope {
-        Scope::Range(from, to) => (from, to, None),
-        Scope::Days(days) => (None, None, Some(days)),
-    };
+    let (from, to, days) = scope.bounds();
     let (value, join) = match segment {
         None => ("$3::text", ""),
         Some(_) => (
@@ -158,13 +155,7 @@ pub async fn write(
     cells: &RevenueCells,
     targets: &super::store::Targets,
 ) -> Result<(u64, u64), sqlx::Error> {
-    let (mut want_types, mut want_cohorts) = (Vec::new(), Vec::new());
-    for (period, cohorts) in targets {
-        for c in cohorts {
-            want_types.push(period.name());
-            want_cohorts.push(*c);
-        }
-    }
+    let (want_types, want_cohorts) = store::target_columns(targets);
     let stored: Vec<(String, NaiveDate, String, Vec<i64>, i64)> = sqlx::query_as(
         "SELECT r.period_type, r.cohort_date, r.currency, r.revenue, r.later_minor
          FROM metrics.retention_revenue r JOIN unnest($1::text[], $2::date[]) AS t(p, c)
@@ -191,15 +182,11 @@ pub async fn write(
                 // `later` is not a cell of the matrix; a change of it alone
                 // rewrites the row without counting a cell.
                 let (changed, later_changed) = match stored.remove(&key) {
-                    Some(old) if old.by_offset.len() == revenue.by_offset.len() => (
-                        old.by_offset
-                            .iter()
-                            .zip(&revenue.by_offset)
-                            .filter(|(a, b)| a != b)
-                            .count() as u64,
+                    Some(old) => (
+                        store::changed_cells(&old.by_offset, &revenue.by_offset),
                         old.later != revenue.later,
                     ),
-                    _ => (len, true),
+                    None => (len, true),
                 };
                 unchanged += len - changed;
                 written += changed;
@@ -209,14 +196,7 @@ pub async fn write(
                 types.push(period.name());
                 cohorts.push(*cohort);
                 currencies.push(currency.as_str());
-                rows.push(
-                    revenue
-                        .by_offset
-                        .iter()
-                        .map(i64::to_string)
-                        .collect::<Vec<_>>()
-                        .join(","),
-                );
+                rows.push(store::array_text(&revenue.by_offset));
                 laters.push(revenue.later);
             }
         }

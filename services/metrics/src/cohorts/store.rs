@@ -4,6 +4,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::NaiveDate;
 use futures::TryStreamExt;
+use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row as _};
 
 use super::matrix::{BITMAP_BYTES, Builder, Matrices, UserActivity};
@@ -31,8 +32,35 @@ pub enum Scope<'a> {
     Days(&'a [NaiveDate]),
 }
 
+impl<'a> Scope<'a> {
+    /// (from, to, days) as bound to `$date IS NULL OR …` filters.
+    pub fn bounds(
+        self,
+    ) -> (
+        Option<NaiveDate>,
+        Option<NaiveDate>,
+        Option<&'a [NaiveDate]>,
+    ) {
+        match self {
+            Scope::Range(from, to) => (from, to, None),
+            Scope::Days(days) => (None, None, Some(days)),
+        }
+    }
+}
+
+/// A user's rollup from a row whose first three columns are `cohort_day`,
+/// `active_days` and `last_active_day`.
+pub fn user_activity(row: &PgRow) -> Result<UserActivity, sqlx::Error> {
+    let raw = row.try_get_raw(1)?;
+    Ok(UserActivity {
+        cohort_day: row.try_get(0)?,
+        bits: bitmap(raw.as_bytes().map_err(sqlx::Error::Decode)?)?,
+        last_active_day: row.try_get(2)?,
+    })
+}
+
 /// A stored bitmap from its binary wire form (bit length, then the bytes).
-pub fn bitmap(raw: &[u8]) -> Result<[u8; BITMAP_BYTES], sqlx::Error> {
+fn bitmap(raw: &[u8]) -> Result<[u8; BITMAP_BYTES], sqlx::Error> {
     raw.get(4..4 + BITMAP_BYTES)
         .and_then(|b| <[u8; BITMAP_BYTES]>::try_from(b).ok())
         .ok_or_else(|| {
@@ -45,10 +73,7 @@ pub fn bitmap(raw: &[u8]) -> Result<[u8; BITMAP_BYTES], sqlx::Error> {
 /// Reads the users of `scope` and counts them into the three matrices as
 /// they stream in.
 pub async fn load(conn: &mut PgConnection, scope: Scope<'_>) -> Result<Loaded, sqlx::Error> {
-    let (from, to, days) = match scope {
-        Scope::Range(from, to) => (from, to, None),
-        Scope::Days(days) => (None, None, Some(days)),
-    };
+    let (from, to, days) = scope.bounds();
     let query = sqlx::query(
         "SELECT cohort_day, active_days, last_active_day, changed_seq FROM metrics.user_cohorts
          WHERE ($1::date IS NULL OR cohort_day >= $1) AND ($2::date IS NULL OR cohort_day <= $2)
@@ -66,19 +91,13 @@ pub async fn load(conn: &mut PgConnection, scope: Scope<'_>) -> Result<Loaded, s
     };
     let mut rows = query.fetch(&mut *conn);
     while let Some(row) = rows.try_next().await? {
-        let cohort_day: NaiveDate = row.try_get(0)?;
+        let user = user_activity(&row)?;
         let seq: i64 = row.try_get(3)?;
-        let raw = row.try_get_raw(1)?;
-        let bits = bitmap(raw.as_bytes().map_err(sqlx::Error::Decode)?)?;
-        let day = loaded.changed.entry(cohort_day).or_insert(seq);
+        let day = loaded.changed.entry(user.cohort_day).or_insert(seq);
         *day = (*day).max(seq);
         loaded.high = loaded.high.max(seq);
         loaded.users += 1;
-        builder.add(&UserActivity {
-            cohort_day,
-            bits,
-            last_active_day: row.try_get(2)?,
-        });
+        builder.add(&user);
     }
     loaded.matrices = builder.finish();
     Ok(loaded)
@@ -86,6 +105,33 @@ pub async fn load(conn: &mut PgConnection, scope: Scope<'_>) -> Result<Loaded, s
 
 /// Which cohorts of each granularity to write.
 pub type Targets = Vec<(Period, BTreeSet<NaiveDate>)>;
+
+/// The (granularity, cohort) pairs of `targets` as two columns to bind.
+pub fn target_columns(targets: &Targets) -> (Vec<&'static str>, Vec<NaiveDate>) {
+    targets
+        .iter()
+        .flat_map(|(period, cohorts)| cohorts.iter().map(|c| (period.name(), *c)))
+        .unzip()
+}
+
+/// The body of a `bigint[]` literal ("1,2,3"): rows of arrays are bound as
+/// text and cast, since a bound array of arrays must be rectangular.
+pub fn array_text(values: &[i64]) -> String {
+    values
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Cells of `new` that differ from `old` (every cell when the lengths do).
+pub fn changed_cells(old: &[i64], new: &[i64]) -> u64 {
+    if old.len() == new.len() {
+        old.iter().zip(new).filter(|(a, b)| a != b).count() as u64
+    } else {
+        new.len() as u64
+    }
+}
 
 /// Writes the rows of the `targets` cohorts from `matrices` (both modes),
 /// only those that changed, and deletes stored rows of target cohorts that
@@ -95,13 +141,7 @@ pub async fn write(
     matrices: &Matrices,
     targets: &Targets,
 ) -> Result<(u64, u64), sqlx::Error> {
-    let (mut want_types, mut want_cohorts) = (Vec::new(), Vec::new());
-    for (period, cohorts) in targets {
-        for c in cohorts {
-            want_types.push(period.name());
-            want_cohorts.push(*c);
-        }
-    }
+    let (want_types, want_cohorts) = target_columns(targets);
     let stored: Vec<(String, NaiveDate, String, i64, Vec<i64>)> = sqlx::query_as(
         "SELECT r.period_type, r.cohort_date, r.mode, r.cohort_size, r.retained
          FROM metrics.retention_rows r JOIN unnest($1::text[], $2::date[]) AS t(p, c)
@@ -135,9 +175,7 @@ pub async fn write(
             for (mode, values) in [("on", &counts.on), ("on_or_after", &counts.on_or_after)] {
                 let key = (period.name().to_owned(), *cohort, mode.to_owned());
                 let changed = match stored.get(&key) {
-                    Some((size, cells)) if *size == counts.size && cells.len() == values.len() => {
-                        cells.iter().zip(values).filter(|(a, b)| a != b).count() as u64
-                    }
+                    Some((size, cells)) if *size == counts.size => changed_cells(cells, values),
                     _ => values.len() as u64,
                 };
                 unchanged += values.len() as u64 - changed;
@@ -149,13 +187,7 @@ pub async fn write(
                 cohorts.push(*cohort);
                 modes.push(mode);
                 sizes.push(counts.size);
-                rows.push(
-                    values
-                        .iter()
-                        .map(i64::to_string)
-                        .collect::<Vec<_>>()
-                        .join(","),
-                );
+                rows.push(array_text(values));
             }
         }
     }
