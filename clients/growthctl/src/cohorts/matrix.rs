@@ -57,41 +57,69 @@ pub fn rate_text(cell: &pb::RetentionCell) -> String {
     format!("{:.1}{star}", cell.retention_rate * 100.0)
 }
 
-/// One row per cohort (and segment): cohort, size, then the rate of every
-/// offset 0..max; periods that have not begun are empty.
-pub fn table(r: &pb::GetRetentionMatrixResponse, heatmap: bool) -> Table {
-    let max = max_offset(r);
-    let segmented = segmented(r);
+/// A table whose header is cohort, [segment], size, `extra`, then one column
+/// per offset 0..=max.
+fn matrix_table(r: &pb::GetRetentionMatrixResponse, extra: &[&str]) -> Table {
     let prefix = offset_prefix(r.granularity);
     let mut header = vec!["cohort".to_owned()];
-    if segmented {
+    if segmented(r) {
         header.push("segment".to_owned());
     }
     header.push("size".to_owned());
-    header.extend((0..=max).map(|o| format!("{prefix}{o}")));
+    header.extend(extra.iter().map(|e| (*e).to_owned()));
+    header.extend((0..=max_offset(r)).map(|o| format!("{prefix}{o}")));
     let mut table = output::table([]);
     table.set_header(header);
-    for row in &r.rows {
-        let mut cells = vec![Cell::new(&row.cohort)];
-        if segmented {
-            cells.push(Cell::new(&row.segment));
-        }
-        cells.push(Cell::new(row.cohort_size).set_alignment(CellAlignment::Right));
-        for offset in 0..=max {
-            let cell = match row.cells.iter().find(|c| c.offset == offset) {
+    table
+}
+
+/// The leading cells of a row: cohort, [segment], size, then `extra`.
+fn lead_cells(row: &pb::CohortRow, segmented: bool, extra: &[String]) -> Vec<Cell> {
+    let mut cells = vec![Cell::new(&row.cohort)];
+    if segmented {
+        cells.push(Cell::new(&row.segment));
+    }
+    cells.push(Cell::new(row.cohort_size).set_alignment(CellAlignment::Right));
+    cells.extend(extra.iter().map(Cell::new));
+    cells
+}
+
+/// One cell per offset 0..=max of `row`: `text` of the cell, coloured by its
+/// `level` (0..1) on a heatmap; periods that have not begun are empty.
+fn offset_cells(
+    r: &pb::GetRetentionMatrixResponse,
+    row: &pb::CohortRow,
+    heatmap: bool,
+    text: impl Fn(&pb::RetentionCell) -> String,
+    level: impl Fn(&pb::RetentionCell) -> f64,
+) -> Vec<Cell> {
+    (0..=max_offset(r))
+        .map(
+            |offset| match row.cells.iter().find(|c| c.offset == offset) {
                 None => Cell::new(""),
                 Some(c) => {
-                    let text = Cell::new(rate_text(c)).set_alignment(CellAlignment::Right);
+                    let cell = Cell::new(text(c)).set_alignment(CellAlignment::Right);
                     if heatmap {
-                        let (bg, fg) = heat(c.retention_rate);
-                        text.bg(Color::AnsiValue(bg)).fg(Color::AnsiValue(fg))
+                        let (bg, fg) = heat(level(c));
+                        cell.bg(Color::AnsiValue(bg)).fg(Color::AnsiValue(fg))
                     } else {
-                        text
+                        cell
                     }
                 }
-            };
-            cells.push(cell);
-        }
+            },
+        )
+        .collect()
+}
+
+/// One row per cohort (and segment): cohort, size, then the rate of every
+/// offset 0..max; periods that have not begun are empty.
+pub fn table(r: &pb::GetRetentionMatrixResponse, heatmap: bool) -> Table {
+    let mut table = matrix_table(r, &[]);
+    for row in &r.rows {
+        let mut cells = lead_cells(row, segmented(r), &[]);
+        cells.extend(offset_cells(r, row, heatmap, rate_text, |c| {
+            c.retention_rate
+        }));
         table.add_row(cells);
     }
     table
@@ -121,17 +149,7 @@ fn revenue_of(cell: &pb::RetentionCell, currency: &str) -> i64 {
 /// revenue of every offset in major units; the heatmap is relative to the
 /// largest amount of the currency.
 pub fn revenue_table(r: &pb::GetRetentionMatrixResponse, heatmap: bool) -> Table {
-    let max = max_offset(r);
-    let segmented = segmented(r);
-    let prefix = offset_prefix(r.granularity);
-    let mut header = vec!["cohort".to_owned()];
-    if segmented {
-        header.push("segment".to_owned());
-    }
-    header.extend(["size".to_owned(), "currency".to_owned()]);
-    header.extend((0..=max).map(|o| format!("{prefix}{o}")));
-    let mut table = output::table([]);
-    table.set_header(header);
+    let mut table = matrix_table(r, &["currency"]);
     for currency in currencies(r) {
         let top = r
             .rows
@@ -149,31 +167,16 @@ pub fn revenue_table(r: &pb::GetRetentionMatrixResponse, heatmap: bool) -> Table
             {
                 continue;
             }
-            let mut cells = vec![Cell::new(&row.cohort)];
-            if segmented {
-                cells.push(Cell::new(&row.segment));
-            }
-            cells.push(Cell::new(row.cohort_size).set_alignment(CellAlignment::Right));
-            cells.push(Cell::new(currency.to_uppercase()));
-            for offset in 0..=max {
-                let cell = match row.cells.iter().find(|c| c.offset == offset) {
-                    None => Cell::new(""),
-                    Some(c) => {
-                        let amount = revenue_of(c, &currency);
-                        let star = if c.incomplete { "*" } else { "" };
-                        let text =
-                            Cell::new(format!("{}{star}", money::major(amount, &currency, false)))
-                                .set_alignment(CellAlignment::Right);
-                        if heatmap {
-                            let (bg, fg) = heat(amount as f64 / top as f64);
-                            text.bg(Color::AnsiValue(bg)).fg(Color::AnsiValue(fg))
-                        } else {
-                            text
-                        }
-                    }
-                };
-                cells.push(cell);
-            }
+            let mut cells = lead_cells(row, segmented(r), &[currency.to_uppercase()]);
+            let text = |c: &pb::RetentionCell| {
+                let star = if c.incomplete { "*" } else { "" };
+                format!(
+                    "{}{star}",
+                    money::major(revenue_of(c, &currency), &currency, false)
+                )
+            };
+            let level = |c: &pb::RetentionCell| revenue_of(c, &currency) as f64 / top as f64;
+            cells.extend(offset_cells(r, row, heatmap, text, level));
             table.add_row(cells);
         }
     }
@@ -183,12 +186,26 @@ pub fn revenue_table(r: &pb::GetRetentionMatrixResponse, heatmap: bool) -> Table
 /// One line per cell and currency:
 /// `cohort[,segment],size,offset,currency,revenue_minor,incomplete`.
 pub fn revenue_csv(r: &pb::GetRetentionMatrixResponse) -> String {
+    csv_lines(r, "currency,revenue_minor,incomplete", |c| {
+        c.revenue
+            .iter()
+            .map(|m| format!("{},{},{}", m.currency, m.amount_minor, c.incomplete))
+            .collect()
+    })
+}
+
+/// CSV with the columns `cohort[,segment],size,offset,` then `columns`: one
+/// line per value `values` gives for a cell.
+fn csv_lines(
+    r: &pb::GetRetentionMatrixResponse,
+    columns: &str,
+    values: impl Fn(&pb::RetentionCell) -> Vec<String>,
+) -> String {
     let segmented = segmented(r);
-    let mut out = String::from(if segmented {
-        "cohort,segment,size,offset,currency,revenue_minor,incomplete\n"
-    } else {
-        "cohort,size,offset,currency,revenue_minor,incomplete\n"
-    });
+    let mut out = format!(
+        "cohort,{}size,offset,{columns}\n",
+        if segmented { "segment," } else { "" }
+    );
     for row in &r.rows {
         let lead = if segmented {
             format!("{},{}", field(&row.cohort), field(&row.segment))
@@ -196,10 +213,10 @@ pub fn revenue_csv(r: &pb::GetRetentionMatrixResponse) -> String {
             field(&row.cohort)
         };
         for c in &row.cells {
-            for m in &c.revenue {
+            for value in values(c) {
                 out.push_str(&format!(
-                    "{lead},{},{},{},{},{}\n",
-                    row.cohort_size, c.offset, m.currency, m.amount_minor, c.incomplete
+                    "{lead},{},{},{value}\n",
+                    row.cohort_size, c.offset
                 ));
             }
         }
@@ -220,26 +237,12 @@ fn field(text: &str) -> String {
 /// `segment` column after `cohort` when the rows carry segments); the rate is
 /// a fraction (0..1) with four decimals.
 pub fn csv(r: &pb::GetRetentionMatrixResponse) -> String {
-    let segmented = segmented(r);
-    let mut out = String::from(if segmented {
-        "cohort,segment,size,offset,retained,rate,incomplete\n"
-    } else {
-        "cohort,size,offset,retained,rate,incomplete\n"
-    });
-    for row in &r.rows {
-        let lead = if segmented {
-            format!("{},{}", field(&row.cohort), field(&row.segment))
-        } else {
-            field(&row.cohort)
-        };
-        for c in &row.cells {
-            out.push_str(&format!(
-                "{lead},{},{},{},{:.4},{}\n",
-                row.cohort_size, c.offset, c.retained_users, c.retention_rate, c.incomplete
-            ));
-        }
-    }
-    out
+    csv_lines(r, "retained,rate,incomplete", |c| {
+        vec![format!(
+            "{},{:.4},{}",
+            c.retained_users, c.retention_rate, c.incomplete
+        )]
+    })
 }
 
 #[cfg(test)]
