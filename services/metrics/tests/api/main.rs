@@ -6,6 +6,8 @@ mod activity;
 mod alerts;
 mod audit;
 mod auth;
+mod cohort_breakdown;
+mod cohort_fixtures;
 mod cohort_revenue;
 mod cohorts;
 mod fake_stripe;
