@@ -9,6 +9,7 @@ pub mod lifecycle;
 mod lifecycle_feed;
 pub mod reconcile;
 pub mod retention;
+mod retention_export;
 pub mod stripe;
 
 use std::process::ExitCode;
