@@ -115,6 +115,14 @@ const UNNEST: &str = "unnest($1::text[], $2::timestamptz[], $3::text[], $4::text
             $6::bigint[], $7::text[], $8::integer[], $9::text[], $10::timestamptz[],
             $11::timestamptz[], $12::bigint[]";
 
+/// The state columns of an upsert, taken from the incoming row.
+const SET_STATE: &str = "plan = EXCLUDED.plan, currency = EXCLUDED.currency,
+             amount_minor = EXCLUDED.amount_minor, quantity = EXCLUDED.quantity,
+             billing_interval = EXCLUDED.billing_interval,
+             interval_count = EXCLUDED.interval_count, status = EXCLUDED.status,
+             started_at = EXCLUDED.started_at, ended_at = EXCLUDED.ended_at,
+             mrr_minor = EXCLUDED.mrr_minor";
+
 async fn write_latest(tx: &mut PgConnection, rows: &[NewSubscription]) -> Result<(), sqlx::Error> {
     let sql = format!(
         "INSERT INTO metrics.subscriptions AS s (user_id, stripe_customer, {COLUMNS})
@@ -124,16 +132,7 @@ async fn write_latest(tx: &mut PgConnection, rows: &[NewSubscription]) -> Result
              user_id = EXCLUDED.user_id,
              stripe_customer = EXCLUDED.stripe_customer,
              effective_at = EXCLUDED.effective_at,
-             plan = EXCLUDED.plan,
-             currency = EXCLUDED.currency,
-             amount_minor = EXCLUDED.amount_minor,
-             quantity = EXCLUDED.quantity,
-             billing_interval = EXCLUDED.billing_interval,
-             interval_count = EXCLUDED.interval_count,
-             status = EXCLUDED.status,
-             started_at = EXCLUDED.started_at,
-             ended_at = EXCLUDED.ended_at,
-             mrr_minor = EXCLUDED.mrr_minor,
+             {SET_STATE},
              updated_at = now()"
     );
     bind_states(sqlx::query(sqlx::AssertSqlSafe(sql)), rows)
@@ -155,16 +154,7 @@ async fn append(tx: &mut PgConnection, rows: &[NewSubscription]) -> Result<(), s
         "INSERT INTO metrics.subscription_states AS h ({COLUMNS})
          SELECT * FROM {UNNEST})
          ON CONFLICT (stripe_subscription_id, effective_at) DO UPDATE SET
-             plan = EXCLUDED.plan,
-             currency = EXCLUDED.currency,
-             amount_minor = EXCLUDED.amount_minor,
-             quantity = EXCLUDED.quantity,
-             billing_interval = EXCLUDED.billing_interval,
-             interval_count = EXCLUDED.interval_count,
-             status = EXCLUDED.status,
-             started_at = EXCLUDED.started_at,
-             ended_at = EXCLUDED.ended_at,
-             mrr_minor = EXCLUDED.mrr_minor,
+             {SET_STATE},
              recorded_at = now()"
     );
     bind_states(sqlx::query(sqlx::AssertSqlSafe(sql)), rows)
