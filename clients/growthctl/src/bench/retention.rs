@@ -209,7 +209,7 @@ async fn run_in(args: &RetentionBenchArgs, options: PgConnectOptions) -> anyhow:
     // of definition rewrites every row (simulated by clearing the bitmaps).
     let settings = metrics_svc::cohorts::settings::RollupSettings::default();
     let (unchanged_time, written) = time(args.runs.min(2), || async {
-        Ok(metrics_svc::cohorts::rollup::rebuild(&pool, &settings).await?)
+        Ok(metrics_svc::cohorts::rebuild::rebuild(&pool, &settings).await?)
     })
     .await?;
     eprintln!(
@@ -227,7 +227,7 @@ async fn run_in(args: &RetentionBenchArgs, options: PgConnectOptions) -> anyhow:
             .execute(&pool)
             .await?;
         let started = Instant::now();
-        let written = metrics_svc::cohorts::rollup::rebuild(&pool, &settings).await?;
+        let written = metrics_svc::cohorts::rebuild::rebuild(&pool, &settings).await?;
         rewrites.push(started.elapsed());
         eprintln!(
             "bench: rollup rebuild from raw events, every row cleared: {:.3} s ({written} rows written)",

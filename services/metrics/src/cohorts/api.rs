@@ -11,8 +11,8 @@ use super::breakdown::{self, Breakdown};
 use super::overview;
 use super::period::Period;
 use super::read;
+use super::rebuild::rebuild;
 use super::refresh::{Refresh, refresh};
-use super::rollup;
 use super::wire;
 use crate::error::MetricsError;
 
@@ -92,7 +92,7 @@ impl CohortService {
         };
         let started = std::time::Instant::now();
         if r.rebuild {
-            rollup::rebuild(&self.pool, &self.settings).await?;
+            rebuild(&self.pool, &self.settings).await?;
         }
         let request = Refresh {
             periods,

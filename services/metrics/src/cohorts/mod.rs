@@ -1,5 +1,5 @@
 //! Cohorts and retention: the per-user activity rollup kept at ingest
-//! (`rollup`), calendar periods (`period`), the one-pass matrix computation
+//! (`rollup`) and rebuilt from the raw events (`rebuild`), calendar periods (`period`), the one-pass matrix computation
 //! (`matrix`), revenue cells from payments and refunds (`revenue`), storing
 //! and refreshing cells (`store`, `refresh`), and reading them (`read`,
 //! `overview`, `breakdown` for segments computed at read time, `wire`). `api` turns wire requests into these. docs/METRICS.md has
@@ -11,6 +11,7 @@ pub mod matrix;
 pub mod overview;
 pub mod period;
 pub mod read;
+pub mod rebuild;
 pub mod refresh;
 pub mod revenue;
 pub mod rollup;

@@ -1,6 +1,6 @@
 //! The per-user activity rollup (`metrics.user_cohorts`): assigned at
 //! `UpsertUsers`, kept current inside the `TrackEvents` transaction (see
-//! `repo::events`), and rebuilt from the raw events on request or when the
+//! `repo::events`), and rebuilt from the raw events (`super::rebuild`) on request or when the
 //! settings change. Every write marks the cohort days it touched dirty.
 
 use sqlx::{PgConnection, PgPool};
@@ -13,7 +13,9 @@ pub const WINDOW_DAYS: i32 = 416;
 /// The statement fragment that computes, for the events of a CTE called
 /// `written` (sequence, user_id, name, occurred_at), each user's new bits,
 /// latest offset and latest sequence; `$tz` and `$names` are the placeholders of the zone and the
-/// activity list. Used by `TrackEvents` and by the per-user rebuild.
+/// activity list. Used by `TrackEvents` and by the per-user rebuild. The local
+/// day comes from a set-returning function so that it is computed once per
+/// event (see `computed_bitmaps`).
 pub fn per_user_sql(source: &str, tz: &str, names: &str) -> String {
     format!(
         "per_user AS (
@@ -21,9 +23,13 @@ pub fn per_user_sql(source: &str, tz: &str, names: &str) -> String {
                     bit_or(set_bit(B'0'::bit(416), a.off, 1)) FILTER (WHERE a.off < {WINDOW_DAYS}) AS bits,
                     max(a.off) AS last_off, max(a.sequence) AS seq
              FROM (
-                 SELECT w.user_id, w.sequence, (w.occurred_at AT TIME ZONE {tz})::date - c.cohort_day AS off
-                 FROM {source} w JOIN metrics.user_cohorts c USING (user_id)
-                 WHERE ({names}::text[] IS NULL OR w.name = ANY({names}))
+                 SELECT w.user_id, w.sequence, w.day - c.cohort_day AS off
+                 FROM (
+                     SELECT user_id, sequence, unnest(ARRAY[(occurred_at AT TIME ZONE {tz})::date]) AS day
+                     FROM {source}
+                     WHERE {names}::text[] IS NULL OR name = ANY({names})
+                 ) w
+                 JOIN metrics.user_cohorts c USING (user_id)
              ) a
              WHERE a.off >= 0
              GROUP BY a.user_id
@@ -117,136 +123,6 @@ pub async fn rebuild_users(
     Ok(())
 }
 
-/// Rebuilds the whole rollup from the raw events with `settings`, records
-/// them, and marks every cohort dirty; one transaction, under the feed lock
-/// (ingest waits). Returns the users whose row changed.
-///
-/// The bitmaps are computed by one parallel `SELECT` (PostgreSQL runs no
-/// parallel workers for a statement that writes): per user, seven 64-bit
-/// words OR-ed together from one bit per event, and the latest offset. Only
-/// the rows that differ are then written, so a rebuild that confirms the
-/// rollup writes nothing.
-#[tracing::instrument(skip_all, fields(time_zone = %settings.time_zone))]
-pub async fn rebuild(pool: &PgPool, settings: &RollupSettings) -> Result<u64, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(crate::repo::events::FEED_LOCK)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query(
-        "INSERT INTO metrics.user_cohorts AS uc (user_id, cohort_day)
-         SELECT user_id, (signup_at AT TIME ZONE $1)::date FROM metrics.users
-         ON CONFLICT (user_id) DO UPDATE SET cohort_day = excluded.cohort_day
-         WHERE uc.cohort_day <> excluded.cohort_day",
-    )
-    .bind(&settings.time_zone)
-    .execute(&mut *tx)
-    .await?;
-    // The per-user aggregation holds about 200 bytes per user: with the
-    // default work_mem it spills to disk from a few hundred thousand users.
-    sqlx::query("SET LOCAL work_mem = '256MB'")
-        .execute(&mut *tx)
-        .await?;
-    let computed = computed_bitmaps(&mut tx, settings).await?;
-    let changed = write_bitmaps(&mut tx, &computed).await?;
-    sqlx::query(
-        "UPDATE metrics.rollup_settings SET time_zone = $1, activity_events = $2, built_at = now()",
-    )
-    .bind(&settings.time_zone)
-    .bind(&settings.activity_events)
-    .execute(&mut *tx)
-    .await?;
-    // Every cohort must be recomputed.
-    sqlx::query("UPDATE metrics.retention_refreshes SET refreshed_seq = 0")
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(changed)
-}
-
-/// Words of a bitmap: `WINDOW_DAYS` bits in 64-bit words, most significant
-/// bit first (bit 0 of the bitmap = the top bit of word 0).
-const WORDS: usize = (WINDOW_DAYS as usize).div_ceil(64);
-
-/// Bitmaps computed from the raw events, one entry per user with activity
-/// on or after its cohort day: (user, words, latest offset).
-type Computed = (Vec<String>, [Vec<i64>; WORDS], Vec<i32>);
-
-async fn computed_bitmaps(
-    tx: &mut PgConnection,
-    settings: &RollupSettings,
-) -> Result<Computed, sqlx::Error> {
-    // The offset is written out in each place it is used: a LATERAL that
-    // computes it once costs a function scan per event, more than the
-    // repeated time zone conversion.
-    let off = "((e.occurred_at AT TIME ZONE $1)::date - c.cohort_day)";
-    let words: Vec<String> = (0..WORDS)
-        .map(|w| format!("coalesce(bit_or(b) FILTER (WHERE w = {w}), 0)"))
-        .collect();
-    let sql = format!(
-        "SELECT user_id, {words}, max(off)
-         FROM (
-             SELECT e.user_id, {off} / 64 AS w, (1::bigint << (63 - {off} % 64)) AS b, {off} AS off
-             FROM metrics.events e JOIN metrics.user_cohorts c USING (user_id)
-             WHERE {off} >= 0 AND ($2::text[] IS NULL OR e.name = ANY($2))
-         ) x
-         GROUP BY user_id",
-        words = words.join(", ")
-    );
-    let mut users = Vec::new();
-    let mut columns: [Vec<i64>; WORDS] = Default::default();
-    let mut last = Vec::new();
-    let mut rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(&settings.time_zone)
-        .bind(&settings.activity_events)
-        .fetch(&mut *tx);
-    use futures::TryStreamExt as _;
-    use sqlx::Row as _;
-    while let Some(row) = rows.try_next().await? {
-        users.push(row.try_get::<String, _>(0)?);
-        for (w, column) in columns.iter_mut().enumerate() {
-            column.push(row.try_get::<i64, _>(w + 1)?);
-        }
-        last.push(row.try_get::<i32, _>(WORDS + 1)?);
-    }
-    Ok((users, columns, last))
-}
-
-/// Writes the computed bitmaps where they differ from the stored ones; users
-/// without any activity get an empty bitmap. Returns the rows written.
-async fn write_bitmaps(tx: &mut PgConnection, computed: &Computed) -> Result<u64, sqlx::Error> {
-    let (users, words, last) = computed;
-    let params: Vec<String> = (0..WORDS).map(|w| format!("${}::int8[]", w + 2)).collect();
-    let names: Vec<String> = (0..WORDS).map(|w| format!("w{w}")).collect();
-    let bits = names
-        .iter()
-        .map(|n| format!("t.{n}::bit(64)"))
-        .collect::<Vec<_>>()
-        .join(" || ");
-    let sql = format!(
-        "UPDATE metrics.user_cohorts uc
-         SET active_days = n.bits, last_active_day = n.last_day
-         FROM (
-             SELECT c.user_id,
-                    coalesce(({bits})::bit({WINDOW_DAYS}), B'0'::bit({WINDOW_DAYS})) AS bits,
-                    c.cohort_day + t.last_off AS last_day
-             FROM metrics.user_cohorts c
-             LEFT JOIN unnest($1::text[], {params}, ${last}::int4[])
-                 AS t(user_id, {names}, last_off) USING (user_id)
-         ) n
-         WHERE uc.user_id = n.user_id
-           AND (uc.active_days, uc.last_active_day) IS DISTINCT FROM (n.bits, n.last_day)",
-        params = params.join(", "),
-        names = names.join(", "),
-        last = WORDS + 2,
-    );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(users);
-    for column in words {
-        query = query.bind(column);
-    }
-    Ok(query.bind(last).execute(&mut *tx).await?.rows_affected())
-}
-
 /// Makes the stored rollup match `settings` before the service serves. When
 /// the database cannot be reached at start, the service starts anyway (it
 /// answers UNAVAILABLE until the database is back) and the check is retried in
@@ -290,7 +166,7 @@ pub async fn ensure(pool: &PgPool, settings: &RollupSettings) -> anyhow::Result<
     if &stored != settings {
         tracing::warn!(from = ?stored, to = ?settings, "rollup settings changed: rebuilding the activity rollup from the raw events");
         let started = std::time::Instant::now();
-        rebuild(pool, settings).await?;
+        super::rebuild::rebuild(pool, settings).await?;
         tracing::info!(
             elapsed_ms = started.elapsed().as_millis() as u64,
             "activity rollup rebuilt"
