@@ -10,6 +10,7 @@ pub mod breakdown;
 pub mod matrix;
 pub mod overview;
 pub mod period;
+pub mod phases;
 pub mod read;
 pub mod rebuild;
 pub mod refresh;

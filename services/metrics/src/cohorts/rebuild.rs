@@ -13,8 +13,11 @@ use std::collections::HashMap;
 use futures::TryStreamExt as _;
 use sqlx::{PgConnection, PgPool, Row as _};
 
+use super::matrix::BITMAP_BYTES;
+use super::phases::Phases;
 use super::rollup::WINDOW_DAYS;
 use super::settings::RollupSettings;
+use super::store;
 
 /// Words of a bitmap: `WINDOW_DAYS` bits in 64-bit words, most significant
 /// bit first (bit 0 of the bitmap = the top bit of word 0).
@@ -26,6 +29,8 @@ const WORDS: usize = (WINDOW_DAYS as usize).div_ceil(64);
 /// confirms the rollup writes nothing.
 #[tracing::instrument(skip_all, fields(time_zone = %settings.time_zone))]
 pub async fn rebuild(pool: &PgPool, settings: &RollupSettings) -> Result<u64, sqlx::Error> {
+    let mut phases = Phases::default();
+    phases.mark("start");
     let mut tx = pool.begin().await?;
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
         .bind(crate::repo::events::FEED_LOCK)
@@ -45,14 +50,20 @@ pub async fn rebuild(pool: &PgPool, settings: &RollupSettings) -> Result<u64, sq
     .bind(&settings.time_zone)
     .execute(&mut *tx)
     .await?;
+    phases.mark("assign");
     // The aggregation holds one entry per user and active word: with the
     // default work_mem it spills to disk from a few hundred thousand users.
     sqlx::query("SET LOCAL work_mem = '256MB'")
         .execute(&mut *tx)
         .await?;
     let mut users = cohort_days(&mut tx).await?;
+    phases.mark("cohort_days");
     add_event_words(&mut tx, settings, &mut users).await?;
-    let changed = write_bitmaps(&mut tx, &Columns::from(users)).await?;
+    phases.mark("events");
+    let columns = Columns::from(users);
+    phases.mark("columns");
+    let changed = write_bitmaps(&mut tx, &columns).await?;
+    phases.mark("write");
     sqlx::query(
         "UPDATE metrics.rollup_settings SET time_zone = $1, activity_events = $2, built_at = now()",
     )
@@ -65,6 +76,8 @@ pub async fn rebuild(pool: &PgPool, settings: &RollupSettings) -> Result<u64, sq
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
+    phases.mark("commit");
+    tracing::debug!(phases = %phases, changed, "rebuild phases");
     Ok(changed)
 }
 
@@ -72,21 +85,40 @@ pub async fn rebuild(pool: &PgPool, settings: &RollupSettings) -> Result<u64, sq
 const EPOCH: &str = "DATE '2000-01-01'";
 
 /// One user's bitmap being assembled: the cohort day and, from the events,
-/// the active days after it and the latest offset.
+/// the active days after it and the latest offset; and what is stored, to
+/// write only what differs.
 #[derive(Debug, Clone, PartialEq)]
 struct Bitmap {
     cohort_day: i32,
     words: [u64; WORDS],
     last_offset: Option<i32>,
+    stored: ([u8; BITMAP_BYTES], Option<i32>),
 }
 
 impl Bitmap {
-    fn new(cohort_day: i32) -> Self {
+    /// An empty bitmap for `cohort_day`, with the stored bits and latest
+    /// offset.
+    fn new(cohort_day: i32, stored: ([u8; BITMAP_BYTES], Option<i32>)) -> Self {
         Self {
             cohort_day,
             words: [0; WORDS],
             last_offset: None,
+            stored,
         }
+    }
+
+    /// The bitmap in its stored layout (bit 0 = top bit of byte 0).
+    fn bytes(&self) -> [u8; BITMAP_BYTES] {
+        let mut bytes = [0; BITMAP_BYTES];
+        for (chunk, word) in bytes.chunks_mut(8).zip(self.words) {
+            chunk.copy_from_slice(&word.to_be_bytes()[..chunk.len()]);
+        }
+        bytes
+    }
+
+    /// Whether the computed bitmap differs from the stored one.
+    fn changed(&self) -> bool {
+        (self.bytes(), self.last_offset) != self.stored
     }
 
     /// Adds the absolute word `word` (days `64 * word ..= 64 * word + 63`,
@@ -110,13 +142,22 @@ impl Bitmap {
     }
 }
 
-/// Every user's cohort day, with an empty bitmap.
+/// Every user's cohort day and stored bitmap, with an empty bitmap to fill.
 async fn cohort_days(tx: &mut PgConnection) -> Result<HashMap<String, Bitmap>, sqlx::Error> {
-    let sql = format!("SELECT user_id, cohort_day - {EPOCH} FROM metrics.user_cohorts");
+    let sql = format!(
+        "SELECT user_id, cohort_day - {EPOCH}, active_days, last_active_day - cohort_day
+         FROM metrics.user_cohorts"
+    );
     let mut users = HashMap::new();
     let mut rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch(&mut *tx);
     while let Some(row) = rows.try_next().await? {
-        users.insert(row.try_get(0)?, Bitmap::new(row.try_get(1)?));
+        let bits = store::bitmap(
+            row.try_get_raw(2)?
+                .as_bytes()
+                .map_err(sqlx::Error::Decode)?,
+        )?;
+        let stored = (bits, row.try_get(3)?);
+        users.insert(row.try_get(0)?, Bitmap::new(row.try_get(1)?, stored));
     }
     Ok(users)
 }
@@ -158,12 +199,13 @@ async fn add_event_words(
     Ok(())
 }
 
-/// The users with activity on or after their cohort day, as bind-ready
-/// columns: ids, one column per word, latest offsets.
+/// The users whose computed bitmap differs from the stored one, as
+/// bind-ready columns: ids, one column per word, latest offsets (NULL: no
+/// activity on or after the cohort day).
 struct Columns {
     users: Vec<String>,
     words: [Vec<i64>; WORDS],
-    last_offsets: Vec<i32>,
+    last_offsets: Vec<Option<i32>>,
 }
 
 impl From<HashMap<String, Bitmap>> for Columns {
@@ -174,22 +216,24 @@ impl From<HashMap<String, Bitmap>> for Columns {
             last_offsets: Vec::new(),
         };
         for (user, bitmap) in bitmaps {
-            let Some(last) = bitmap.last_offset else {
+            if !bitmap.changed() {
                 continue;
-            };
+            }
             columns.users.push(user);
             for (column, word) in columns.words.iter_mut().zip(bitmap.words) {
                 column.push(word as i64);
             }
-            columns.last_offsets.push(last);
+            columns.last_offsets.push(bitmap.last_offset);
         }
         columns
     }
 }
 
-/// Writes the computed bitmaps where they differ from the stored ones; users
-/// without any activity get an empty bitmap. Returns the rows written.
-async fn write_bitmaps(tx: &mut PgConnection, computed: &Columns) -> Result<u64, sqlx::Error> {
+/// Writes the changed bitmaps. Returns the rows written.
+async fn write_bitmaps(tx: &mut PgConnection, changed: &Columns) -> Result<u64, sqlx::Error> {
+    if changed.users.is_empty() {
+        return Ok(0);
+    }
     let params: Vec<String> = (0..WORDS).map(|w| format!("${}::int8[]", w + 2)).collect();
     let names: Vec<String> = (0..WORDS).map(|w| format!("w{w}")).collect();
     let bits = names
@@ -199,27 +243,19 @@ async fn write_bitmaps(tx: &mut PgConnection, computed: &Columns) -> Result<u64,
         .join(" || ");
     let sql = format!(
         "UPDATE metrics.user_cohorts uc
-         SET active_days = n.bits, last_active_day = n.last_day
-         FROM (
-             SELECT c.user_id,
-                    coalesce(({bits})::bit({WINDOW_DAYS}), B'0'::bit({WINDOW_DAYS})) AS bits,
-                    c.cohort_day + t.last_off AS last_day
-             FROM metrics.user_cohorts c
-             LEFT JOIN unnest($1::text[], {params}, ${last}::int4[])
-                 AS t(user_id, {names}, last_off) USING (user_id)
-         ) n
-         WHERE uc.user_id = n.user_id
-           AND (uc.active_days, uc.last_active_day) IS DISTINCT FROM (n.bits, n.last_day)",
+         SET active_days = ({bits})::bit({WINDOW_DAYS}), last_active_day = uc.cohort_day + t.last_off
+         FROM unnest($1::text[], {params}, ${last}::int4[]) AS t(user_id, {names}, last_off)
+         WHERE uc.user_id = t.user_id",
         params = params.join(", "),
         names = names.join(", "),
         last = WORDS + 2,
     );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&computed.users);
-    for column in &computed.words {
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&changed.users);
+    for column in &changed.words {
         query = query.bind(column);
     }
     Ok(query
-        .bind(&computed.last_offsets)
+        .bind(&changed.last_offsets)
         .execute(&mut *tx)
         .await?
         .rows_affected())
@@ -228,6 +264,9 @@ async fn write_bitmaps(tx: &mut PgConnection, computed: &Columns) -> Result<u64,
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Nothing stored: an empty bitmap, no latest day.
+    const NONE: ([u8; BITMAP_BYTES], Option<i32>) = ([0; BITMAP_BYTES], None);
 
     /// The absolute word and bit of `day`, as the statement computes them.
     fn word_of(day: i32) -> (i32, u64) {
@@ -243,7 +282,7 @@ mod tests {
     #[test]
     fn days_move_to_their_offset_from_the_cohort_day() {
         let cohort = 100;
-        let mut bitmap = Bitmap::new(cohort);
+        let mut bitmap = Bitmap::new(cohort, NONE);
         for day in [100, 101, 163, 164, 400, 515] {
             let (word, bits) = word_of(day);
             bitmap.add_word(word, bits, day);
@@ -254,7 +293,7 @@ mod tests {
 
     #[test]
     fn days_before_the_cohort_and_past_the_window() {
-        let mut bitmap = Bitmap::new(70);
+        let mut bitmap = Bitmap::new(70, NONE);
         // One word holding days 64..=127: 65 is before the cohort day.
         let (word, low) = word_of(65);
         let (_, high) = word_of(90);
@@ -268,7 +307,7 @@ mod tests {
 
     #[test]
     fn only_days_before_the_cohort_leave_no_activity() {
-        let mut bitmap = Bitmap::new(10);
+        let mut bitmap = Bitmap::new(10, NONE);
         let (word, bits) = word_of(9);
         bitmap.add_word(word, bits, 9);
         assert_eq!(offsets(&bitmap), Vec::<i64>::new());
@@ -279,12 +318,43 @@ mod tests {
 
     #[test]
     fn days_before_the_epoch_round_down() {
-        let mut bitmap = Bitmap::new(-70);
+        let mut bitmap = Bitmap::new(-70, NONE);
         for day in [-70, -65, -64, -1, 0] {
             let (word, bits) = word_of(day);
             bitmap.add_word(word, bits, day);
         }
         assert_eq!(offsets(&bitmap), vec![0, 5, 6, 69, 70]);
         assert_eq!(bitmap.last_offset, Some(70));
+    }
+
+    #[test]
+    fn bytes_are_the_stored_layout_and_only_changes_are_written() {
+        let mut bitmap = Bitmap::new(0, NONE);
+        for day in [0, 9, 415] {
+            let (word, bits) = word_of(day);
+            bitmap.add_word(word, bits, day);
+        }
+        let mut expected = [0u8; BITMAP_BYTES];
+        expected[0] = 0b1000_0000;
+        expected[1] = 0b0100_0000;
+        expected[51] = 0b0000_0001;
+        assert_eq!(bitmap.bytes(), expected);
+        assert!(bitmap.changed());
+
+        let same = Bitmap::new(0, (expected, Some(415)));
+        let mut confirmed = same.clone();
+        for day in [0, 9, 415] {
+            let (word, bits) = word_of(day);
+            confirmed.add_word(word, bits, day);
+        }
+        // A stored bitmap that no event supports any more is cleared.
+        let stale = Bitmap::new(0, (expected, Some(415)));
+        let columns = Columns::from(HashMap::from([
+            ("confirmed".to_owned(), confirmed),
+            ("stale".to_owned(), stale),
+        ]));
+        assert_eq!(columns.users, vec!["stale".to_owned()]);
+        assert_eq!(columns.last_offsets, vec![None]);
+        assert!(columns.words.iter().all(|w| w == &vec![0]));
     }
 }

@@ -13,6 +13,7 @@ use chrono::NaiveDate;
 use sqlx::PgPool;
 
 use super::period::Period;
+use super::phases::Phases;
 use super::revenue;
 use super::store::{self, Targets};
 
@@ -55,32 +56,6 @@ pub struct Refreshed {
 
 fn in_range(r: &Refresh, cohort: NaiveDate) -> bool {
     r.from.is_none_or(|f| cohort >= f) && r.to.is_none_or(|t| cohort <= t)
-}
-
-/// Elapsed time per phase, for the debug log.
-#[derive(Default)]
-struct Phases {
-    last: Option<Instant>,
-    done: Vec<(&'static str, Duration)>,
-}
-
-impl Phases {
-    fn mark(&mut self, name: &'static str) {
-        let now = Instant::now();
-        if let Some(last) = self.last {
-            self.done.push((name, now - last));
-        }
-        self.last = Some(now);
-    }
-}
-
-impl std::fmt::Display for Phases {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for (name, d) in &self.done {
-            write!(f, "{name}={}ms ", d.as_millis())?;
-        }
-        Ok(())
-    }
 }
 
 /// Every day of the target cohorts' first periods (whose users they are).

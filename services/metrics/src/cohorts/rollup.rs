@@ -1,7 +1,8 @@
 //! The per-user activity rollup (`metrics.user_cohorts`): assigned at
 //! `UpsertUsers`, kept current inside the `TrackEvents` transaction (see
-//! `repo::events`), and rebuilt from the raw events (`super::rebuild`) on request or when the
-//! settings change. Every write marks the cohort days it touched dirty.
+//! `repo::events`), and rebuilt from the raw events (`super::rebuild`) on
+//! request or when the settings change. Every write marks the cohort days it
+//! touched dirty.
 
 use sqlx::{PgConnection, PgPool};
 
@@ -10,32 +11,57 @@ use super::settings::RollupSettings;
 /// Days the bitmap covers after the cohort day (bit i = cohort_day + i).
 pub const WINDOW_DAYS: i32 = 416;
 
-/// The statement fragment that computes, for the events of a CTE called
-/// `written` (sequence, user_id, name, occurred_at), each user's new bits,
-/// latest offset and latest sequence; `$tz` and `$names` are the placeholders of the zone and the
-/// activity list. Used by `TrackEvents` and by the per-user rebuild. The local
-/// day comes from a set-returning function so that it is computed once per
-/// event (see `computed_bitmaps`).
+/// The statement fragment (CTEs `counted`, `span`, `per_user`) that
+/// computes, for the events of `source` (sequence, user_id, name,
+/// occurred_at), each user's active days, latest day and latest sequence;
+/// `tz` and `names` are the placeholders of the zone and the activity list.
+/// Used by `TrackEvents` and by the per-user rebuild, with [`relative_bits`]
+/// and [`latest_day`] in the `UPDATE` that joins `per_user p` to
+/// `metrics.user_cohorts uc`.
+///
+/// The days are not looked up against the users' cohort days here: that
+/// would cost an index probe per event on top of the `UPDATE`'s own. Each
+/// user's days are a bit string over the days the batch spans (`span`: the
+/// same length for everyone, so `bit_or` can fold them), and the `UPDATE`
+/// moves them to the user's cohort offsets. Events are never before
+/// 2000-01-01 nor in the future, so a span stays under 10,000 bits.
 pub fn per_user_sql(source: &str, tz: &str, names: &str) -> String {
     format!(
-        "per_user AS (
-             SELECT a.user_id,
-                    bit_or(set_bit(B'0'::bit(416), a.off, 1)) FILTER (WHERE a.off < {WINDOW_DAYS}) AS bits,
-                    max(a.off) AS last_off, max(a.sequence) AS seq
-             FROM (
-                 SELECT w.user_id, w.sequence, w.day - c.cohort_day AS off
-                 FROM (
-                     SELECT user_id, sequence, unnest(ARRAY[(occurred_at AT TIME ZONE {tz})::date]) AS day
-                     FROM {source}
-                     WHERE {names}::text[] IS NULL OR name = ANY({names})
-                 ) w
-                 JOIN metrics.user_cohorts c USING (user_id)
-             ) a
-             WHERE a.off >= 0
-             GROUP BY a.user_id
+        "counted AS (
+             SELECT user_id, sequence, (occurred_at AT TIME ZONE {tz})::date AS day
+             FROM {source}
+             WHERE {names}::text[] IS NULL OR name = ANY({names})
+         ), span AS (
+             SELECT min(day) AS first_day, repeat('0', max(day) - min(day) + 1)::varbit AS zeros
+             FROM counted
+         ), per_user AS (
+             SELECT c.user_id, s.first_day, bit_or(set_bit(s.zeros, c.day - s.first_day, 1)) AS days,
+                    max(c.day) AS last_day, max(c.sequence) AS seq
+             FROM counted c, span s
+             GROUP BY c.user_id, s.first_day
          )"
     )
 }
+
+/// The expression of `p`'s active days as a bitmap of `uc`'s cohort (bit i
+/// = cohort day + i): `p.days` starts at offset `p.first_day - uc.cohort_day`;
+/// days before the cohort day or past the window fall off. NULL when `p` is.
+pub fn relative_bits() -> String {
+    let w = WINDOW_DAYS;
+    // Padded with a window of zeros on both sides, the bitmap is the window
+    // starting `offset` bits before the days (the offset clamped so that the
+    // window stays inside the padding).
+    format!(
+        "substring(B'0'::bit({w}) || p.days || B'0'::bit({w})
+                   FROM {start} - GREATEST(-length(p.days), LEAST({w}, p.first_day - uc.cohort_day))
+                   FOR {w})::bit({w})",
+        start = w + 1
+    )
+}
+
+/// The expression of `p`'s latest day when it counts for `uc` (on or after
+/// the cohort day), else NULL.
+pub const LATEST_DAY: &str = "CASE WHEN p.last_day >= uc.cohort_day THEN p.last_day END";
 
 /// Assigns upserted users to their cohort day; users whose cohort day
 /// changed (a corrected signup time) get their bitmap recomputed from their
@@ -109,10 +135,11 @@ pub async fn rebuild_users(
              SELECT sequence, user_id, name, occurred_at FROM metrics.events WHERE user_id = ANY($1)
          ), {}
          UPDATE metrics.user_cohorts uc
-         SET active_days = coalesce(p.bits, B'0'::bit(416)), last_active_day = uc.cohort_day + p.last_off
+         SET active_days = coalesce({bits}, B'0'::bit({WINDOW_DAYS})), last_active_day = {LATEST_DAY}
          FROM metrics.user_cohorts c LEFT JOIN per_user p USING (user_id)
          WHERE uc.user_id = c.user_id AND uc.user_id = ANY($1)",
-        per_user_sql("written", "$2", "$3")
+        per_user_sql("written", "$2", "$3"),
+        bits = relative_bits(),
     );
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(user_ids)

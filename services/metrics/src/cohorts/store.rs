@@ -60,7 +60,7 @@ pub fn user_activity(row: &PgRow) -> Result<UserActivity, sqlx::Error> {
 }
 
 /// A stored bitmap from its binary wire form (bit length, then the bytes).
-fn bitmap(raw: &[u8]) -> Result<[u8; BITMAP_BYTES], sqlx::Error> {
+pub fn bitmap(raw: &[u8]) -> Result<[u8; BITMAP_BYTES], sqlx::Error> {
     raw.get(4..4 + BITMAP_BYTES)
         .and_then(|b| <[u8; BITMAP_BYTES]>::try_from(b).ok())
         .ok_or_else(|| {

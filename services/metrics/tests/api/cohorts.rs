@@ -279,8 +279,9 @@ async fn random_data(app: &mut TestApp, seed: u64, users: u64) {
     let mut batch = Vec::new();
     for n in 0..(users * 15) {
         let u = (next() % users) as usize;
+        // From 3 days before the signup to past the 416-day window.
         let when =
-            signups[u] + Duration::minutes((next() % (400 * 1440)) as i64) - Duration::days(3);
+            signups[u] + Duration::minutes((next() % (440 * 1440)) as i64) - Duration::days(3);
         if when > Utc::now() {
             continue;
         }
