@@ -2,11 +2,11 @@
 //! events, after a change of time zone or activity definition, or on request.
 //!
 //! PostgreSQL runs no parallel workers for a statement that writes, so the
-//! bitmaps are computed by one parallel `SELECT` and written by a second
-//! statement, only where they differ. The `SELECT` groups the events by user
-//! and absolute 64-day word (no join to the cohorts: that join cost more than
-//! the extra groups), and the bits are moved to each user's cohort-relative
-//! bitmap here.
+//! bitmaps are computed from one parallel `SELECT` and written by a second
+//! statement. The `SELECT` groups the events by user and absolute 64-day word
+//! (no join to the cohorts: that join cost more than the extra groups); the
+//! bits are moved to each user's cohort-relative bitmap here, compared with
+//! the stored one, and only the users that differ are written.
 
 use std::collections::HashMap;
 

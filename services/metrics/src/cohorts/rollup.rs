@@ -16,7 +16,7 @@ pub const WINDOW_DAYS: i32 = 416;
 /// occurred_at), each user's active days, latest day and latest sequence;
 /// `tz` and `names` are the placeholders of the zone and the activity list.
 /// Used by `TrackEvents` and by the per-user rebuild, with [`relative_bits`]
-/// and [`latest_day`] in the `UPDATE` that joins `per_user p` to
+/// and [`LATEST_DAY`] in the `UPDATE` that joins `per_user p` to
 /// `metrics.user_cohorts uc`.
 ///
 /// The days are not looked up against the users' cohort days here: that
