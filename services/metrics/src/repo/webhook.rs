@@ -14,6 +14,8 @@ pub enum Outcome {
     Applied,
     /// The payment already holds a newer state; nothing changed.
     Stale,
+    /// The event carries the state already recorded; nothing changed.
+    Unchanged,
     /// A type the service does not apply; recorded only.
     Ignored,
     /// This event id was processed before; nothing changed.
@@ -26,6 +28,7 @@ impl Outcome {
         match self {
             Outcome::Applied => "applied",
             Outcome::Stale => "stale",
+            Outcome::Unchanged => "unchanged",
             Outcome::Ignored => "ignored",
             Outcome::Duplicate => "duplicate",
         }
@@ -119,6 +122,8 @@ async fn subscription(
     let counts = super::subscriptions::record(tx, std::slice::from_ref(&state)).await?;
     Ok(if counts.stale > 0 {
         Outcome::Stale
+    } else if counts.recorded == 0 {
+        Outcome::Unchanged
     } else {
         Outcome::Applied
     })

@@ -234,6 +234,24 @@ async fn a_subscription_update_changes_mrr_and_a_replay_is_a_duplicate(pool: PgP
     let (_, body) = post(&app, &late, SECRET, None).await;
     assert_eq!(body["outcome"].as_str(), Some("stale"));
     assert_eq!(mrr_of(&mut app, "u1").await, [(14_700, "usd".into())]);
+
+    // A later event with the state already recorded changes nothing.
+    let same = subscription_event(
+        "evt_s3",
+        "customer.subscription.updated",
+        1_762_000_300,
+        "cus_1",
+        3,
+    );
+    let (status, body) = post(&app, &same, SECRET, None).await;
+    assert_eq!((status, body["outcome"].as_str()), (200, Some("unchanged")));
+    assert_eq!(app.count("subscription_states").await, 2);
+    let stored: String =
+        sqlx::query_scalar("SELECT outcome FROM metrics.stripe_events WHERE event_id = 'evt_s3'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(stored, "unchanged");
 }
 
 #[sqlx::test(migrations = false)]
