@@ -341,8 +341,8 @@ mod tests {
         assert_eq!(bitmap.bytes(), expected);
         assert!(bitmap.changed());
 
-        let same = Bitmap::new(0, (expected, Some(415)));
-        let mut confirmed = same.clone();
+        // Events that confirm the stored bitmap write nothing.
+        let mut confirmed = Bitmap::new(0, (expected, Some(415)));
         for day in [0, 9, 415] {
             let (word, bits) = word_of(day);
             confirmed.add_word(word, bits, day);
