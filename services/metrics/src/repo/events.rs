@@ -7,6 +7,8 @@
 //! until commit: positions are then assigned in commit order. Any future
 //! writer of `metrics.events` must do the same.
 
+use std::sync::LazyLock;
+
 use sqlx::PgPool;
 
 use crate::cohorts::rollup::{LATEST_DAY, per_user_sql, relative_bits};
@@ -54,14 +56,11 @@ pub async fn track(
     // generic plan (planned once per connection): index probes per user, which
     // is right for any batch, where planning each batch costs half a
     // millisecond and, seeing 1,000 rows, picks a hash over every cohort row.
-    let begin = format!(
-        "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan; SELECT pg_advisory_xact_lock({FEED_LOCK})"
-    );
     let mut skip_stored = false;
     let mut attempts = 0;
     loop {
         attempts += 1;
-        let mut tx = pool.begin_with(sqlx::AssertSqlSafe(begin.clone())).await?;
+        let mut tx = pool.begin_with(BEGIN.as_str()).await?;
         match insert(&mut tx, rollup, &columns, skip_stored).await {
             Ok((inserted, last_sequence)) => {
                 tx.commit().await?;
@@ -130,16 +129,17 @@ impl<'a> Columns<'a> {
     }
 }
 
-/// Inserts the batch in input order, updates the rollup of its users and
-/// announces the new positions on [`FEED_CHANNEL`], in one statement; with
-/// `skip_stored`, events whose id is stored are left out (without it a stored
-/// id fails the statement). Returns (inserted, highest position).
-async fn insert(
-    conn: &mut sqlx::PgConnection,
-    rollup: &RollupSettings,
-    c: &Columns<'_>,
-    skip_stored: bool,
-) -> Result<(i64, i64), sqlx::Error> {
+/// `BEGIN` under the feed lock, with the insert's generic plan (see [`track`]).
+static BEGIN: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan; SELECT pg_advisory_xact_lock({FEED_LOCK})"
+    )
+});
+
+/// The insert statement, as is and skipping stored ids; built once.
+static INSERT: LazyLock<[String; 2]> = LazyLock::new(|| [statement(false), statement(true)]);
+
+fn statement(skip_stored: bool) -> String {
     // The LATERAL ... LIMIT 1 form pins the plan to one index probe per row:
     // as a plain anti-join the planner, seeing 1,000 input rows, picks a hash
     // join over a full scan of metrics.events.
@@ -152,7 +152,7 @@ async fn insert(
     } else {
         ""
     };
-    let sql = format!(
+    format!(
         "WITH input AS (
              SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[])
                  WITH ORDINALITY AS t(event_id, user_id, name, occurred_at, properties, n)
@@ -178,18 +178,30 @@ async fn insert(
          FROM written",
         per_user = per_user_sql("written", "$6", "$7"),
         bits = relative_bits(),
-    );
-    let (inserted, last_sequence, _notified): (i64, i64, Option<String>) =
-        sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(&c.ids)
-            .bind(&c.users)
-            .bind(&c.names)
-            .bind(&c.times)
-            .bind(&c.properties)
-            .bind(&rollup.time_zone)
-            .bind(&rollup.activity_events)
-            .bind(FEED_CHANNEL)
-            .fetch_one(&mut *conn)
-            .await?;
+    )
+}
+
+/// Inserts the batch in input order, updates the rollup of its users and
+/// announces the new positions on [`FEED_CHANNEL`], in one statement; with
+/// `skip_stored`, events whose id is stored are left out (without it a stored
+/// id fails the statement). Returns (inserted, highest position).
+async fn insert(
+    conn: &mut sqlx::PgConnection,
+    rollup: &RollupSettings,
+    c: &Columns<'_>,
+    skip_stored: bool,
+) -> Result<(i64, i64), sqlx::Error> {
+    let sql = INSERT[usize::from(skip_stored)].as_str();
+    let (inserted, last_sequence, _notified): (i64, i64, Option<String>) = sqlx::query_as(sql)
+        .bind(&c.ids)
+        .bind(&c.users)
+        .bind(&c.names)
+        .bind(&c.times)
+        .bind(&c.properties)
+        .bind(&rollup.time_zone)
+        .bind(&rollup.activity_events)
+        .bind(FEED_CHANNEL)
+        .fetch_one(&mut *conn)
+        .await?;
     Ok((inserted, last_sequence))
 }
