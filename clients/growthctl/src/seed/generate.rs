@@ -315,11 +315,12 @@ impl Model {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use chrono::TimeZone;
 
-    fn model() -> Model {
+    /// A small model the seed's unit tests start from.
+    pub(in crate::seed) fn model() -> Model {
         Model {
             seed: 7,
             users: 500,

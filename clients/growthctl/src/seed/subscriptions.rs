@@ -229,25 +229,10 @@ fn reprice(p: &mut pb::Payment, amount: i64) {
 
 #[cfg(test)]
 mod tests {
-    use chrono::TimeZone;
     use growth_proto::metrics::v1 as pb;
 
+    use super::super::generate::tests::model;
     use super::super::generate::{Model, Synthetic};
-
-    fn model() -> Model {
-        Model {
-            seed: 7,
-            users: 500,
-            months: 6,
-            events_per_user: 40.0,
-            conversion: 0.3,
-            churn: 0.05,
-            until: chrono::Utc
-                .with_ymd_and_hms(2025, 12, 1, 0, 0, 0)
-                .single()
-                .expect("valid"),
-        }
-    }
 
     #[test]
     fn subscription_histories_are_valid_ordered_and_varied() {
