@@ -1,5 +1,5 @@
-//! Users, payments and refunds for the cohort revenue and breakdown tests,
-//! and the calls they make.
+//! Users, events, payments and refunds for the cohort tests, and the calls
+//! they make.
 
 // Test code: a panic with the value is the failure report.
 #![allow(clippy::unwrap_used)]
@@ -10,8 +10,18 @@ use growth_proto::metrics::v1::{self as pb, PaymentStatus, RetentionMetric, Rete
 
 use crate::helpers::*;
 
-pub fn at(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+pub fn signup(id: &str, when: DateTime<Utc>) -> pb::User {
+    pb::User {
+        signup_at: ts(when),
+        ..user(id)
+    }
+}
+
+pub fn active(id: &str, user: &str, when: DateTime<Utc>) -> pb::Event {
+    pb::Event {
+        occurred_at: ts(when),
+        ..event(id, user)
+    }
 }
 
 pub fn member(id: &str, signup: &str, plan: &str, attributes: &str) -> pb::User {
@@ -59,14 +69,32 @@ pub async fn import(app: &mut TestApp, payments: Vec<pb::Payment>) {
 }
 
 pub async fn refresh(app: &mut TestApp, full: bool) -> pb::RefreshCohortsResponse {
-    app.client
-        .refresh_cohorts(pb::RefreshCohortsRequest {
+    refresh_with(
+        app,
+        pb::RefreshCohortsRequest {
             full,
             ..Default::default()
-        })
+        },
+    )
+    .await
+}
+
+pub async fn refresh_with(
+    app: &mut TestApp,
+    r: pb::RefreshCohortsRequest,
+) -> pb::RefreshCohortsResponse {
+    app.client
+        .refresh_cohorts(r)
         .await
         .expect("refresh")
         .into_inner()
+}
+
+pub fn full() -> pb::RefreshCohortsRequest {
+    pb::RefreshCohortsRequest {
+        full: true,
+        ..Default::default()
+    }
 }
 
 pub async fn matrix(

@@ -1,50 +1,20 @@
 //! Cohorts and retention: hand-computed matrices in every granularity and
 //! both modes, the reporting time zone, incomplete periods, late events,
-//! incremental == full, rollup == rebuild, concurrency, dry runs, bad input.
+//! concurrency, dry runs, bad input. The rollup on random data is in
+//! `cohort_rollup`.
 
 // Test code: a panic with the value is the failure report.
 #![allow(clippy::unwrap_used)]
 
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{Duration, TimeZone, Utc};
 use growth_proto::common::v1::{DateRange, Granularity};
 use growth_proto::metrics::v1::{self as pb, RetentionMode};
 use sqlx::PgPool;
 use tonic::Code;
 
+use crate::cohort_fixtures::{active, full, refresh_with, signup};
+use crate::cohort_rollup::random_data;
 use crate::helpers::*;
-
-fn at(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-}
-
-fn signup(id: &str, when: DateTime<Utc>) -> pb::User {
-    pb::User {
-        signup_at: ts(when),
-        ..user(id)
-    }
-}
-
-fn active(id: &str, user: &str, when: DateTime<Utc>) -> pb::Event {
-    pb::Event {
-        occurred_at: ts(when),
-        ..event(id, user)
-    }
-}
-
-async fn refresh(app: &mut TestApp, r: pb::RefreshCohortsRequest) -> pb::RefreshCohortsResponse {
-    app.client
-        .refresh_cohorts(r)
-        .await
-        .expect("refresh")
-        .into_inner()
-}
-
-fn full() -> pb::RefreshCohortsRequest {
-    pb::RefreshCohortsRequest {
-        full: true,
-        ..Default::default()
-    }
-}
 
 async fn matrix(
     app: &mut TestApp,
@@ -105,7 +75,7 @@ async fn march(app: &mut TestApp) {
 async fn hand_computed_matrices_in_every_granularity_and_both_modes(pool: PgPool) {
     let mut app = spawn_app(pool).await;
     march(&mut app).await;
-    let done = refresh(&mut app, full()).await;
+    let done = refresh_with(&mut app, full()).await;
     assert_eq!(done.time_zone, "UTC");
     assert_eq!(
         done.cohorts_refreshed, 4,
@@ -178,7 +148,7 @@ async fn a_signup_at_2330_utc_belongs_to_the_next_day_in_utc_plus_2(pool: PgPool
         ],
     )
     .await;
-    assert_eq!(refresh(&mut app, full()).await.time_zone, "Etc/GMT-2");
+    assert_eq!(refresh_with(&mut app, full()).await.time_zone, "Etc/GMT-2");
     let day = matrix(&mut app, Granularity::Day, RetentionMode::On).await;
     assert_eq!(day.time_zone, "Etc/GMT-2");
     assert_eq!(day.rows.len(), 1);
@@ -204,7 +174,7 @@ async fn periods_in_progress_are_incomplete_and_future_ones_are_left_out(pool: P
         vec![active("r0", "r", three_days_ago + Duration::minutes(5))],
     )
     .await;
-    refresh(&mut app, full()).await;
+    refresh_with(&mut app, full()).await;
     let day = matrix(&mut app, Granularity::Day, RetentionMode::On).await;
     let r = &day.rows[0];
     assert_eq!(
@@ -227,8 +197,8 @@ async fn a_late_event_updates_only_its_cohorts_and_an_incremental_refresh_finds_
     let mut app = spawn_app(pool).await;
     march(&mut app).await;
     upsert(&mut app, vec![signup("z", at("2025-05-20T10:00:00Z"))]).await;
-    refresh(&mut app, full()).await;
-    let nothing = refresh(&mut app, pb::RefreshCohortsRequest::default()).await;
+    refresh_with(&mut app, full()).await;
+    let nothing = refresh_with(&mut app, pb::RefreshCohortsRequest::default()).await;
     assert_eq!((nothing.cohorts_refreshed, nothing.cells_written), (0, 0));
 
     // An event from long ago arrives late for user b (cohort 2025-03-05).
@@ -237,7 +207,7 @@ async fn a_late_event_updates_only_its_cohorts_and_an_incremental_refresh_finds_
         vec![active("b2", "b", at("2025-03-07T10:00:00Z"))],
     )
     .await;
-    let late = refresh(&mut app, pb::RefreshCohortsRequest::default()).await;
+    let late = refresh_with(&mut app, pb::RefreshCohortsRequest::default()).await;
     assert_eq!(
         late.cohorts_refreshed, 3,
         "b's day, week and month cohorts only"
@@ -251,124 +221,12 @@ async fn a_late_event_updates_only_its_cohorts_and_an_incremental_refresh_finds_
         vec![active("b2", "b", at("2025-03-07T10:00:00Z"))],
     )
     .await;
-    let again = refresh(&mut app, pb::RefreshCohortsRequest::default()).await;
+    let again = refresh_with(&mut app, pb::RefreshCohortsRequest::default()).await;
     assert_eq!(again.cohorts_refreshed, 0);
 }
 
 /// Deterministic pseudo-random data: `users` users over 2025, events with
 /// duplicates and late arrivals, in several batches.
-async fn random_data(app: &mut TestApp, seed: u64, users: u64) {
-    let mut x = seed;
-    let mut next = move || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    };
-    let start = at("2025-01-01T00:00:00Z");
-    let people: Vec<pb::User> = (0..users)
-        .map(|i| {
-            signup(
-                &format!("r{i}"),
-                start + Duration::minutes((next() % (300 * 1440)) as i64),
-            )
-        })
-        .collect();
-    let signups: Vec<DateTime<Utc>> = people.iter().map(|u| at_ts(u.signup_at.as_ref())).collect();
-    upsert(app, people).await;
-    let mut batch = Vec::new();
-    for n in 0..(users * 15) {
-        let u = (next() % users) as usize;
-        // From 3 days before the signup to past the 416-day window.
-        let when =
-            signups[u] + Duration::minutes((next() % (440 * 1440)) as i64) - Duration::days(3);
-        if when > Utc::now() {
-            continue;
-        }
-        let id = format!("x{}", next() % (users * 12)); // some ids repeat: duplicates
-        batch.push(active(&id, &format!("r{u}"), when));
-        if batch.len() == 500 || n == users * 15 - 1 {
-            batch.sort_by(|a, b| a.event_id.cmp(&b.event_id));
-            batch.dedup_by(|a, b| a.event_id == b.event_id);
-            track(app, std::mem::take(&mut batch)).await;
-        }
-    }
-}
-
-fn at_ts(t: Option<&prost_types::Timestamp>) -> DateTime<Utc> {
-    let t = t.unwrap();
-    DateTime::from_timestamp(t.seconds, 0).unwrap()
-}
-
-async fn rollup_snapshot(pool: &PgPool) -> Vec<(String, NaiveDate, String, Option<NaiveDate>)> {
-    sqlx::query_as(
-        "SELECT user_id, cohort_day, active_days::text, last_active_day FROM metrics.user_cohorts ORDER BY user_id",
-    )
-    .fetch_all(pool)
-    .await
-    .unwrap()
-}
-
-#[sqlx::test(migrations = false)]
-async fn the_rollup_kept_at_ingest_equals_a_rebuild_from_raw_events(pool: PgPool) {
-    let mut app = spawn_app(pool.clone()).await;
-    random_data(&mut app, 0x9e37_79b9_7f4a_7c15, 300).await;
-    // Again with other signup times for the first 200 users: they move cohorts.
-    random_data(&mut app, 42, 200).await;
-    let kept = rollup_snapshot(&pool).await;
-    assert!(kept.iter().any(|r| r.2.contains('1')));
-    refresh(
-        &mut app,
-        pb::RefreshCohortsRequest {
-            rebuild: true,
-            ..Default::default()
-        },
-    )
-    .await;
-    assert_eq!(rollup_snapshot(&pool).await, kept);
-
-    // A damaged rollup is repaired by a rebuild.
-    sqlx::query(
-        "UPDATE metrics.user_cohorts SET active_days = ~active_days, last_active_day = NULL
-         WHERE user_id LIKE 'r1%'",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
-    assert_ne!(rollup_snapshot(&pool).await, kept);
-    refresh(
-        &mut app,
-        pb::RefreshCohortsRequest {
-            rebuild: true,
-            ..Default::default()
-        },
-    )
-    .await;
-    assert_eq!(rollup_snapshot(&pool).await, kept);
-}
-
-#[sqlx::test(migrations = false)]
-async fn incremental_refreshes_end_where_a_full_refresh_would(pool: PgPool) {
-    let mut app = spawn_app(pool).await;
-    random_data(&mut app, 7, 200).await;
-    refresh(&mut app, pb::RefreshCohortsRequest::default()).await;
-    random_data(&mut app, 11, 150).await; // more users and events, some late
-    refresh(&mut app, pb::RefreshCohortsRequest::default()).await;
-    let check = refresh(
-        &mut app,
-        pb::RefreshCohortsRequest {
-            dry_run: true,
-            ..full()
-        },
-    )
-    .await;
-    assert!(check.cells_unchanged > 0);
-    assert_eq!(
-        check.cells_written, 0,
-        "a full recomputation changes nothing"
-    );
-}
-
 #[sqlx::test(migrations = false)]
 async fn concurrent_refreshes_do_not_interleave_and_agree(pool: PgPool) {
     let mut app = spawn_app(pool).await;
@@ -381,7 +239,7 @@ async fn concurrent_refreshes_do_not_interleave_and_agree(pool: PgPool) {
         ra.cells_written.max(rb.cells_written),
         "the second found nothing to change"
     );
-    let check = refresh(
+    let check = refresh_with(
         &mut app,
         pb::RefreshCohortsRequest {
             dry_run: true,
@@ -396,7 +254,7 @@ async fn concurrent_refreshes_do_not_interleave_and_agree(pool: PgPool) {
 async fn a_dry_run_reports_what_it_would_write_and_writes_nothing(pool: PgPool) {
     let mut app = spawn_app(pool).await;
     march(&mut app).await;
-    let dry = refresh(
+    let dry = refresh_with(
         &mut app,
         pb::RefreshCohortsRequest {
             dry_run: true,
@@ -411,7 +269,7 @@ async fn a_dry_run_reports_what_it_would_write_and_writes_nothing(pool: PgPool) 
         "two day cohorts of 31 cells, a week and a month of 13, both modes"
     );
     assert_eq!(app.count("retention_metrics").await, 0);
-    let real = refresh(&mut app, full()).await;
+    let real = refresh_with(&mut app, full()).await;
     assert_eq!(real.cells_written, dry.cells_written);
 }
 
@@ -480,19 +338,4 @@ async fn bad_refresh_and_matrix_requests_name_the_field(pool: PgPool) {
         status.message(),
         "granularity: is required: DAY, WEEK or MONTH"
     );
-}
-
-#[sqlx::test(migrations = false)]
-async fn a_user_whose_signup_moves_gets_its_rollup_recomputed(pool: PgPool) {
-    let mut app = spawn_app(pool.clone()).await;
-    upsert(&mut app, vec![signup("m", at("2025-05-10T10:00:00Z"))]).await;
-    track(
-        &mut app,
-        vec![active("m1", "m", at("2025-05-20T10:00:00Z"))],
-    )
-    .await;
-    upsert(&mut app, vec![signup("m", at("2025-05-18T10:00:00Z"))]).await;
-    let kept = rollup_snapshot(&pool).await;
-    assert_eq!(kept[0].1, NaiveDate::from_ymd_opt(2025, 5, 18).unwrap());
-    assert!(kept[0].2.starts_with("001"), "{}", &kept[0].2[..10]);
 }

@@ -76,6 +76,13 @@ pub fn ts(at: DateTime<Utc>) -> Option<prost_types::Timestamp> {
     })
 }
 
+/// An RFC 3339 instant.
+pub fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s)
+        .expect("an RFC 3339 instant")
+        .with_timezone(&Utc)
+}
+
 pub fn day(y: i32, m: u32, d: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, 12, 0, 0)
         .single()
