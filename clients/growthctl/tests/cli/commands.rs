@@ -89,16 +89,9 @@ async fn health_fails_when_a_service_is_down(pool: PgPool) {
     assert!(up.status.success(), "{}", stderr(&up));
     assert_eq!(stdout(&up).matches("SERVING").count(), 2);
 
-    let lifecycle = services.lifecycle.grpc_addr;
+    // Still pointed at the lifecycle service's address, now closed.
+    let command = command(&services, &["--format", "json", "health"]);
     services.lifecycle.stop().await.expect("lifecycle stops");
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_growthctl"));
-    command
-        .args(["--format", "json", "health"])
-        .env(
-            "GROWTH_METRICS_ADDR",
-            services.metrics.grpc_addr.to_string(),
-        )
-        .env("GROWTH_LIFECYCLE_ADDR", lifecycle.to_string());
     let down = run(command, "").await;
     assert_eq!(down.status.code(), Some(1));
     let report = json(&down);
@@ -109,14 +102,8 @@ async fn health_fails_when_a_service_is_down(pool: PgPool) {
 #[sqlx::test(migrations = false)]
 async fn a_missing_token_is_explained(pool: PgPool) {
     let services = spawn_services(pool).await;
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_growthctl"));
-    command
-        .args(["events", "watch", "--stop-at-end"])
-        .env(
-            "GROWTH_METRICS_ADDR",
-            services.metrics.grpc_addr.to_string(),
-        )
-        .env_remove("GROWTH_TOKEN");
+    let mut command = command(&services, &["events", "watch", "--stop-at-end"]);
+    command.env_remove("GROWTH_TOKEN");
     let output = run(command, "").await;
     assert_eq!(output.status.code(), Some(1));
     assert!(
@@ -179,18 +166,8 @@ async fn bad_flags_are_refused_before_anything_runs() {
 #[sqlx::test(migrations = false)]
 async fn a_closed_output_pipe_ends_quietly(pool: PgPool) {
     let services = spawn_services(pool).await;
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_growthctl"));
+    let mut command = command(&services, &["cohorts", "show", "--period", "week"]);
     command
-        .args(["cohorts", "show", "--period", "week"])
-        .env(
-            "GROWTH_METRICS_ADDR",
-            services.metrics.grpc_addr.to_string(),
-        )
-        .env(
-            "GROWTH_LIFECYCLE_ADDR",
-            services.lifecycle.grpc_addr.to_string(),
-        )
-        .env("GROWTH_TOKEN", TOKEN)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());

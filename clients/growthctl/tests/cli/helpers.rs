@@ -46,9 +46,8 @@ pub async fn spawn_services_with(pool: PgPool, args: metrics_svc::config::Metric
     Services { metrics, lifecycle }
 }
 
-/// Runs growthctl pointed at `services`, feeding `stdin`, without blocking
-/// the runtime the services run on.
-pub async fn growthctl(services: &Services, args: &[&str], stdin: &str) -> Output {
+/// The growthctl command with `args`, pointed at `services`.
+pub fn command(services: &Services, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_growthctl"));
     command
         .args(args)
@@ -61,7 +60,13 @@ pub async fn growthctl(services: &Services, args: &[&str], stdin: &str) -> Outpu
             services.lifecycle.grpc_addr.to_string(),
         )
         .env("GROWTH_TOKEN", TOKEN);
-    run(command, stdin).await
+    command
+}
+
+/// Runs growthctl pointed at `services`, feeding `stdin`, without blocking
+/// the runtime the services run on.
+pub async fn growthctl(services: &Services, args: &[&str], stdin: &str) -> Output {
+    run(command(services, args), stdin).await
 }
 
 pub async fn run(mut command: Command, stdin: &str) -> Output {
