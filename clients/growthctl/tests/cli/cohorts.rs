@@ -3,8 +3,6 @@
 //! shown in every output, with rates computed by hand; bad input refused by
 //! clap (exit 2) or by the server (exit 1, its message).
 
-use std::process::Output;
-
 use chrono::{Datelike, SecondsFormat, Utc};
 use sqlx::PgPool;
 
@@ -33,12 +31,6 @@ const EVENTS: &str = r#"{"event_id":"e1","user_id":"u1","name":"login","occurred
 {"event_id":"e7","user_id":"u3","name":"login","occurred_at":"2025-03-07T10:00:00Z"}
 {"event_id":"e8","user_id":"u3","name":"login","occurred_at":"2025-04-01T10:00:00Z"}
 "#;
-
-/// `growthctl` with `line` split at spaces (no argument here has one).
-async fn ctl(services: &Services, line: &str) -> Output {
-    let args: Vec<&str> = line.split_whitespace().collect();
-    growthctl(services, &args, "").await
-}
 
 /// The stdout of a command that must succeed.
 async fn ok(services: &Services, line: &str) -> String {
@@ -244,14 +236,7 @@ async fn the_servers_refusals_exit_1_with_its_message(pool: PgPool) {
             "breakdown: must be \"plan\" or \"attributes.<key>\"",
         ),
     ] {
-        let output = ctl(&services, line).await;
-        assert_eq!(output.status.code(), Some(1), "{line}");
-        let error = stderr(&output);
-        assert!(
-            error.starts_with("error: ") && error.contains(expected),
-            "{line}: {error}"
-        );
-        assert!(stdout(&output).is_empty(), "{line}: {}", stdout(&output));
+        assert_refused(&services, line, expected).await;
     }
 }
 

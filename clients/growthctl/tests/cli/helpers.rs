@@ -69,6 +69,25 @@ pub async fn growthctl(services: &Services, args: &[&str], stdin: &str) -> Outpu
     run(command(services, args), stdin).await
 }
 
+/// Runs growthctl with a command line (split at whitespace) and no input.
+pub async fn ctl(services: &Services, line: &str) -> Output {
+    let args: Vec<&str> = line.split_whitespace().collect();
+    growthctl(services, &args, "").await
+}
+
+/// Runs `line` and checks the server refused it: exit 1, nothing on stdout,
+/// an `error: ` line on stderr containing `expected`.
+pub async fn assert_refused(services: &Services, line: &str, expected: &str) {
+    let output = ctl(services, line).await;
+    assert_eq!(output.status.code(), Some(1), "{line}");
+    let error = stderr(&output);
+    assert!(
+        error.starts_with("error: ") && error.contains(expected),
+        "{line}: {error}"
+    );
+    assert!(stdout(&output).is_empty(), "{line}: {}", stdout(&output));
+}
+
 pub async fn run(mut command: Command, stdin: &str) -> Output {
     let stdin = stdin.to_owned();
     tokio::task::spawn_blocking(move || {

@@ -44,12 +44,6 @@ fn events() -> String {
     lines.join("\n")
 }
 
-/// `growthctl` with `line` split at spaces (no argument here has one).
-async fn ctl(services: &Services, line: &str) -> Output {
-    let args: Vec<&str> = line.split_whitespace().collect();
-    growthctl(services, &args, "").await
-}
-
 /// The JSON stdout of a command that must succeed.
 async fn ctl_json(services: &Services, line: &str) -> serde_json::Value {
     let output = ctl(services, &format!("--format json {line}")).await;
