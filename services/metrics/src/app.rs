@@ -51,6 +51,7 @@ pub async fn start_with(
     crate::cohorts::rollup::ensure_at_start(&pool, &rollup).await?;
     let cohorts = crate::cohorts::CohortService::new(pool.clone(), rollup);
     let feed = FeedSignal::spawn(pool.clone(), serve.shutdown.clone());
+    crate::cohorts::fold::spawn(pool.clone(), feed.subscribe(), serve.shutdown.clone());
     let stripe = args.stripe().map(|c| StripeClient::new(&c)).transpose()?;
     if stripe.is_none() {
         tracing::info!("no STRIPE_SECRET_KEY: revenue audits will be refused");

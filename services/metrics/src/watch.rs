@@ -57,6 +57,12 @@ impl FeedSignal {
         });
         Self { receiver }
     }
+
+    /// A receiver that changes whenever events were committed (or the
+    /// listener reconnected, when some may have been missed).
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.receiver.clone()
+    }
 }
 
 async fn listen(pool: &PgPool, sender: &watch::Sender<u64>) -> Result<(), sqlx::Error> {

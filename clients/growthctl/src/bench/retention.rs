@@ -155,6 +155,8 @@ async fn run_in(args: &RetentionBenchArgs, options: PgConnectOptions) -> anyhow:
     );
     let started = Instant::now();
     let report = seed::seed(client.clone(), &params, true).await?;
+    // Until the activity rollup has caught up too.
+    metrics_svc::cohorts::fold::fold(&pool).await?;
     let loaded = started.elapsed();
     let events: i64 = sqlx::query_scalar("SELECT count(*) FROM metrics.events")
         .fetch_one(&pool)

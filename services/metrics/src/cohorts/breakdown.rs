@@ -138,7 +138,8 @@ fn segment_of(rank: &HashMap<String, usize>, value: Option<&str>) -> String {
     }
 }
 
-/// The segmented rows of the `period` cohorts starting in `from..=to`.
+/// The segmented rows of the `period` cohorts starting in `from..=to`,
+/// after folding the activity still pending.
 pub async fn compute(
     pool: &PgPool,
     time_zone: &str,
@@ -147,6 +148,7 @@ pub async fn compute(
     to: Option<NaiveDate>,
     breakdown: &Breakdown,
 ) -> Result<Vec<SegmentRow>, sqlx::Error> {
+    super::fold::fold(pool).await?;
     let mut tx = pool.begin().await?;
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         .execute(&mut *tx)

@@ -1,5 +1,5 @@
 //! Cohorts and retention: the per-user activity rollup kept at ingest
-//! (`rollup`) and rebuilt from the raw events (`rebuild`), calendar periods (`period`), the one-pass matrix computation
+//! (`rollup`, with what ingest appends folded in by `fold`) and rebuilt from the raw events (`rebuild`), calendar periods (`period`), the one-pass matrix computation
 //! (`matrix`), revenue cells from payments and refunds (`revenue`), storing
 //! and refreshing cells (`store`, `refresh`), and reading them (`read`,
 //! `overview`, `breakdown` for segments computed at read time, `wire`). `api` turns wire requests into these. docs/METRICS.md has
@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod breakdown;
+pub mod fold;
 pub mod matrix;
 pub mod overview;
 pub mod period;

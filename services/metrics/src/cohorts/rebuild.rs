@@ -25,7 +25,10 @@ const WORDS: usize = (WINDOW_DAYS as usize).div_ceil(64);
 
 /// Rebuilds the whole rollup from the raw events with `settings`, records
 /// them, and marks every cohort dirty; one transaction, under the feed lock
-/// (ingest waits). Returns the users whose row changed, so a rebuild that
+/// (ingest waits) and the fold lock. What is pending is discarded: every
+/// event it came from is committed (under the feed lock, no batch is in
+/// flight) and read here, with the activity definition of `settings`,
+/// which pending rows may not have been made with. Returns the users whose row changed, so a rebuild that
 /// confirms the rollup writes nothing.
 #[tracing::instrument(skip_all, fields(time_zone = %settings.time_zone))]
 pub async fn rebuild(pool: &PgPool, settings: &RollupSettings) -> Result<u64, sqlx::Error> {
@@ -34,6 +37,10 @@ pub async fn rebuild(pool: &PgPool, settings: &RollupSettings) -> Result<u64, sq
     let mut tx = pool.begin().await?;
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
         .bind(crate::repo::events::FEED_LOCK)
+        .execute(&mut *tx)
+        .await?;
+    super::fold::lock(&mut tx).await?;
+    sqlx::query("DELETE FROM metrics.activity_pending")
         .execute(&mut *tx)
         .await?;
     // Only the users whose cohort day is missing or differs are written: an

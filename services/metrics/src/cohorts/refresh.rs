@@ -4,7 +4,9 @@
 //! fully,
 //! in one transaction under an advisory lock so that two refreshes never
 //! interleave (the second waits, then finds less to do). A dry run does all
-//! of it and rolls back.
+//! of it and rolls back. Activity still pending is folded into the bitmaps
+//! first, in a transaction of its own (a dry run too: that changes no
+//! result, only where the activity is kept).
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -74,6 +76,7 @@ fn days_of(targets: &Targets) -> Vec<NaiveDate> {
 #[tracing::instrument(skip_all, fields(full = r.full, dry_run = r.dry_run))]
 pub async fn refresh(pool: &PgPool, r: &Refresh) -> Result<Refreshed, sqlx::Error> {
     let started = Instant::now();
+    super::fold::fold(pool).await?;
     let mut tx = pool.begin().await?;
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
         .bind(REFRESH_LOCK)
@@ -95,13 +98,17 @@ pub async fn refresh(pool: &PgPool, r: &Refresh) -> Result<Refreshed, sqlx::Erro
     // marks (payments, and the cohorts a moved user left and joined). Every
     // position is drawn under the feed lock, held to commit, so this snapshot
     // holds every change up to the highest position it sees; the users read
-    // afterwards are at least that recent.
+    // afterwards are at least that recent. Except for activity appended
+    // after the fold above and not folded yet: the refresh claims the changes
+    // only up to just before the lowest such position, so that the next one
+    // covers them.
     let mut phases = Phases::default();
     phases.mark("start");
     let lowest = r.periods.iter().map(|p| mark(*p)).min().unwrap_or(0);
-    let changes: Vec<(NaiveDate, Option<i64>, Option<i64>)> = sqlx::query_as(
+    let changes: Vec<(NaiveDate, Option<i64>, Option<i64>, Option<i64>)> = sqlx::query_as(
         "SELECT cohort_day, max(changed_seq) FILTER (WHERE NOT marked),
-                max(changed_seq) FILTER (WHERE marked)
+                max(changed_seq) FILTER (WHERE marked),
+                (SELECT min(seq) FROM metrics.activity_pending)
          FROM (SELECT cohort_day, changed_seq, false AS marked FROM metrics.user_cohorts
                WHERE changed_seq > $1
                UNION ALL
@@ -112,11 +119,15 @@ pub async fn refresh(pool: &PgPool, r: &Refresh) -> Result<Refreshed, sqlx::Erro
     .bind(lowest)
     .fetch_all(&mut *tx)
     .await?;
-    let high = changes
+    let seen = changes
         .iter()
-        .flat_map(|(_, a, b)| [*a, *b])
+        .flat_map(|(_, a, b, _)| [*a, *b])
         .flatten()
         .fold(lowest, i64::max);
+    let high = match changes.first().and_then(|(_, _, _, pending)| *pending) {
+        Some(pending) => seen.min(pending - 1),
+        None => seen,
+    };
     phases.mark("changes");
 
     // The cohorts of each granularity changed past its own position: by any
@@ -125,11 +136,11 @@ pub async fn refresh(pool: &PgPool, r: &Refresh) -> Result<Refreshed, sqlx::Erro
     let changed = |p: Period, marks_only: bool| -> BTreeSet<NaiveDate> {
         changes
             .iter()
-            .filter(|(_, user, marked)| {
+            .filter(|(_, user, marked, _)| {
                 marked.is_some_and(|s| s > mark(p))
                     || (!marks_only && user.is_some_and(|s| s > mark(p)))
             })
-            .map(|(d, _, _)| p.start_of(*d))
+            .map(|(d, _, _, _)| p.start_of(*d))
             .filter(|c| in_range(r, *c))
             .collect()
     };

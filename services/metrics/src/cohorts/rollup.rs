@@ -1,6 +1,6 @@
 //! The per-user activity rollup (`metrics.user_cohorts`): assigned at
-//! `UpsertUsers`, kept current inside the `TrackEvents` transaction (see
-//! `repo::events`), and rebuilt from the raw events (`super::rebuild`) on
+//! `UpsertUsers`, kept current from the activity `TrackEvents` appends in
+//! its own transaction (see `repo::events` and `super::fold`), and rebuilt from the raw events (`super::rebuild`) on
 //! request or when the settings change. Every write marks the cohort days it
 //! touched dirty.
 
@@ -15,7 +15,7 @@ pub const WINDOW_DAYS: i32 = 416;
 /// computes, for the events of `source` (sequence, user_id, name,
 /// occurred_at), each user's active days, latest day and latest sequence;
 /// `tz` and `names` are the placeholders of the zone and the activity list.
-/// Used by `TrackEvents` and by the per-user rebuild, with [`relative_bits`]
+/// Used by the per-user rebuild, with [`relative_bits`]
 /// and [`LATEST_DAY`] in the `UPDATE` that joins `per_user p` to
 /// `metrics.user_cohorts uc`.
 ///
@@ -68,7 +68,8 @@ pub const LATEST_DAY: &str = "CASE WHEN p.last_day >= uc.cohort_day THEN p.last_
 /// events. New and moved users are stamped with a fresh feed position, drawn
 /// under the feed lock like the events' (so in commit order), and the old
 /// cohort of a moved user is stamped through a placeholder row. Runs in the
-/// upsert's transaction.
+/// upsert's transaction, which then holds the fold lock too: the upsert
+/// locks the users' rows, as a fold does.
 pub async fn assign(
     tx: &mut PgConnection,
     settings: &RollupSettings,
@@ -78,6 +79,7 @@ pub async fn assign(
         .bind(crate::repo::events::FEED_LOCK)
         .execute(&mut *tx)
         .await?;
+    super::fold::lock(tx).await?;
     let changed: Vec<(String, chrono::NaiveDate, Option<chrono::NaiveDate>)> = sqlx::query_as(
         "WITH old AS (
              SELECT user_id, cohort_day FROM metrics.user_cohorts WHERE user_id = ANY($1)

@@ -11,7 +11,6 @@ use std::sync::LazyLock;
 
 use sqlx::PgPool;
 
-use crate::cohorts::rollup::{LATEST_DAY, per_user_sql, relative_bits};
 use crate::cohorts::settings::RollupSettings;
 use crate::domain::NewEvent;
 use crate::domain::event::unknown_user_violations;
@@ -35,10 +34,11 @@ pub struct TrackOutcome {
 
 /// Stores a validated batch: all of it or, when a user is unknown, none
 /// (and every row naming an unknown user is reported).
-/// Events whose id is already stored are skipped. The activity rollup of the
-/// events' users is updated in the same statement (stamped with the batch's
-/// feed position, which is how a refresh finds what changed); a re-sent batch
-/// inserts nothing and so changes nothing.
+/// Events whose id is already stored are skipped. The same statement appends
+/// the batch's activity (the distinct user and local day pairs of its newly
+/// stored, counted events, with its highest feed position) to
+/// `metrics.activity_pending`, which `cohorts::fold` merges into the users'
+/// bitmaps; a re-sent batch inserts nothing and so changes nothing.
 #[tracing::instrument(skip_all, fields(rows = events.len()))]
 pub async fn track(
     pool: &PgPool,
@@ -53,9 +53,9 @@ pub async fn track(
     // and the batch inserted again skipping the stored ids; an unknown user
     // rolls it back and is reported. Three round trips: BEGIN with the lock,
     // the statement (which also notifies), COMMIT. The statement runs its
-    // generic plan (planned once per connection): index probes per user, which
-    // is right for any batch, where planning each batch costs half a
-    // millisecond and, seeing 1,000 rows, picks a hash over every cohort row.
+    // generic plan (planned once per connection), which is right for any
+    // batch: it has no join that the batch's size could change, and planning
+    // each batch cost half a millisecond when that was measured.
     let mut skip_stored = false;
     let mut attempts = 0;
     loop {
@@ -163,26 +163,24 @@ fn statement(skip_stored: bool) -> String {
              {skip}
              ORDER BY n
              RETURNING sequence, user_id, name, occurred_at
-         ), {per_user}, rolled AS (
-             UPDATE metrics.user_cohorts uc
-             SET active_days = uc.active_days | {bits},
-                 last_active_day = GREATEST(uc.last_active_day, {LATEST_DAY}),
-                 changed_seq = p.seq
-             FROM per_user p
-             WHERE uc.user_id = p.user_id
-               AND ((uc.active_days | {bits}) <> uc.active_days
-                    OR {LATEST_DAY} > coalesce(uc.last_active_day, '-infinity'))
+         ), counted AS (
+             SELECT DISTINCT user_id, (occurred_at AT TIME ZONE $6)::date AS day
+             FROM written
+             WHERE $7::text[] IS NULL OR name = ANY($7)
+         ), pending AS (
+             INSERT INTO metrics.activity_pending (seq, user_ids, days)
+             SELECT (SELECT max(sequence) FROM written), array_agg(user_id), array_agg(day)
+             FROM counted
+             HAVING count(*) > 0
          )
          SELECT count(*), coalesce(max(sequence), 0),
                 CASE WHEN count(*) > 0 THEN pg_notify($8, max(sequence)::text)::text END
          FROM written",
-        per_user = per_user_sql("written", "$6", "$7"),
-        bits = relative_bits(),
     )
 }
 
-/// Inserts the batch in input order, updates the rollup of its users and
-/// announces the new positions on [`FEED_CHANNEL`], in one statement; with
+/// Inserts the batch in input order, appends its activity to the pending
+/// rollup rows and announces the new positions on [`FEED_CHANNEL`], in one statement; with
 /// `skip_stored`, events whose id is stored are left out (without it a stored
 /// id fails the statement). Returns (inserted, highest position).
 async fn insert(

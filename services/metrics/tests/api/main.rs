@@ -8,6 +8,7 @@ mod audit;
 mod auth;
 mod cohort_breakdown;
 mod cohort_fixtures;
+mod cohort_pending;
 mod cohort_revenue;
 mod cohort_rollup;
 mod cohorts;

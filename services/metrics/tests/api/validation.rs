@@ -83,12 +83,7 @@ async fn events_of_unknown_users_are_refused_by_row_and_nothing_is_written(pool:
     // A re-sent event beside the unknown user: still refused, still nothing
     // new written, and the rollup untouched.
     track(&mut app, events("e", 1)).await;
-    let rollup_before: String = sqlx::query_scalar(
-        "SELECT active_days::text FROM metrics.user_cohorts WHERE user_id = 'u1'",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .expect("rollup row");
+    let rollup_before = folded_rollup(&app, "u1").await;
     let mut batch = events("e", 3);
     batch[2].user_id = "ghost".into();
     batch[1].occurred_at = ts(day(2025, 1, 5));
@@ -105,12 +100,7 @@ async fn events_of_unknown_users_are_refused_by_row_and_nothing_is_written(pool:
         )
     );
     assert_eq!(app.count("events").await, 1);
-    let rollup_after: String = sqlx::query_scalar(
-        "SELECT active_days::text FROM metrics.user_cohorts WHERE user_id = 'u1'",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .expect("rollup row");
+    let rollup_after = folded_rollup(&app, "u1").await;
     assert_eq!(rollup_before, rollup_after);
 }
 
@@ -257,4 +247,16 @@ async fn rpcs_of_later_work_say_they_are_not_implemented(pool: PgPool) {
         "{}",
         status.message()
     );
+}
+
+/// `user`'s bitmap once the pending activity is folded in.
+async fn folded_rollup(app: &TestApp, user: &str) -> String {
+    metrics_svc::cohorts::fold::fold(&app.pool)
+        .await
+        .expect("fold");
+    sqlx::query_scalar("SELECT active_days::text FROM metrics.user_cohorts WHERE user_id = $1")
+        .bind(user)
+        .fetch_one(&app.pool)
+        .await
+        .expect("rollup row")
 }

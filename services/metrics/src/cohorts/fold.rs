@@ -1,0 +1,122 @@
+//! Folding pending activity into the bitmaps. `TrackEvents` appends one row
+//! per batch to `metrics.activity_pending` (the distinct user and local day
+//! pairs of its counted events, and its highest feed position) instead of
+//! updating a row per user; [`fold`] merges those rows into
+//! `metrics.user_cohorts` and deletes them, in one transaction. A background
+//! task ([`spawn`]) folds whenever events are committed, off the ingest path;
+//! every reader of the bitmaps folds first (a refresh, a breakdown), and a
+//! rebuild discards what is pending, as it reads every event anyway.
+//!
+//! Folds are serialised by [`FOLD_LOCK`]. Anything else that updates
+//! `metrics.user_cohorts` rows while events are ingested takes it too, after
+//! the feed lock if it holds that, so that two multi-row updates never
+//! deadlock.
+
+use std::time::Duration;
+
+use growth_runtime::Shutdown;
+use sqlx::{PgConnection, PgPool};
+use tokio::sync::watch;
+
+use super::rollup::WINDOW_DAYS;
+
+/// Advisory lock key serialising folds (and other bitmap writers).
+pub const FOLD_LOCK: i64 = 0x6d65_7472_6963_7303; // "metrics" + 3
+
+/// How often the background task folds without being woken.
+const IDLE_FOLD: Duration = Duration::from_secs(5);
+/// The least time between two background folds: under steady ingest a fold
+/// then takes many batches at once, and a user active in several of them is
+/// written once.
+const GATHER: Duration = Duration::from_millis(500);
+/// How long it waits after a failed fold.
+const RETRY_AFTER: Duration = Duration::from_secs(1);
+
+/// Takes [`FOLD_LOCK`] for the rest of `tx`'s transaction.
+pub async fn lock(tx: &mut PgConnection) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(FOLD_LOCK)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+/// Folds every pending row committed so far, in a transaction of its own.
+/// Returns how many users' rollup rows changed.
+pub async fn fold(pool: &PgPool) -> Result<u64, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    lock(&mut tx).await?;
+    let changed = fold_in(&mut tx).await?;
+    tx.commit().await?;
+    Ok(changed)
+}
+
+/// [`fold`] inside a transaction that holds [`FOLD_LOCK`].
+///
+/// Each pair sets the bit of its day counted from the user's cohort day
+/// (days before it or past the window set none) and raises the latest
+/// active day (on or after the cohort day, at any distance). A row is
+/// written, and stamped with the highest position of the batches that
+/// changed it (so that a refresh finds its cohort), only when that changes
+/// something: folding the same activity twice writes nothing.
+pub async fn fold_in(tx: &mut PgConnection) -> Result<u64, sqlx::Error> {
+    let w = WINDOW_DAYS;
+    let sql = format!(
+        "WITH taken AS (
+             DELETE FROM metrics.activity_pending RETURNING seq, user_ids, days
+         ), pairs AS (
+             SELECT t.seq, p.user_id, p.day
+             FROM taken t, unnest(t.user_ids, t.days) AS p(user_id, day)
+         ), per_user AS (
+             SELECT c.user_id,
+                    bit_or(CASE WHEN p.day - c.cohort_day BETWEEN 0 AND {last}
+                                THEN set_bit(B'0'::bit({w}), p.day - c.cohort_day, 1)
+                                ELSE B'0'::bit({w}) END) AS bits,
+                    max(p.day) FILTER (WHERE p.day >= c.cohort_day) AS last_day,
+                    max(p.seq) AS seq
+             FROM pairs p JOIN metrics.user_cohorts c USING (user_id)
+             GROUP BY c.user_id
+         )
+         UPDATE metrics.user_cohorts uc
+         SET active_days = uc.active_days | p.bits,
+             last_active_day = GREATEST(uc.last_active_day, p.last_day),
+             changed_seq = GREATEST(uc.changed_seq, p.seq)
+         FROM per_user p
+         WHERE uc.user_id = p.user_id
+           AND ((uc.active_days | p.bits) <> uc.active_days
+                OR p.last_day > coalesce(uc.last_active_day, '-infinity'))",
+        last = w - 1,
+    );
+    let done = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(tx).await?;
+    Ok(done.rows_affected())
+}
+
+/// Folds in the background: at start (what a previous process left), each
+/// time `woken` changes (events were committed, by any process), and every
+/// few seconds regardless. Stops on shutdown.
+pub fn spawn(pool: PgPool, mut woken: watch::Receiver<u64>, shutdown: Shutdown) {
+    tokio::spawn(async move {
+        loop {
+            match fold(&pool).await {
+                Ok(changed) => tracing::trace!(changed, "activity folded"),
+                Err(sqlx::Error::PoolClosed) => return,
+                Err(e) => {
+                    tracing::warn!(error = %e, retry_in_ms = RETRY_AFTER.as_millis() as u64, "folding pending activity failed; it stays pending");
+                    tokio::select! {
+                        _ = shutdown.wait() => return,
+                        _ = tokio::time::sleep(RETRY_AFTER) => continue,
+                    }
+                }
+            }
+            tokio::select! {
+                _ = shutdown.wait() => return,
+                _ = tokio::time::sleep(GATHER) => {}
+            }
+            tokio::select! {
+                _ = shutdown.wait() => return,
+                changed = woken.changed() => if changed.is_err() { return },
+                _ = tokio::time::sleep(IDLE_FOLD) => {}
+            }
+        }
+    });
+}

@@ -1,0 +1,217 @@
+//! The activity TrackEvents appends and the fold that merges it into the
+//! bitmaps: what a batch appends, that a re-sent one appends nothing, that a
+//! fold applies it once, and that a refresh never claims activity that was
+//! appended after its own fold.
+
+// Test code: a panic with the value is the failure report.
+#![allow(clippy::unwrap_used)]
+
+use chrono::NaiveDate;
+use growth_proto::common::v1::Granularity;
+use growth_proto::metrics::v1::{self as pb, RetentionMetric, RetentionMode};
+use metrics_svc::cohorts::fold;
+use metrics_svc::cohorts::refresh::REFRESH_LOCK;
+use sqlx::PgPool;
+
+use crate::cohort_fixtures::{active, full, import, matrix, paid, refresh_with, signup};
+use crate::helpers::*;
+
+fn date(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+/// The pending rows as (position, sorted (user, day) pairs).
+async fn pending(pool: &PgPool) -> Vec<(i64, Vec<(String, NaiveDate)>)> {
+    let rows: Vec<(i64, Vec<String>, Vec<NaiveDate>)> =
+        sqlx::query_as("SELECT seq, user_ids, days FROM metrics.activity_pending ORDER BY seq")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    rows.into_iter()
+        .map(|(seq, users, days)| {
+            let mut pairs: Vec<_> = users.into_iter().zip(days).collect();
+            pairs.sort();
+            (seq, pairs)
+        })
+        .collect()
+}
+
+/// Takes the fold lock in a transaction of its own, so that the service's
+/// background fold waits until it is dropped or committed.
+async fn hold_folds(pool: &PgPool) -> sqlx::Transaction<'static, sqlx::Postgres> {
+    let mut tx = pool.begin().await.unwrap();
+    fold::lock(&mut tx).await.unwrap();
+    tx
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_batch_appends_its_distinct_active_days_and_a_fold_applies_them_once(pool: PgPool) {
+    let mut app = spawn_app(pool.clone()).await;
+    upsert(
+        &mut app,
+        vec![
+            signup("p", at("2025-03-01T10:00:00Z")),
+            signup("q", at("2025-03-01T10:00:00Z")),
+        ],
+    )
+    .await;
+    fold::fold(&pool).await.unwrap();
+
+    let no_fold = hold_folds(&pool).await;
+    let batch = vec![
+        active("e1", "p", at("2025-03-02T08:00:00Z")),
+        active("e2", "p", at("2025-03-02T21:00:00Z")), // the same day
+        active("e3", "p", at("2025-03-04T12:00:00Z")),
+        active("e4", "q", at("2025-02-27T12:00:00Z")), // before q's signup
+    ];
+    let sent = track(&mut app, batch.clone()).await;
+    let expected = vec![(
+        sent.last_sequence,
+        vec![
+            ("p".to_owned(), date("2025-03-02")),
+            ("p".to_owned(), date("2025-03-04")),
+            ("q".to_owned(), date("2025-02-27")),
+        ],
+    )];
+    assert_eq!(pending(&pool).await, expected);
+    // A re-sent batch stores nothing and so appends nothing.
+    let again = track(&mut app, batch).await;
+    assert_eq!((again.inserted, again.duplicates), (0, 4));
+    assert_eq!(pending(&pool).await, expected);
+    // Nothing reached the bitmaps yet.
+    let unfolded: String = sqlx::query_scalar(
+        "SELECT active_days::text FROM metrics.user_cohorts WHERE user_id = 'p'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(!unfolded.contains('1'));
+    no_fold.commit().await.unwrap();
+
+    fold::fold(&pool).await.unwrap();
+    assert!(pending(&pool).await.is_empty());
+    let rows: Vec<(String, String, Option<NaiveDate>, i64)> = sqlx::query_as(
+        "SELECT user_id, substring(active_days::text FOR 5), last_active_day, changed_seq
+         FROM metrics.user_cohorts ORDER BY user_id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        rows,
+        vec![
+            // Days 1 and 3 after the signup day.
+            (
+                "p".to_owned(),
+                "01010".to_owned(),
+                Some(date("2025-03-04")),
+                sent.last_sequence
+            ),
+            // Activity before the signup day counts for nothing, so q's
+            // row is not written (its position stays that of its signup).
+            ("q".to_owned(), "00000".to_owned(), None, rows[1].3),
+        ]
+    );
+    assert!(rows[1].3 < sent.last_sequence);
+
+    // Activity already in the bitmaps, folded again, writes nothing.
+    sqlx::query(
+        "INSERT INTO metrics.activity_pending (seq, user_ids, days)
+         VALUES ($1, ARRAY['p'], ARRAY[DATE '2025-03-04'])",
+    )
+    .bind(sent.last_sequence)
+    .execute(&pool)
+    .await
+    .unwrap();
+    // The background fold or this one takes the row; neither writes p.
+    fold::fold(&pool).await.unwrap();
+    assert!(pending(&pool).await.is_empty());
+    let after: Vec<(String, String, Option<NaiveDate>, i64)> = sqlx::query_as(
+        "SELECT user_id, substring(active_days::text FOR 5), last_active_day, changed_seq
+         FROM metrics.user_cohorts ORDER BY user_id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(after, rows);
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_refresh_leaves_activity_appended_after_its_fold_to_the_next_one(pool: PgPool) {
+    let mut app = spawn_app(pool.clone()).await;
+    upsert(
+        &mut app,
+        vec![
+            signup("a", at("2025-03-03T09:00:00Z")),
+            signup("b", at("2025-03-03T10:00:00Z")),
+        ],
+    )
+    .await;
+    track(&mut app, vec![active("a0", "a", at("2025-03-03T12:00:00Z"))]).await;
+    refresh_with(&mut app, pb::RefreshCohortsRequest::default()).await;
+
+    // A refresh that has folded and waits for the refresh lock.
+    let mut held = pool.begin().await.unwrap();
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(REFRESH_LOCK)
+        .execute(&mut *held)
+        .await
+        .unwrap();
+    let mut client = app.client.clone();
+    let refreshing = tokio::spawn(async move {
+        client
+            .refresh_cohorts(pb::RefreshCohortsRequest::default())
+            .await
+    });
+    while sqlx::query_scalar::<_, i64>(
+        "SELECT count(*) FROM pg_locks
+         WHERE locktype = 'advisory' AND NOT granted AND objid::bigint = $1
+           AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+    )
+    .bind(REFRESH_LOCK & 0xffff_ffff)
+    .fetch_one(&pool)
+    .await
+    .unwrap()
+        == 0
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+
+    // Meanwhile: a's activity two days later, left pending (no fold runs),
+    // then a payment of b's, which marks the same cohort at a later position.
+    let no_fold = hold_folds(&pool).await;
+    track(&mut app, vec![active("a2", "a", at("2025-03-05T12:00:00Z"))]).await;
+    import(
+        &mut app,
+        vec![paid("py_b", "b", 900, "usd", "2025-03-06T12:00:00Z")],
+    )
+    .await;
+    assert_eq!(pending(&pool).await.len(), 1);
+    held.commit().await.unwrap();
+    refreshing.await.unwrap().unwrap();
+    no_fold.commit().await.unwrap();
+
+    // That refresh saw the cohort's mark but not a's pending activity: the
+    // next incremental refresh still has it to do.
+    refresh_with(&mut app, pb::RefreshCohortsRequest::default()).await;
+    let days = matrix(
+        &mut app,
+        Granularity::Day,
+        RetentionMetric::Users,
+        RetentionMode::On,
+        "",
+    )
+    .await
+    .unwrap();
+    let row = days.rows.iter().find(|r| r.cohort == "2025-03-03").unwrap();
+    assert_eq!(row.cells[2].retained_users, 1, "{row:?}");
+    let check = refresh_with(
+        &mut app,
+        pb::RefreshCohortsRequest {
+            dry_run: true,
+            ..full()
+        },
+    )
+    .await;
+    assert_eq!(check.cells_written, 0, "a full recomputation changes nothing");
+}
