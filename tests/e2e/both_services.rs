@@ -218,6 +218,7 @@ async fn each_service_keeps_its_own_schema_and_migration_history(pool: PgPool) {
             "lifecycle.transitions",
             "lifecycle.trigger_rules",
             "metrics._sqlx_migrations",
+            "metrics.activity_pending",
             "metrics.alert_outbox",
             "metrics.audit_findings",
             "metrics.audit_runs",
