@@ -20,3 +20,18 @@ CREATE TABLE metrics.activity_pending (
 -- nothing.
 ALTER TABLE metrics.activity_pending ALTER COLUMN user_ids SET STORAGE EXTERNAL;
 ALTER TABLE metrics.activity_pending ALTER COLUMN days SET STORAGE EXTERNAL;
+
+-- The highest feed position of a change to the user cells of each cohort day
+-- (activity folded into its users' bitmaps, users joining it, a rebuild): a
+-- refresh finds the changed cohorts in these few hundred rows instead of
+-- scanning every user's row for a position stamped on it, which is why the
+-- per-user stamp goes. Written only under the fold lock.
+CREATE TABLE metrics.cohort_activity (
+    cohort_day  date   PRIMARY KEY,
+    changed_seq bigint NOT NULL
+);
+
+INSERT INTO metrics.cohort_activity (cohort_day, changed_seq)
+SELECT cohort_day, max(changed_seq) FROM metrics.user_cohorts GROUP BY cohort_day;
+
+ALTER TABLE metrics.user_cohorts DROP COLUMN changed_seq;

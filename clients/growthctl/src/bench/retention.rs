@@ -91,8 +91,10 @@ async fn refresh(
     Ok(client.clone().refresh_cohorts(r).await?.into_inner())
 }
 
-/// One more day of activity: `n` events of random users, all today.
-async fn one_more_day(client: &Metrics, pool: &PgPool, n: usize) -> anyhow::Result<()> {
+/// One more day of activity: `n` events of random users, all today, sent
+/// and folded into the rollup (as a day's events would be by the time a
+/// refresh runs). Returns how long that took.
+async fn one_more_day(client: &Metrics, pool: &PgPool, n: usize) -> anyhow::Result<Duration> {
     let users: Vec<String> =
         sqlx::query_scalar("SELECT user_id FROM metrics.users ORDER BY random() LIMIT $1")
             .bind(n as i64 / 3)
@@ -116,6 +118,7 @@ async fn one_more_day(client: &Metrics, pool: &PgPool, n: usize) -> anyhow::Resu
             properties_json: String::new(),
         })
         .collect();
+    let started = Instant::now();
     for chunk in events.chunks(1000) {
         client
             .clone()
@@ -124,7 +127,8 @@ async fn one_more_day(client: &Metrics, pool: &PgPool, n: usize) -> anyhow::Resu
             })
             .await?;
     }
-    Ok(())
+    metrics_svc::cohorts::fold::fold(pool).await?;
+    Ok(started.elapsed())
 }
 
 fn ms(d: Duration) -> f64 {
@@ -240,12 +244,13 @@ async fn run_in(args: &RetentionBenchArgs, options: PgConnectOptions) -> anyhow:
     refresh(&client, pb::RefreshCohortsRequest::default()).await?;
 
     let day = (events as f64 / (f64::from(args.months) * 30.4)) as usize;
-    one_more_day(&client, &pool, day).await?;
+    let ingested = one_more_day(&client, &pool, day).await?;
     let started = Instant::now();
     let incremental = refresh(&client, pb::RefreshCohortsRequest::default()).await?;
     let incremental_time = started.elapsed();
     eprintln!(
-        "bench: one more day ({day} events), incremental refresh {:.1} ms ({} cohorts, {} cells written)",
+        "bench: one more day ({day} events) stored and folded into the rollup in {:.1} ms, then incremental refresh {:.1} ms ({} cohorts, {} cells written)",
+        ms(ingested),
         ms(incremental_time),
         incremental.cohorts_refreshed,
         incremental.cells_written

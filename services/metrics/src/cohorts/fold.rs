@@ -58,7 +58,10 @@ pub async fn fold(pool: &PgPool) -> Result<u64, sqlx::Error> {
 /// active day (on or after the cohort day, at any distance). A row is
 /// written, and stamped with the highest position of the batches that
 /// changed it (so that a refresh finds its cohort), only when that changes
-/// something: folding the same activity twice writes nothing.
+/// something: folding the same activity twice writes nothing. The cohort
+/// days of the users written are marked in `metrics.cohort_activity` with
+/// the highest position of the batches that changed them, which is how a
+/// refresh finds them.
 pub async fn fold_in(tx: &mut PgConnection) -> Result<u64, sqlx::Error> {
     let w = WINDOW_DAYS;
     let sql = format!(
@@ -76,20 +79,36 @@ pub async fn fold_in(tx: &mut PgConnection) -> Result<u64, sqlx::Error> {
                     max(p.seq) AS seq
              FROM pairs p JOIN metrics.user_cohorts c USING (user_id)
              GROUP BY c.user_id
+         ), folded AS (
+             UPDATE metrics.user_cohorts uc
+             SET active_days = uc.active_days | p.bits,
+                 last_active_day = GREATEST(uc.last_active_day, p.last_day)
+             FROM per_user p
+             WHERE uc.user_id = p.user_id
+               AND ((uc.active_days | p.bits) <> uc.active_days
+                    OR p.last_day > coalesce(uc.last_active_day, '-infinity'))
+             RETURNING uc.cohort_day, p.seq
+         ), marked AS (
+             {MARK}
+             SELECT cohort_day, max(seq) FROM folded GROUP BY cohort_day
+             {MARK_CONFLICT}
          )
-         UPDATE metrics.user_cohorts uc
-         SET active_days = uc.active_days | p.bits,
-             last_active_day = GREATEST(uc.last_active_day, p.last_day),
-             changed_seq = GREATEST(uc.changed_seq, p.seq)
-         FROM per_user p
-         WHERE uc.user_id = p.user_id
-           AND ((uc.active_days | p.bits) <> uc.active_days
-                OR p.last_day > coalesce(uc.last_active_day, '-infinity'))",
+         SELECT count(*) FROM folded",
         last = w - 1,
     );
-    let done = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(tx).await?;
-    Ok(done.rows_affected())
+    let folded: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .fetch_one(tx)
+        .await?;
+    Ok(u64::try_from(folded).unwrap_or(0))
 }
+
+/// The head of a statement that marks cohort days (`SELECT cohort_day,
+/// position` goes between it and [`MARK_CONFLICT`]); the caller holds
+/// [`FOLD_LOCK`]. A mark only ever moves forward.
+pub const MARK: &str = "INSERT INTO metrics.cohort_activity AS a (cohort_day, changed_seq)";
+/// See [`MARK`].
+pub const MARK_CONFLICT: &str = "ON CONFLICT (cohort_day) DO UPDATE
+             SET changed_seq = GREATEST(a.changed_seq, excluded.changed_seq)";
 
 /// Folds in the background: at start (what a previous process left), each
 /// time `woken` changes (events were committed, by any process), and every

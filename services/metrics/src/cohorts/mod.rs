@@ -1,6 +1,7 @@
 //! Cohorts and retention: the per-user activity rollup kept at ingest
-//! (`rollup`, with what ingest appends folded in by `fold`) and rebuilt from the raw events (`rebuild`), calendar periods (`period`), the one-pass matrix computation
-//! (`matrix`), revenue cells from payments and refunds (`revenue`), storing
+//! (`rollup`, with what ingest appends folded in by `fold`) and rebuilt from
+//! the raw events (`rebuild`), calendar periods (`period`), the one-pass
+//! matrix computation (`matrix`), revenue cells from payments and refunds (`revenue`), storing
 //! and refreshing cells (`store`, `refresh`), and reading them (`read`,
 //! `overview`, `breakdown` for segments computed at read time, `wire`). `api` turns wire requests into these. docs/METRICS.md has
 //! the definitions and the reasons.

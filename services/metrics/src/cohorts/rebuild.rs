@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use futures::TryStreamExt as _;
 use sqlx::{PgConnection, PgPool, Row as _};
 
+use super::fold::{MARK, MARK_CONFLICT};
 use super::matrix::BITMAP_BYTES;
 use super::phases::Phases;
 use super::rollup::WINDOW_DAYS;
@@ -28,8 +29,8 @@ const WORDS: usize = (WINDOW_DAYS as usize).div_ceil(64);
 /// (ingest waits) and the fold lock. What is pending is discarded: every
 /// event it came from is committed (under the feed lock, no batch is in
 /// flight) and read here, with the activity definition of `settings`,
-/// which pending rows may not have been made with. Returns the users whose row changed, so a rebuild that
-/// confirms the rollup writes nothing.
+/// which pending rows may not have been made with. Returns the users whose
+/// row changed, so a rebuild that confirms the rollup writes nothing.
 #[tracing::instrument(skip_all, fields(time_zone = %settings.time_zone))]
 pub async fn rebuild(pool: &PgPool, settings: &RollupSettings) -> Result<u64, sqlx::Error> {
     let mut phases = Phases::default();
@@ -78,7 +79,16 @@ pub async fn rebuild(pool: &PgPool, settings: &RollupSettings) -> Result<u64, sq
     .bind(&settings.activity_events)
     .execute(&mut *tx)
     .await?;
-    // Every cohort must be recomputed.
+    // Every cohort must be recomputed: every cohort day is marked (some may
+    // be new, after a change of time zone) and every position forgotten.
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "WITH position AS MATERIALIZED (SELECT nextval('metrics.event_sequence') AS seq)
+         {MARK}
+         SELECT DISTINCT c.cohort_day, position.seq FROM metrics.user_cohorts c, position
+         {MARK_CONFLICT}"
+    )))
+    .execute(&mut *tx)
+    .await?;
     sqlx::query("UPDATE metrics.retention_refreshes SET refreshed_seq = 0")
         .execute(&mut *tx)
         .await?;

@@ -72,6 +72,11 @@ fn days_of(targets: &Targets) -> Vec<NaiveDate> {
     days.into_iter().collect()
 }
 
+/// A cohort day with changes: the highest position of a change to its user
+/// cells and of a mark (its revenue too), and the lowest position still
+/// pending anywhere (the same in every row).
+type Change = (NaiveDate, Option<i64>, Option<i64>, Option<i64>);
+
 /// Runs `r`.
 #[tracing::instrument(skip_all, fields(full = r.full, dry_run = r.dry_run))]
 pub async fn refresh(pool: &PgPool, r: &Refresh) -> Result<Refreshed, sqlx::Error> {
@@ -105,11 +110,11 @@ pub async fn refresh(pool: &PgPool, r: &Refresh) -> Result<Refreshed, sqlx::Erro
     let mut phases = Phases::default();
     phases.mark("start");
     let lowest = r.periods.iter().map(|p| mark(*p)).min().unwrap_or(0);
-    let changes: Vec<(NaiveDate, Option<i64>, Option<i64>, Option<i64>)> = sqlx::query_as(
+    let changes: Vec<Change> = sqlx::query_as(
         "SELECT cohort_day, max(changed_seq) FILTER (WHERE NOT marked),
                 max(changed_seq) FILTER (WHERE marked),
                 (SELECT min(seq) FROM metrics.activity_pending)
-         FROM (SELECT cohort_day, changed_seq, false AS marked FROM metrics.user_cohorts
+         FROM (SELECT cohort_day, changed_seq, false AS marked FROM metrics.cohort_activity
                WHERE changed_seq > $1
                UNION ALL
                SELECT cohort_day, changed_seq, true FROM metrics.cohort_changes

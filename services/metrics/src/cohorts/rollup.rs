@@ -1,10 +1,13 @@
 //! The per-user activity rollup (`metrics.user_cohorts`): assigned at
 //! `UpsertUsers`, kept current from the activity `TrackEvents` appends in
-//! its own transaction (see `repo::events` and `super::fold`), and rebuilt from the raw events (`super::rebuild`) on
-//! request or when the settings change. Every write marks the cohort days it
+//! its own transaction (see `repo::events` and `super::fold`), and rebuilt
+//! from the raw events (`super::rebuild`) on request or when the settings
+//! change. Every write marks the cohort days it
 //! touched dirty.
 
 use sqlx::{PgConnection, PgPool};
+
+use super::fold::{MARK, MARK_CONFLICT};
 
 use super::settings::RollupSettings;
 
@@ -65,9 +68,10 @@ pub const LATEST_DAY: &str = "CASE WHEN p.last_day >= uc.cohort_day THEN p.last_
 
 /// Assigns upserted users to their cohort day; users whose cohort day
 /// changed (a corrected signup time) get their bitmap recomputed from their
-/// events. New and moved users are stamped with a fresh feed position, drawn
-/// under the feed lock like the events' (so in commit order), and the old
-/// cohort of a moved user is stamped through a placeholder row. Runs in the
+/// events. The cohorts new and moved users join are marked with a fresh feed
+/// position, drawn under the feed lock like the events' (so in commit
+/// order), and both cohorts of a moved user in `metrics.cohort_changes`
+/// (their revenue changed too). Runs in the
 /// upsert's transaction, which then holds the fold lock too: the upsert
 /// locks the users' rows, as a fold does.
 pub async fn assign(
@@ -80,26 +84,31 @@ pub async fn assign(
         .execute(&mut *tx)
         .await?;
     super::fold::lock(tx).await?;
-    let changed: Vec<(String, chrono::NaiveDate, Option<chrono::NaiveDate>)> = sqlx::query_as(
+    let sql = format!(
         "WITH old AS (
              SELECT user_id, cohort_day FROM metrics.user_cohorts WHERE user_id = ANY($1)
-         ), position AS (
+         ), position AS MATERIALIZED (
              SELECT nextval('metrics.event_sequence') AS seq
          ), assigned AS (
-             INSERT INTO metrics.user_cohorts AS uc (user_id, cohort_day, changed_seq)
-             SELECT u.user_id, (u.signup_at AT TIME ZONE $2)::date, position.seq
-             FROM metrics.users u, position WHERE u.user_id = ANY($1)
-             ON CONFLICT (user_id) DO UPDATE SET cohort_day = excluded.cohort_day,
-                 changed_seq = excluded.changed_seq
+             INSERT INTO metrics.user_cohorts AS uc (user_id, cohort_day)
+             SELECT u.user_id, (u.signup_at AT TIME ZONE $2)::date
+             FROM metrics.users u WHERE u.user_id = ANY($1)
+             ON CONFLICT (user_id) DO UPDATE SET cohort_day = excluded.cohort_day
              WHERE uc.cohort_day <> excluded.cohort_day
              RETURNING uc.user_id, uc.cohort_day
+         ), marked AS (
+             {MARK}
+             SELECT DISTINCT a.cohort_day, position.seq FROM assigned a, position
+             {MARK_CONFLICT}
          )
          SELECT a.user_id, a.cohort_day, o.cohort_day FROM assigned a LEFT JOIN old o USING (user_id)",
-    )
-    .bind(user_ids)
-    .bind(&settings.time_zone)
-    .fetch_all(&mut *tx)
-    .await?;
+    );
+    let changed: Vec<(String, chrono::NaiveDate, Option<chrono::NaiveDate>)> =
+        sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(user_ids)
+            .bind(&settings.time_zone)
+            .fetch_all(&mut *tx)
+            .await?;
     let moved: Vec<String> = changed
         .iter()
         .filter(|(_, _, old)| old.is_some())

@@ -10,17 +10,12 @@ use sqlx::{PgConnection, Row as _};
 use super::matrix::{BITMAP_BYTES, Builder, Matrices, UserActivity};
 use super::period::Period;
 
-/// Users read in one statement (one snapshot) and counted as they arrive,
-/// with the latest change position per cohort day and overall.
+/// Users read in one statement (one snapshot) and counted as they arrive.
 pub struct Loaded {
     /// The matrices of the users read.
     pub matrices: Matrices,
     /// Users read.
     pub users: usize,
-    /// Highest `changed_seq` per cohort day.
-    pub changed: HashMap<NaiveDate, i64>,
-    /// Highest `changed_seq` of all.
-    pub high: i64,
 }
 
 /// Which users to read.
@@ -75,7 +70,7 @@ pub fn bitmap(raw: &[u8]) -> Result<[u8; BITMAP_BYTES], sqlx::Error> {
 pub async fn load(conn: &mut PgConnection, scope: Scope<'_>) -> Result<Loaded, sqlx::Error> {
     let (from, to, days) = scope.bounds();
     let query = sqlx::query(
-        "SELECT cohort_day, active_days, last_active_day, changed_seq FROM metrics.user_cohorts
+        "SELECT cohort_day, active_days, last_active_day FROM metrics.user_cohorts
          WHERE ($1::date IS NULL OR cohort_day >= $1) AND ($2::date IS NULL OR cohort_day <= $2)
            AND ($3::date[] IS NULL OR cohort_day = ANY($3))",
     )
@@ -86,16 +81,10 @@ pub async fn load(conn: &mut PgConnection, scope: Scope<'_>) -> Result<Loaded, s
     let mut loaded = Loaded {
         matrices: Matrices::default(),
         users: 0,
-        changed: HashMap::new(),
-        high: 0,
     };
     let mut rows = query.fetch(&mut *conn);
     while let Some(row) = rows.try_next().await? {
         let user = user_activity(&row)?;
-        let seq: i64 = row.try_get(3)?;
-        let day = loaded.changed.entry(user.cohort_day).or_insert(seq);
-        *day = (*day).max(seq);
-        loaded.high = loaded.high.max(seq);
         loaded.users += 1;
         builder.add(&user);
     }

@@ -180,9 +180,10 @@ fn statement(skip_stored: bool) -> String {
 }
 
 /// Inserts the batch in input order, appends its activity to the pending
-/// rollup rows and announces the new positions on [`FEED_CHANNEL`], in one statement; with
-/// `skip_stored`, events whose id is stored are left out (without it a stored
-/// id fails the statement). Returns (inserted, highest position).
+/// rollup rows and announces the new positions on [`FEED_CHANNEL`], in one
+/// statement; with `skip_stored`, events whose id is stored are left out
+/// (without it a stored id fails the statement). Returns (inserted, highest
+/// position).
 async fn insert(
     conn: &mut sqlx::PgConnection,
     rollup: &RollupSettings,
