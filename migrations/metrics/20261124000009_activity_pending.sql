@@ -1,25 +1,19 @@
 -- Activity not yet folded into metrics.user_cohorts. TrackEvents appends, in
--- its own transaction and under the feed lock, one row per batch: the
--- distinct (user, local day) pairs of its counted events, with the batch's
--- highest feed position. A folder merges the rows into the users' bitmaps
--- and deletes them, off the ingest path; every reader of the bitmaps (a
--- refresh, a breakdown, a rebuild) folds what is pending first. Appending
--- one row costs ingest far less than updating a row per user, which is what
--- keeping the bitmaps themselves current in TrackEvents cost
--- (docs/METRICS.md, "Activity rollup").
+-- its own transaction and under the feed lock, the distinct (user, local
+-- day) pairs of its counted events, each with the batch's highest feed
+-- position. A fold merges them into the users' bitmaps and deletes them, off
+-- the ingest path; every reader of the bitmaps (a refresh, a breakdown)
+-- folds what is pending first, and a rebuild discards it. Appending costs
+-- ingest far less than updating a row per user, which is what keeping the
+-- bitmaps themselves current in TrackEvents cost (docs/METRICS.md). No index:
+-- it is only ever appended to and emptied. Keyed by user like every per-user
+-- table, so that it can be distributed with them.
 CREATE TABLE metrics.activity_pending (
+    user_id text   NOT NULL,
+    day     date   NOT NULL,
     -- The batch's highest feed position (drawn under the feed lock).
-    seq      bigint NOT NULL,
-    user_ids text[] NOT NULL,
-    -- The local days, pairwise with user_ids.
-    days     date[] NOT NULL,
-    CHECK (cardinality(user_ids) = cardinality(days))
+    seq     bigint NOT NULL
 );
-
--- Written once and read once: compressing it would cost ingest CPU for
--- nothing.
-ALTER TABLE metrics.activity_pending ALTER COLUMN user_ids SET STORAGE EXTERNAL;
-ALTER TABLE metrics.activity_pending ALTER COLUMN days SET STORAGE EXTERNAL;
 
 -- The highest feed position of a change to the user cells of each cohort day
 -- (activity folded into its users' bitmaps, users joining it, a rebuild): a

@@ -1,6 +1,6 @@
-//! Folding pending activity into the bitmaps. `TrackEvents` appends one row
-//! per batch to `metrics.activity_pending` (the distinct user and local day
-//! pairs of its counted events, and its highest feed position) instead of
+//! Folding pending activity into the bitmaps. `TrackEvents` appends to
+//! `metrics.activity_pending` the distinct (user, local day) pairs of its
+//! counted events, each with the batch's highest feed position, instead of
 //! updating a row per user; [`fold`] merges those rows into
 //! `metrics.user_cohorts` and deletes them, in one transaction. A background
 //! task ([`spawn`]) folds whenever events are committed, off the ingest path;
@@ -56,20 +56,16 @@ pub async fn fold(pool: &PgPool) -> Result<u64, sqlx::Error> {
 /// Each pair sets the bit of its day counted from the user's cohort day
 /// (days before it or past the window set none) and raises the latest
 /// active day (on or after the cohort day, at any distance). A row is
-/// written, and stamped with the highest position of the batches that
-/// changed it (so that a refresh finds its cohort), only when that changes
-/// something: folding the same activity twice writes nothing. The cohort
+/// written only when that changes something: folding the same activity
+/// twice writes nothing. The cohort
 /// days of the users written are marked in `metrics.cohort_activity` with
 /// the highest position of the batches that changed them, which is how a
 /// refresh finds them.
 pub async fn fold_in(tx: &mut PgConnection) -> Result<u64, sqlx::Error> {
     let w = WINDOW_DAYS;
     let sql = format!(
-        "WITH taken AS (
-             DELETE FROM metrics.activity_pending RETURNING seq, user_ids, days
-         ), pairs AS (
-             SELECT t.seq, p.user_id, p.day
-             FROM taken t, unnest(t.user_ids, t.days) AS p(user_id, day)
+        "WITH pairs AS (
+             DELETE FROM metrics.activity_pending RETURNING user_id, day, seq
          ), per_user AS (
              SELECT c.user_id,
                     bit_or(CASE WHEN p.day - c.cohort_day BETWEEN 0 AND {last}

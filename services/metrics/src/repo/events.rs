@@ -168,10 +168,8 @@ fn statement(skip_stored: bool) -> String {
              FROM written
              WHERE $7::text[] IS NULL OR name = ANY($7)
          ), pending AS (
-             INSERT INTO metrics.activity_pending (seq, user_ids, days)
-             SELECT (SELECT max(sequence) FROM written), array_agg(user_id), array_agg(day)
-             FROM counted
-             HAVING count(*) > 0
+             INSERT INTO metrics.activity_pending (user_id, day, seq)
+             SELECT user_id, day, (SELECT max(sequence) FROM written) FROM counted
          )
          SELECT count(*), coalesce(max(sequence), 0),
                 CASE WHEN count(*) > 0 THEN pg_notify($8, max(sequence)::text)::text END

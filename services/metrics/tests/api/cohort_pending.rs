@@ -20,20 +20,12 @@ fn date(s: &str) -> NaiveDate {
     s.parse().unwrap()
 }
 
-/// The pending rows as (position, sorted (user, day) pairs).
-async fn pending(pool: &PgPool) -> Vec<(i64, Vec<(String, NaiveDate)>)> {
-    let rows: Vec<(i64, Vec<String>, Vec<NaiveDate>)> =
-        sqlx::query_as("SELECT seq, user_ids, days FROM metrics.activity_pending ORDER BY seq")
-            .fetch_all(pool)
-            .await
-            .unwrap();
-    rows.into_iter()
-        .map(|(seq, users, days)| {
-            let mut pairs: Vec<_> = users.into_iter().zip(days).collect();
-            pairs.sort();
-            (seq, pairs)
-        })
-        .collect()
+/// The pending rows as (user, day, position), in that order.
+async fn pending(pool: &PgPool) -> Vec<(String, NaiveDate, i64)> {
+    sqlx::query_as("SELECT user_id, day, seq FROM metrics.activity_pending ORDER BY 1, 2, 3")
+        .fetch_all(pool)
+        .await
+        .unwrap()
 }
 
 /// Takes the fold lock in a transaction of its own, so that the service's
@@ -67,14 +59,11 @@ async fn a_batch_appends_its_distinct_active_days_and_a_fold_applies_them_once(p
         active("e4", "q", at("2025-02-27T12:00:00Z")), // before q's signup
     ];
     let sent = track(&mut app, batch.clone()).await;
-    let expected = vec![(
-        sent.last_sequence,
-        vec![
-            ("p".to_owned(), date("2025-03-02")),
-            ("p".to_owned(), date("2025-03-04")),
-            ("q".to_owned(), date("2025-02-27")),
-        ],
-    )];
+    let expected = vec![
+        ("p".to_owned(), date("2025-03-02"), sent.last_sequence),
+        ("p".to_owned(), date("2025-03-04"), sent.last_sequence),
+        ("q".to_owned(), date("2025-02-27"), sent.last_sequence),
+    ];
     assert_eq!(pending(&pool).await, expected);
     // A re-sent batch stores nothing and so appends nothing.
     let again = track(&mut app, batch).await;
@@ -110,8 +99,8 @@ async fn a_batch_appends_its_distinct_active_days_and_a_fold_applies_them_once(p
 
     // Activity already in the bitmaps, folded again, writes nothing.
     sqlx::query(
-        "INSERT INTO metrics.activity_pending (seq, user_ids, days)
-         VALUES ($1, ARRAY['p'], ARRAY[DATE '2025-03-04'])",
+        "INSERT INTO metrics.activity_pending (user_id, day, seq)
+         VALUES ('p', DATE '2025-03-04', $1)",
     )
     .bind(sent.last_sequence + 1)
     .execute(&pool)
