@@ -57,10 +57,9 @@ pub async fn fold(pool: &PgPool) -> Result<u64, sqlx::Error> {
 /// (days before it or past the window set none) and raises the latest
 /// active day (on or after the cohort day, at any distance). A row is
 /// written only when that changes something: folding the same activity
-/// twice writes nothing. The cohort
-/// days of the users written are marked in `metrics.cohort_activity` with
-/// the highest position of the batches that changed them, which is how a
-/// refresh finds them.
+/// twice writes nothing. The cohort days of the users written are marked in
+/// `metrics.cohort_activity` with the highest position of the batches that
+/// changed them, which is how a refresh finds them.
 pub async fn fold_in(tx: &mut PgConnection) -> Result<u64, sqlx::Error> {
     let w = WINDOW_DAYS;
     let sql = format!(

@@ -2,8 +2,7 @@
 //! `UpsertUsers`, kept current from the activity `TrackEvents` appends in
 //! its own transaction (see `repo::events` and `super::fold`), and rebuilt
 //! from the raw events (`super::rebuild`) on request or when the settings
-//! change. Every write marks the cohort days it
-//! touched dirty.
+//! change. Every write marks the cohort days it touched dirty.
 
 use sqlx::{PgConnection, PgPool};
 
