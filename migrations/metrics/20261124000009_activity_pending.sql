@@ -1,7 +1,7 @@
 -- Activity not yet folded into metrics.user_cohorts. TrackEvents appends, in
--- its own transaction and under the feed lock, the distinct (user, local
--- day) pairs of its counted events, each with the batch's highest feed
--- position. A fold merges them into the users' bitmaps and deletes them, off
+-- its own transaction and under the feed lock, one row per user of its
+-- counted events: the user's distinct local days, with the batch's highest
+-- feed position. A fold merges them into the users' bitmaps and deletes them, off
 -- the ingest path; every reader of the bitmaps (a refresh, a breakdown)
 -- folds what is pending first, and a rebuild discards it. Appending costs
 -- ingest far less than updating a row per user, which is what keeping the
@@ -10,7 +10,8 @@
 -- table, so that it can be distributed with them.
 CREATE TABLE metrics.activity_pending (
     user_id text   NOT NULL,
-    day     date   NOT NULL,
+    -- The user's distinct local days in the batch.
+    days    date[] NOT NULL,
     -- The batch's highest feed position (drawn under the feed lock).
     seq     bigint NOT NULL
 );

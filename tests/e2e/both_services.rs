@@ -222,6 +222,7 @@ async fn each_service_keeps_its_own_schema_and_migration_history(pool: PgPool) {
             "metrics.alert_outbox",
             "metrics.audit_findings",
             "metrics.audit_runs",
+            "metrics.cohort_activity",
             "metrics.cohort_changes",
             "metrics.cohort_overview",
             "metrics.events",

@@ -1,7 +1,7 @@
 //! Folding pending activity into the bitmaps. `TrackEvents` appends to
-//! `metrics.activity_pending` the distinct (user, local day) pairs of its
-//! counted events, each with the batch's highest feed position, instead of
-//! updating a row per user; [`fold`] merges those rows into
+//! `metrics.activity_pending` one row per user of its counted events (the
+//! user's distinct local days, and the batch's highest feed position)
+//! instead of updating the user's bitmap; [`fold`] merges those rows into
 //! `metrics.user_cohorts` and deletes them, in one transaction. A background
 //! task ([`spawn`]) folds whenever events are committed, off the ingest path;
 //! every reader of the bitmaps folds first (a refresh, a breakdown), and a
@@ -63,8 +63,10 @@ pub async fn fold(pool: &PgPool) -> Result<u64, sqlx::Error> {
 pub async fn fold_in(tx: &mut PgConnection) -> Result<u64, sqlx::Error> {
     let w = WINDOW_DAYS;
     let sql = format!(
-        "WITH pairs AS (
-             DELETE FROM metrics.activity_pending RETURNING user_id, day, seq
+        "WITH taken AS (
+             DELETE FROM metrics.activity_pending RETURNING user_id, days, seq
+         ), pairs AS (
+             SELECT t.user_id, d.day, t.seq FROM taken t, unnest(t.days) AS d(day)
          ), per_user AS (
              SELECT c.user_id,
                     bit_or(CASE WHEN p.day - c.cohort_day BETWEEN 0 AND {last}

@@ -35,8 +35,8 @@ pub struct TrackOutcome {
 /// Stores a validated batch: all of it or, when a user is unknown, none
 /// (and every row naming an unknown user is reported).
 /// Events whose id is already stored are skipped. The same statement appends
-/// the batch's activity (the distinct user and local day pairs of its newly
-/// stored, counted events, with its highest feed position) to
+/// the batch's activity (per user of its newly stored, counted events, the
+/// distinct local days, with the batch's highest feed position) to
 /// `metrics.activity_pending`, which `cohorts::fold` merges into the users'
 /// bitmaps; a re-sent batch inserts nothing and so changes nothing.
 #[tracing::instrument(skip_all, fields(rows = events.len()))]
@@ -168,8 +168,9 @@ fn statement(skip_stored: bool) -> String {
              FROM written
              WHERE $7::text[] IS NULL OR name = ANY($7)
          ), pending AS (
-             INSERT INTO metrics.activity_pending (user_id, day, seq)
-             SELECT user_id, day, (SELECT max(sequence) FROM written) FROM counted
+             INSERT INTO metrics.activity_pending (user_id, days, seq)
+             SELECT user_id, array_agg(day), (SELECT max(sequence) FROM written)
+             FROM counted GROUP BY user_id
          )
          SELECT count(*), coalesce(max(sequence), 0),
                 CASE WHEN count(*) > 0 THEN pg_notify($8, max(sequence)::text)::text END

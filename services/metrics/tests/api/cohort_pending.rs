@@ -20,12 +20,15 @@ fn date(s: &str) -> NaiveDate {
     s.parse().unwrap()
 }
 
-/// The pending rows as (user, day, position), in that order.
-async fn pending(pool: &PgPool) -> Vec<(String, NaiveDate, i64)> {
-    sqlx::query_as("SELECT user_id, day, seq FROM metrics.activity_pending ORDER BY 1, 2, 3")
-        .fetch_all(pool)
-        .await
-        .unwrap()
+/// The pending rows as (user, days in order, position), in that order.
+async fn pending(pool: &PgPool) -> Vec<(String, Vec<NaiveDate>, i64)> {
+    sqlx::query_as(
+        "SELECT user_id, ARRAY(SELECT unnest(days) ORDER BY 1), seq
+         FROM metrics.activity_pending ORDER BY 1, 3",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
 }
 
 /// Takes the fold lock in a transaction of its own, so that the service's
@@ -60,9 +63,12 @@ async fn a_batch_appends_its_distinct_active_days_and_a_fold_applies_them_once(p
     ];
     let sent = track(&mut app, batch.clone()).await;
     let expected = vec![
-        ("p".to_owned(), date("2025-03-02"), sent.last_sequence),
-        ("p".to_owned(), date("2025-03-04"), sent.last_sequence),
-        ("q".to_owned(), date("2025-02-27"), sent.last_sequence),
+        (
+            "p".to_owned(),
+            vec![date("2025-03-02"), date("2025-03-04")],
+            sent.last_sequence,
+        ),
+        ("q".to_owned(), vec![date("2025-02-27")], sent.last_sequence),
     ];
     assert_eq!(pending(&pool).await, expected);
     // A re-sent batch stores nothing and so appends nothing.
@@ -99,8 +105,8 @@ async fn a_batch_appends_its_distinct_active_days_and_a_fold_applies_them_once(p
 
     // Activity already in the bitmaps, folded again, writes nothing.
     sqlx::query(
-        "INSERT INTO metrics.activity_pending (user_id, day, seq)
-         VALUES ('p', DATE '2025-03-04', $1)",
+        "INSERT INTO metrics.activity_pending (user_id, days, seq)
+         VALUES ('p', ARRAY[DATE '2025-03-04'], $1)",
     )
     .bind(sent.last_sequence + 1)
     .execute(&pool)
