@@ -97,6 +97,18 @@ pub fn full() -> pb::RefreshCohortsRequest {
     }
 }
 
+/// A full refresh as a dry run: what a full recomputation would change.
+pub async fn full_dry_run(app: &mut TestApp) -> pb::RefreshCohortsResponse {
+    refresh_with(
+        app,
+        pb::RefreshCohortsRequest {
+            dry_run: true,
+            ..full()
+        },
+    )
+    .await
+}
+
 pub async fn matrix(
     app: &mut TestApp,
     g: Granularity,

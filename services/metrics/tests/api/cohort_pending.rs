@@ -13,7 +13,7 @@ use metrics_svc::cohorts::fold;
 use metrics_svc::cohorts::refresh::REFRESH_LOCK;
 use sqlx::PgPool;
 
-use crate::cohort_fixtures::{active, full, import, matrix, paid, refresh_with, signup};
+use crate::cohort_fixtures::{active, full_dry_run, import, matrix, paid, refresh_with, signup};
 use crate::helpers::*;
 
 fn date(s: &str) -> NaiveDate {
@@ -219,14 +219,7 @@ async fn a_refresh_leaves_activity_appended_after_its_fold_to_the_next_one(pool:
     .unwrap();
     let row = days.rows.iter().find(|r| r.cohort == "2025-03-03").unwrap();
     assert_eq!(row.cells[2].retained_users, 1, "{row:?}");
-    let check = refresh_with(
-        &mut app,
-        pb::RefreshCohortsRequest {
-            dry_run: true,
-            ..full()
-        },
-    )
-    .await;
+    let check = full_dry_run(&mut app).await;
     assert_eq!(
         check.cells_written, 0,
         "a full recomputation changes nothing"

@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use growth_proto::metrics::v1 as pb;
 use sqlx::PgPool;
 
-use crate::cohort_fixtures::{active, full, refresh_with, signup};
+use crate::cohort_fixtures::{active, full_dry_run, refresh_with, signup};
 use crate::helpers::*;
 
 /// `users` users signed up over 300 days from 2025-01-01, with about 15
@@ -112,14 +112,7 @@ async fn incremental_refreshes_end_where_a_full_refresh_would(pool: PgPool) {
     refresh_with(&mut app, pb::RefreshCohortsRequest::default()).await;
     random_data(&mut app, 11, 150).await; // more users and events, some late
     refresh_with(&mut app, pb::RefreshCohortsRequest::default()).await;
-    let check = refresh_with(
-        &mut app,
-        pb::RefreshCohortsRequest {
-            dry_run: true,
-            ..full()
-        },
-    )
-    .await;
+    let check = full_dry_run(&mut app).await;
     assert!(check.cells_unchanged > 0);
     assert_eq!(
         check.cells_written, 0,

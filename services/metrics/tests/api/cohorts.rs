@@ -12,7 +12,7 @@ use growth_proto::metrics::v1::{self as pb, RetentionMode};
 use sqlx::PgPool;
 use tonic::Code;
 
-use crate::cohort_fixtures::{active, full, refresh_with, signup};
+use crate::cohort_fixtures::{active, full, full_dry_run, refresh_with, signup};
 use crate::cohort_rollup::random_data;
 use crate::helpers::*;
 
@@ -239,14 +239,7 @@ async fn concurrent_refreshes_do_not_interleave_and_agree(pool: PgPool) {
         ra.cells_written.max(rb.cells_written),
         "the second found nothing to change"
     );
-    let check = refresh_with(
-        &mut app,
-        pb::RefreshCohortsRequest {
-            dry_run: true,
-            ..full()
-        },
-    )
-    .await;
+    let check = full_dry_run(&mut app).await;
     assert_eq!(check.cells_written, 0);
 }
 
@@ -254,14 +247,7 @@ async fn concurrent_refreshes_do_not_interleave_and_agree(pool: PgPool) {
 async fn a_dry_run_reports_what_it_would_write_and_writes_nothing(pool: PgPool) {
     let mut app = spawn_app(pool).await;
     march(&mut app).await;
-    let dry = refresh_with(
-        &mut app,
-        pb::RefreshCohortsRequest {
-            dry_run: true,
-            ..full()
-        },
-    )
-    .await;
+    let dry = full_dry_run(&mut app).await;
     assert!(dry.dry_run);
     assert_eq!(
         dry.cells_written,
