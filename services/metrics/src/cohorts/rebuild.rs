@@ -68,6 +68,12 @@ pub async fn rebuild(pool: &PgPool, settings: &RollupSettings) -> Result<u64, sq
     phases.mark("cohort_days");
     add_event_words(&mut tx, settings, &mut users).await?;
     phases.mark("events");
+    let days: Vec<i32> = users
+        .values()
+        .map(|b| b.cohort_day)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
     let columns = Columns::from(users);
     phases.mark("columns");
     let changed = write_bitmaps(&mut tx, &columns).await?;
@@ -84,11 +90,13 @@ pub async fn rebuild(pool: &PgPool, settings: &RollupSettings) -> Result<u64, sq
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "WITH position AS MATERIALIZED (SELECT nextval('metrics.event_sequence') AS seq)
          {MARK}
-         SELECT DISTINCT c.cohort_day, position.seq FROM metrics.user_cohorts c, position
+         SELECT {EPOCH} + d, position.seq FROM unnest($1::int[]) d, position
          {MARK_CONFLICT}"
     )))
+    .bind(&days)
     .execute(&mut *tx)
     .await?;
+    phases.mark("mark");
     sqlx::query("UPDATE metrics.retention_refreshes SET refreshed_seq = 0")
         .execute(&mut *tx)
         .await?;
