@@ -11,29 +11,36 @@ use tonic::Code;
 use crate::cohort_fixtures::*;
 use crate::helpers::*;
 
+/// The MONTH matrix of `metric` in mode ON, broken down by `breakdown`.
+async fn monthly(
+    app: &mut TestApp,
+    metric: RetentionMetric,
+    breakdown: &str,
+) -> Result<pb::GetRetentionMatrixResponse, tonic::Status> {
+    matrix(
+        app,
+        Granularity::Month,
+        metric,
+        RetentionMode::On,
+        breakdown,
+    )
+    .await
+}
+
 #[sqlx::test(migrations = false)]
 async fn breakdowns_split_cohorts_by_plan_or_attribute_and_cap_the_values(pool: PgPool) {
     let mut app = spawn_app(pool).await;
     march(&mut app).await;
     track(
         &mut app,
-        vec![pb::Event {
-            occurred_at: ts(at("2025-04-01T10:00:00Z")),
-            ..event("e1", "a")
-        }],
+        vec![active("e1", "a", at("2025-04-01T10:00:00Z"))],
     )
     .await;
     refresh(&mut app, true).await;
 
-    let by_plan = matrix(
-        &mut app,
-        Granularity::Month,
-        RetentionMetric::Revenue,
-        RetentionMode::On,
-        "plan",
-    )
-    .await
-    .unwrap();
+    let by_plan = monthly(&mut app, RetentionMetric::Revenue, "plan")
+        .await
+        .unwrap();
     let segments: Vec<(&str, &str, i64)> = by_plan
         .rows
         .iter()
@@ -48,15 +55,9 @@ async fn breakdowns_split_cohorts_by_plan_or_attribute_and_cap_the_values(pool: 
     assert_eq!(money(pro, "usd")[..2], [4900, 4900]);
     assert_eq!(money(&by_plan.rows[0], "usd")[..3], [0, 9900, -5000]);
 
-    let by_country = matrix(
-        &mut app,
-        Granularity::Month,
-        RetentionMetric::Users,
-        RetentionMode::On,
-        "attributes.country",
-    )
-    .await
-    .unwrap();
+    let by_country = monthly(&mut app, RetentionMetric::Users, "attributes.country")
+        .await
+        .unwrap();
     let names: Vec<&str> = by_country.rows.iter().map(|r| r.segment.as_str()).collect();
     assert_eq!(names, ["DE", "FR"]);
 
@@ -81,15 +82,9 @@ async fn breakdowns_split_cohorts_by_plan_or_attribute_and_cap_the_values(pool: 
     more.push(member("n", "2025-04-10T09:00:00Z", "free", "{}"));
     upsert(&mut app, more).await;
     refresh(&mut app, false).await;
-    let capped = matrix(
-        &mut app,
-        Granularity::Month,
-        RetentionMetric::Users,
-        RetentionMode::On,
-        "attributes.country",
-    )
-    .await
-    .unwrap();
+    let capped = monthly(&mut app, RetentionMetric::Users, "attributes.country")
+        .await
+        .unwrap();
     let april: Vec<(&str, i64)> = capped
         .rows
         .iter()
@@ -114,15 +109,9 @@ async fn breakdowns_split_cohorts_by_plan_or_attribute_and_cap_the_values(pool: 
             "breakdown: must be \"plan\" or \"attributes.<key>\", got \"country\"",
         ),
     ] {
-        let status = matrix(
-            &mut app,
-            Granularity::Month,
-            RetentionMetric::Users,
-            RetentionMode::On,
-            breakdown,
-        )
-        .await
-        .unwrap_err();
+        let status = monthly(&mut app, RetentionMetric::Users, breakdown)
+            .await
+            .unwrap_err();
         assert_eq!(
             (status.code(), status.message()),
             (Code::InvalidArgument, message)
@@ -141,10 +130,7 @@ async fn the_overview_gives_size_conversion_revenue_and_checkpoints(pool: PgPool
     .await;
     track(
         &mut app,
-        vec![pb::Event {
-            occurred_at: ts(at("2025-04-01T10:00:00Z")),
-            ..event("e1", "a")
-        }],
+        vec![active("e1", "a", at("2025-04-01T10:00:00Z"))],
     )
     .await;
     refresh(&mut app, true).await;
