@@ -137,16 +137,28 @@ async fn reset(pool: &PgPool) -> anyhow::Result<()> {
 async fn time_copy(pool: &PgPool, rows: &[u8]) -> anyhow::Result<Duration> {
     let mut conn = pool.acquire().await?;
     let started = Instant::now();
-    let mut copy = conn
-        .copy_in_raw(
-            "COPY metrics.events (event_id, user_id, name, occurred_at, properties) FROM STDIN",
-        )
-        .await?;
+    copy_in(
+        &mut conn,
+        "COPY metrics.events (event_id, user_id, name, occurred_at, properties) FROM STDIN",
+        rows,
+    )
+    .await?;
+    Ok(started.elapsed())
+}
+
+/// Sends `rows` (COPY text format) through `statement`, a `COPY … FROM
+/// STDIN`, in 1 MiB chunks.
+async fn copy_in(
+    conn: &mut sqlx::PgConnection,
+    statement: &str,
+    rows: &[u8],
+) -> anyhow::Result<()> {
+    let mut copy = conn.copy_in_raw(statement).await?;
     for chunk in rows.chunks(1 << 20) {
         copy.send(chunk).await?;
     }
     copy.finish().await?;
-    Ok(started.elapsed())
+    Ok(())
 }
 
 /// Times TrackEvents of `events` until the rollup has caught up: the service

@@ -93,15 +93,12 @@ pub async fn copy_rate(pool: &PgPool, rows: i64) -> anyhow::Result<f64> {
         }
     }
     let started = Instant::now();
-    let mut copy = conn
-        .copy_in_raw(
-            "COPY bench_copy.events (event_id, user_id, name, occurred_at, properties) FROM STDIN",
-        )
-        .await?;
-    for chunk in data.chunks(1 << 20) {
-        copy.send(chunk).await?;
-    }
-    copy.finish().await?;
+    super::copy_in(
+        &mut conn,
+        "COPY bench_copy.events (event_id, user_id, name, occurred_at, properties) FROM STDIN",
+        &data,
+    )
+    .await?;
     let rate = rows as f64 / started.elapsed().as_secs_f64();
     sqlx::query("DROP SCHEMA bench_copy CASCADE")
         .execute(pool)
