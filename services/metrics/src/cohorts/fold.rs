@@ -61,22 +61,12 @@ pub async fn fold(pool: &PgPool) -> Result<u64, sqlx::Error> {
 /// `metrics.cohort_activity` with the highest position of the batches that
 /// changed them, which is how a refresh finds them.
 pub async fn fold_in(tx: &mut PgConnection) -> Result<u64, sqlx::Error> {
-    let w = WINDOW_DAYS;
     let sql = format!(
         "WITH taken AS (
              DELETE FROM metrics.activity_pending RETURNING user_id, days, seq
          ), pairs AS (
              SELECT t.user_id, d.day, t.seq FROM taken t, unnest(t.days) AS d(day)
-         ), per_user AS (
-             SELECT c.user_id,
-                    bit_or(CASE WHEN p.day - c.cohort_day BETWEEN 0 AND {last}
-                                THEN set_bit(B'0'::bit({w}), p.day - c.cohort_day, 1)
-                                ELSE B'0'::bit({w}) END) AS bits,
-                    max(p.day) FILTER (WHERE p.day >= c.cohort_day) AS last_day,
-                    max(p.seq) AS seq
-             FROM pairs p JOIN metrics.user_cohorts c USING (user_id)
-             GROUP BY c.user_id
-         ), folded AS (
+         ), {per_user}, folded AS (
              UPDATE metrics.user_cohorts uc
              SET active_days = uc.active_days | p.bits,
                  last_active_day = GREATEST(uc.last_active_day, p.last_day)
@@ -91,12 +81,34 @@ pub async fn fold_in(tx: &mut PgConnection) -> Result<u64, sqlx::Error> {
              {MARK_CONFLICT}
          )
          SELECT count(*) FROM folded",
-        last = w - 1,
+        per_user = per_user_sql(),
     );
     let folded: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
         .fetch_one(tx)
         .await?;
     Ok(u64::try_from(folded).unwrap_or(0))
+}
+
+/// The CTE `per_user` (user_id, bits, last_day, seq) over a CTE `pairs`
+/// (user_id, day, seq): per user, the bitmap of its days counted from its
+/// cohort day (days before it or past the window set no bit), its latest
+/// day on or after the cohort day (at any distance; NULL when none), and the
+/// highest position. Users without a cohort row are left out.
+pub fn per_user_sql() -> String {
+    let w = WINDOW_DAYS;
+    format!(
+        "per_user AS (
+             SELECT c.user_id,
+                    bit_or(CASE WHEN p.day - c.cohort_day BETWEEN 0 AND {last}
+                                THEN set_bit(B'0'::bit({w}), p.day - c.cohort_day, 1)
+                                ELSE B'0'::bit({w}) END) AS bits,
+                    max(p.day) FILTER (WHERE p.day >= c.cohort_day) AS last_day,
+                    max(p.seq) AS seq
+             FROM pairs p JOIN metrics.user_cohorts c USING (user_id)
+             GROUP BY c.user_id
+         )",
+        last = w - 1,
+    )
 }
 
 /// The head of a statement that marks cohort days (`SELECT cohort_day,

@@ -6,64 +6,11 @@
 
 use sqlx::{PgConnection, PgPool};
 
-use super::fold::{MARK, MARK_CONFLICT};
-
+use super::fold::{MARK, MARK_CONFLICT, per_user_sql};
 use super::settings::RollupSettings;
 
 /// Days the bitmap covers after the cohort day (bit i = cohort_day + i).
 pub const WINDOW_DAYS: i32 = 416;
-
-/// The statement fragment (CTEs `counted`, `span`, `per_user`) that
-/// computes, for the events of `source` (sequence, user_id, name,
-/// occurred_at), each user's active days, latest day and latest sequence;
-/// `tz` and `names` are the placeholders of the zone and the activity list.
-/// Used by the per-user rebuild, with [`relative_bits`]
-/// and [`LATEST_DAY`] in the `UPDATE` that joins `per_user p` to
-/// `metrics.user_cohorts uc`.
-///
-/// The days are not looked up against the users' cohort days here: that
-/// would cost an index probe per event on top of the `UPDATE`'s own. Each
-/// user's days are a bit string over the days the batch spans (`span`: the
-/// same length for everyone, so `bit_or` can fold them), and the `UPDATE`
-/// moves them to the user's cohort offsets. Events are never before
-/// 2000-01-01 nor in the future, so a span stays under 10,000 bits.
-pub fn per_user_sql(source: &str, tz: &str, names: &str) -> String {
-    format!(
-        "counted AS (
-             SELECT user_id, sequence, (occurred_at AT TIME ZONE {tz})::date AS day
-             FROM {source}
-             WHERE {names}::text[] IS NULL OR name = ANY({names})
-         ), span AS (
-             SELECT min(day) AS first_day, repeat('0', max(day) - min(day) + 1)::varbit AS zeros
-             FROM counted
-         ), per_user AS (
-             SELECT c.user_id, s.first_day, bit_or(set_bit(s.zeros, c.day - s.first_day, 1)) AS days,
-                    max(c.day) AS last_day, max(c.sequence) AS seq
-             FROM counted c, span s
-             GROUP BY c.user_id, s.first_day
-         )"
-    )
-}
-
-/// The expression of `p`'s active days as a bitmap of `uc`'s cohort (bit i
-/// = cohort day + i): `p.days` starts at offset `p.first_day - uc.cohort_day`;
-/// days before the cohort day or past the window fall off. NULL when `p` is.
-pub fn relative_bits() -> String {
-    let w = WINDOW_DAYS;
-    // Padded with a window of zeros on both sides, the bitmap is the window
-    // starting `offset` bits before the days (the offset clamped so that the
-    // window stays inside the padding).
-    format!(
-        "substring(B'0'::bit({w}) || p.days || B'0'::bit({w})
-                   FROM {start} - GREATEST(-length(p.days), LEAST({w}, p.first_day - uc.cohort_day))
-                   FOR {w})::bit({w})",
-        start = w + 1
-    )
-}
-
-/// The expression of `p`'s latest day when it counts for `uc` (on or after
-/// the cohort day), else NULL.
-pub const LATEST_DAY: &str = "CASE WHEN p.last_day >= uc.cohort_day THEN p.last_day END";
 
 /// Assigns upserted users to their cohort day; users whose cohort day
 /// changed (a corrected signup time) get their bitmap recomputed from their
@@ -134,22 +81,24 @@ pub async fn assign(
     Ok(())
 }
 
-/// Recomputes the bitmaps of `user_ids` from their raw events.
+/// Recomputes the bitmaps of `user_ids` from their raw events, with the
+/// fold's computation over each user's distinct active days.
 pub async fn rebuild_users(
     tx: &mut PgConnection,
     settings: &RollupSettings,
     user_ids: &[String],
 ) -> Result<(), sqlx::Error> {
     let sql = format!(
-        "WITH written AS (
-             SELECT sequence, user_id, name, occurred_at FROM metrics.events WHERE user_id = ANY($1)
-         ), {}
+        "WITH pairs AS (
+             SELECT DISTINCT user_id, (occurred_at AT TIME ZONE $2)::date AS day, 0::bigint AS seq
+             FROM metrics.events
+             WHERE user_id = ANY($1) AND ($3::text[] IS NULL OR name = ANY($3))
+         ), {per_user}
          UPDATE metrics.user_cohorts uc
-         SET active_days = coalesce({bits}, B'0'::bit({WINDOW_DAYS})), last_active_day = {LATEST_DAY}
+         SET active_days = coalesce(p.bits, B'0'::bit({WINDOW_DAYS})), last_active_day = p.last_day
          FROM metrics.user_cohorts c LEFT JOIN per_user p USING (user_id)
          WHERE uc.user_id = c.user_id AND uc.user_id = ANY($1)",
-        per_user_sql("written", "$2", "$3"),
-        bits = relative_bits(),
+        per_user = per_user_sql(),
     );
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(user_ids)
