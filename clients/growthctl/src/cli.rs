@@ -188,4 +188,7 @@ pub enum BenchCommand {
     /// ~10M events, then DuckDB, ClickHouse (chDB) and set-based PostgreSQL
     /// on the same rows (bench/retention/run.sh), every cell compared.
     Retention(crate::bench::retention::RetentionBenchArgs),
+    /// Signed Stripe webhook events from concurrent senders, next to the
+    /// same number of plain INSERT … ON CONFLICT statements.
+    Webhook(crate::bench::webhook::WebhookBenchArgs),
 }

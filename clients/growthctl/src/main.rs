@@ -80,5 +80,6 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(cli::BenchCommand::Audit(args)) => bench::audit::run(&args).await,
         Command::Bench(cli::BenchCommand::Lifecycle(args)) => bench::lifecycle::run(&args).await,
         Command::Bench(cli::BenchCommand::Retention(args)) => bench::retention::run(&args).await,
+        Command::Bench(cli::BenchCommand::Webhook(args)) => bench::webhook::run(&args).await,
     }
 }

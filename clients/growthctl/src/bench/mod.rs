@@ -12,6 +12,7 @@ pub mod reconcile;
 pub mod retention;
 mod retention_export;
 pub mod stripe;
+pub mod webhook;
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
