@@ -48,13 +48,11 @@ pub async fn start(
 ) -> anyhow::Result<RunningServer> {
     growth_runtime::tls::install_crypto_provider();
     let tuning = Arc::new(args.tuning()?);
-    let metrics = crate::upstream::metrics_client(&args.metrics_addr, args.metrics_token.as_ref())?;
+    let metrics = crate::upstream::metrics_client(&args.metrics_addr, args.metrics_token.get())?;
     let kit = args.kit().map(KitClient::new).transpose()?;
-    match args.kit_api() {
-        Some(api) => tracing::info!(?api, "kit deliveries enabled"),
-        None => tracing::info!(
-            "no KIT_API_KEY or CONVERTKIT_API_KEY: deliveries are kept as skipped_no_credentials"
-        ),
+    growth_runtime::config::log_integrations(&args.integrations());
+    if let Some(api) = args.kit_api() {
+        tracing::info!(?api, "kit deliveries enabled");
     }
     let state = Lifecycle {
         pool: pool.clone(),

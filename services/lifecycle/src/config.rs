@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Args;
+use growth_runtime::config::{Integration, OptionalSecret};
 use secrecy::SecretString;
 
 use crate::domain::Tuning;
@@ -21,8 +22,14 @@ pub struct LifecycleArgs {
     pub metrics_addr: String,
 
     /// Bearer token lifecycle presents to the metrics service.
-    #[arg(long, env = "METRICS_TOKEN", hide_env_values = true)]
-    pub metrics_token: Option<SecretString>,
+    #[arg(
+        long,
+        env = "METRICS_TOKEN",
+        hide_env_values = true,
+        default_value = "",
+        hide_default_value = true
+    )]
+    pub metrics_token: OptionalSecret,
 
     /// Do not follow the metrics event feed (stages then change only by
     /// EvaluateUsers).
@@ -34,17 +41,35 @@ pub struct LifecycleArgs {
     pub feed_batch_wait_ms: u64,
 
     /// Kit API v4 key (sent as X-Kit-Api-Key). Takes precedence over a v3 key.
-    #[arg(long, env = "KIT_API_KEY", hide_env_values = true)]
-    pub kit_api_key: Option<SecretString>,
+    #[arg(
+        long,
+        env = "KIT_API_KEY",
+        hide_env_values = true,
+        default_value = "",
+        hide_default_value = true
+    )]
+    pub kit_api_key: OptionalSecret,
 
     /// Kit (ConvertKit) API v3 key, used when no v4 key is set.
-    #[arg(long, env = "CONVERTKIT_API_KEY", hide_env_values = true)]
-    pub convertkit_api_key: Option<SecretString>,
+    #[arg(
+        long,
+        env = "CONVERTKIT_API_KEY",
+        hide_env_values = true,
+        default_value = "",
+        hide_default_value = true
+    )]
+    pub convertkit_api_key: OptionalSecret,
 
     /// Kit (ConvertKit) API v3 secret: needed to remove tags and to check
     /// tags after an unanswered request.
-    #[arg(long, env = "CONVERTKIT_API_SECRET", hide_env_values = true)]
-    pub convertkit_api_secret: Option<SecretString>,
+    #[arg(
+        long,
+        env = "CONVERTKIT_API_SECRET",
+        hide_env_values = true,
+        default_value = "",
+        hide_default_value = true
+    )]
+    pub convertkit_api_secret: OptionalSecret,
 
     /// Kit API root (default: https://api.kit.com for v4, https://api.convertkit.com for v3).
     #[arg(long, env = "KIT_API_BASE")]
@@ -91,12 +116,12 @@ impl LifecycleArgs {
     pub fn for_metrics(metrics_addr: &str, metrics_token: Option<SecretString>) -> Self {
         Self {
             metrics_addr: metrics_addr.to_owned(),
-            metrics_token,
+            metrics_token: metrics_token.into(),
             feed_disabled: false,
             feed_batch_wait_ms: 200,
-            kit_api_key: None,
-            convertkit_api_key: None,
-            convertkit_api_secret: None,
+            kit_api_key: OptionalSecret::default(),
+            convertkit_api_key: OptionalSecret::default(),
+            convertkit_api_secret: OptionalSecret::default(),
             kit_api_base: None,
             kit_requests_per_minute: DEFAULT_REQUESTS_PER_MINUTE,
             kit_timeout_ms: 20_000,
@@ -131,7 +156,7 @@ impl LifecycleArgs {
 
     /// The Kit client settings, if a key is configured.
     pub fn kit(&self) -> Option<KitConfig> {
-        let mut config = match (&self.kit_api_key, &self.convertkit_api_key) {
+        let mut config = match (self.kit_api_key.get(), self.convertkit_api_key.get()) {
             (Some(key), other) => {
                 if other.is_some() {
                     tracing::warn!(
@@ -140,7 +165,9 @@ impl LifecycleArgs {
                 }
                 KitConfig::v4(key.clone())
             }
-            (None, Some(key)) => KitConfig::v3(key.clone(), self.convertkit_api_secret.clone()),
+            (None, Some(key)) => {
+                KitConfig::v3(key.clone(), self.convertkit_api_secret.get().cloned())
+            }
             (None, None) => return None,
         };
         if let Some(base) = &self.kit_api_base {
@@ -175,5 +202,80 @@ impl LifecycleArgs {
     /// Which Kit API is configured, for the start-up log.
     pub fn kit_api(&self) -> Option<KitApi> {
         self.kit().map(|c| c.api)
+    }
+
+    /// What runs only when its secret is set (logged at start when off).
+    pub fn integrations(&self) -> [Integration; 2] {
+        [
+            Integration {
+                name: "Kit deliveries (kept as skipped_no_credentials)",
+                needs: "KIT_API_KEY or CONVERTKIT_API_KEY",
+                on: self.kit_api().is_some(),
+            },
+            Integration {
+                name: "a token on calls to the metrics service",
+                needs: "METRICS_TOKEN",
+                on: self.metrics_token.is_set(),
+            },
+        ]
+    }
+}
+
+#[cfg(test)]
+mod secret_tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        lifecycle: LifecycleArgs,
+    }
+
+    /// The settings parsed from `flag` set to each blank value, and to a
+    /// real one; environment variables go through the same parser.
+    fn blank_and_set(flag: &str) -> Vec<(String, LifecycleArgs)> {
+        ["", "   ", "\n", "value_1"]
+            .into_iter()
+            .map(|v| {
+                let args = Cli::try_parse_from(["lifecycle-svc", &format!("--{flag}={v}")])
+                    .expect("parses")
+                    .lifecycle;
+                (v.to_owned(), args)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_blank_metrics_token_sends_no_token() {
+        for (v, args) in blank_and_set("metrics-token") {
+            assert_eq!(args.metrics_token.get().is_none(), v != "value_1", "{v:?}");
+            assert_eq!(args.integrations()[1].on, v == "value_1", "{v:?}");
+        }
+    }
+
+    #[test]
+    fn a_blank_kit_api_key_turns_kit_off() {
+        for (v, args) in blank_and_set("kit-api-key") {
+            assert_eq!(args.kit_api(), (v == "value_1").then_some(KitApi::V4));
+            assert_eq!(args.integrations()[0].on, v == "value_1", "{v:?}");
+        }
+    }
+
+    #[test]
+    fn a_blank_convertkit_api_key_turns_kit_off() {
+        for (v, args) in blank_and_set("convertkit-api-key") {
+            assert_eq!(args.kit_api(), (v == "value_1").then_some(KitApi::V3));
+        }
+    }
+
+    #[test]
+    fn a_blank_convertkit_api_secret_is_no_secret() {
+        for (v, mut args) in blank_and_set("convertkit-api-secret") {
+            args.convertkit_api_key = OptionalSecret::from("v3_key");
+            let kit = args.kit().expect("a v3 key is set");
+            assert_eq!(kit.api_secret.is_some(), v == "value_1", "{v:?}");
+        }
     }
 }

@@ -52,13 +52,11 @@ pub async fn start_with(
     let cohorts = crate::cohorts::CohortService::new(pool.clone(), rollup);
     let feed = FeedSignal::spawn(pool.clone(), serve.shutdown.clone());
     crate::cohorts::fold::spawn(pool.clone(), feed.subscribe(), serve.shutdown.clone());
+    growth_runtime::config::log_integrations(&args.integrations());
     let stripe = args.stripe().map(|c| StripeClient::new(&c)).transpose()?;
-    if stripe.is_none() {
-        tracing::info!("no STRIPE_SECRET_KEY: revenue audits will be refused");
-    }
     let alerts = crate::alerts::spawn(pool.clone(), args.alerts()?, serve.shutdown.clone())?;
     let audit = AuditService::new(pool.clone(), stripe, args.thresholds(), alerts);
-    let webhook = crate::webhook::router(pool.clone(), args.stripe_webhook_secret.clone());
+    let webhook = crate::webhook::router(pool.clone(), args.stripe_webhook_secret.get().cloned());
     let grpc = MetricsServiceServer::new(MetricsGrpc::new(
         pool,
         feed,

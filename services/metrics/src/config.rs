@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use clap::Args;
-use secrecy::SecretString;
+use growth_runtime::config::{Integration, OptionalSecret};
 
 use crate::alerts::{AlertConfig, GithubTarget};
 use crate::audit::verdict::Thresholds;
@@ -13,12 +13,24 @@ use crate::stripe::StripeConfig;
 #[derive(Debug, Clone, Args)]
 pub struct MetricsArgs {
     /// Stripe secret (or restricted, read-only) key for the revenue audit.
-    #[arg(long, env = "STRIPE_SECRET_KEY", hide_env_values = true)]
-    pub stripe_secret_key: Option<SecretString>,
+    #[arg(
+        long,
+        env = "STRIPE_SECRET_KEY",
+        hide_env_values = true,
+        default_value = "",
+        hide_default_value = true
+    )]
+    pub stripe_secret_key: OptionalSecret,
 
     /// Signing secret of the Stripe webhook endpoint (`whsec_…`).
-    #[arg(long, env = "STRIPE_WEBHOOK_SECRET", hide_env_values = true)]
-    pub stripe_webhook_secret: Option<SecretString>,
+    #[arg(
+        long,
+        env = "STRIPE_WEBHOOK_SECRET",
+        hide_env_values = true,
+        default_value = "",
+        hide_default_value = true
+    )]
+    pub stripe_webhook_secret: OptionalSecret,
 
     /// Stripe API root (tests point it at a local fake).
     #[arg(
@@ -37,12 +49,24 @@ pub struct MetricsArgs {
     pub stripe_time_slices: u32,
 
     /// Slack incoming webhook for audit alerts (WARNING and FAIL).
-    #[arg(long, env = "SLACK_WEBHOOK_URL", hide_env_values = true)]
-    pub slack_webhook_url: Option<SecretString>,
+    #[arg(
+        long,
+        env = "SLACK_WEBHOOK_URL",
+        hide_env_values = true,
+        default_value = "",
+        hide_default_value = true
+    )]
+    pub slack_webhook_url: OptionalSecret,
 
     /// GitHub token for audit issues (needs issues: write).
-    #[arg(long, env = "GITHUB_TOKEN", hide_env_values = true)]
-    pub github_token: Option<SecretString>,
+    #[arg(
+        long,
+        env = "GITHUB_TOKEN",
+        hide_env_values = true,
+        default_value = "",
+        hide_default_value = true
+    )]
+    pub github_token: OptionalSecret,
 
     /// GitHub repository for audit issues, owner/name.
     #[arg(long, env = "GITHUB_REPOSITORY")]
@@ -90,13 +114,13 @@ pub struct MetricsArgs {
 impl Default for MetricsArgs {
     fn default() -> Self {
         Self {
-            stripe_secret_key: None,
-            stripe_webhook_secret: None,
+            stripe_secret_key: OptionalSecret::default(),
+            stripe_webhook_secret: OptionalSecret::default(),
             stripe_api_base: "https://api.stripe.com".to_owned(),
             stripe_rate_limit: None,
             stripe_time_slices: 8,
-            slack_webhook_url: None,
-            github_token: None,
+            slack_webhook_url: OptionalSecret::default(),
+            github_token: OptionalSecret::default(),
             github_repository: None,
             github_api_base: "https://api.github.com".to_owned(),
             alert_poll_interval_ms: 5000,
@@ -127,9 +151,35 @@ impl MetricsArgs {
         }
     }
 
+    /// What runs only when its secret is set (logged at start when off).
+    pub fn integrations(&self) -> [Integration; 4] {
+        [
+            Integration {
+                name: "revenue audit",
+                needs: "STRIPE_SECRET_KEY",
+                on: self.stripe_secret_key.is_set(),
+            },
+            Integration {
+                name: "Stripe webhook (answers 503)",
+                needs: "STRIPE_WEBHOOK_SECRET",
+                on: self.stripe_webhook_secret.is_set(),
+            },
+            Integration {
+                name: "Slack audit alerts",
+                needs: "SLACK_WEBHOOK_URL",
+                on: self.slack_webhook_url.is_set(),
+            },
+            Integration {
+                name: "GitHub audit issues",
+                needs: "GITHUB_TOKEN and GITHUB_REPOSITORY",
+                on: self.github_token.is_set(),
+            },
+        ]
+    }
+
     /// The Stripe client settings, when a key is configured.
     pub fn stripe(&self) -> Option<StripeConfig> {
-        let key = self.stripe_secret_key.clone()?;
+        let key = self.stripe_secret_key.get()?.clone();
         Some(StripeConfig {
             rate_per_second: self.stripe_rate_limit,
             slices: self.stripe_time_slices,
@@ -139,7 +189,7 @@ impl MetricsArgs {
 
     /// Alert channels and delivery settings.
     pub fn alerts(&self) -> anyhow::Result<AlertConfig> {
-        let github = match (&self.github_token, &self.github_repository) {
+        let github = match (self.github_token.get(), &self.github_repository) {
             (Some(token), Some(repository)) => {
                 anyhow::ensure!(
                     repository.split('/').filter(|p| !p.is_empty()).count() == 2,
@@ -155,7 +205,7 @@ impl MetricsArgs {
             _ => anyhow::bail!("GitHub alerts need both GITHUB_TOKEN and GITHUB_REPOSITORY"),
         };
         Ok(AlertConfig {
-            slack_webhook_url: self.slack_webhook_url.clone(),
+            slack_webhook_url: self.slack_webhook_url.get().cloned(),
             github,
             poll_interval: Duration::from_millis(self.alert_poll_interval_ms.max(10)),
             retry_base: Duration::from_millis(self.alert_retry_base_ms.max(1)),
@@ -168,6 +218,73 @@ impl MetricsArgs {
         Thresholds {
             fail_critical_findings: self.audit_fail_critical_findings,
             fail_net_ratio: self.audit_fail_net_ratio,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        metrics: MetricsArgs,
+    }
+
+    /// The settings parsed from `flag` set to each blank value, and to a
+    /// real one; environment variables go through the same parser.
+    fn blank_and_set(flag: &str) -> Vec<(String, MetricsArgs)> {
+        ["", "   ", "\n", "value_1"]
+            .into_iter()
+            .map(|v| {
+                let args = Cli::try_parse_from(["metrics-svc", &format!("--{flag}={v}")])
+                    .expect("parses")
+                    .metrics;
+                (v.to_owned(), args)
+            })
+            .collect()
+    }
+
+    fn off(args: &MetricsArgs, needs: &str) -> bool {
+        args.integrations()
+            .iter()
+            .any(|i| i.needs.starts_with(needs) && !i.on)
+    }
+
+    #[test]
+    fn a_blank_stripe_secret_key_turns_the_audit_off() {
+        for (v, args) in blank_and_set("stripe-secret-key") {
+            assert_eq!(args.stripe().is_none(), v != "value_1", "{v:?}");
+            assert_eq!(off(&args, "STRIPE_SECRET_KEY"), v != "value_1", "{v:?}");
+        }
+    }
+
+    #[test]
+    fn a_blank_stripe_webhook_secret_turns_the_webhook_off() {
+        for (v, args) in blank_and_set("stripe-webhook-secret") {
+            assert_eq!(args.stripe_webhook_secret.get().is_none(), v != "value_1");
+            assert_eq!(off(&args, "STRIPE_WEBHOOK_SECRET"), v != "value_1", "{v:?}");
+        }
+    }
+
+    #[test]
+    fn a_blank_slack_webhook_url_turns_slack_alerts_off() {
+        for (v, args) in blank_and_set("slack-webhook-url") {
+            let alerts = args.alerts().expect("valid");
+            assert_eq!(alerts.slack_webhook_url.is_none(), v != "value_1", "{v:?}");
+            assert_eq!(off(&args, "SLACK_WEBHOOK_URL"), v != "value_1", "{v:?}");
+        }
+    }
+
+    #[test]
+    fn a_blank_github_token_turns_github_issues_off() {
+        for (v, args) in blank_and_set("github-token") {
+            // Without a repository a token alone is refused; blank is no token.
+            assert_eq!(args.alerts().is_ok(), v != "value_1", "{v:?}");
+            assert_eq!(off(&args, "GITHUB_TOKEN"), v != "value_1", "{v:?}");
         }
     }
 }

@@ -1,7 +1,10 @@
 //! Configuration shared by both services: every setting is a flag and an
 //! environment variable (12-factor). Secrets are wrapped so they never print.
 
+use std::convert::Infallible;
+use std::fmt;
 use std::net::SocketAddr;
+use std::str::FromStr;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
@@ -39,8 +42,14 @@ pub struct RuntimeArgs {
 
     /// Bearer tokens accepted on RPCs, comma-separated. Health checks and
     /// reflection need none.
-    #[arg(long, env = "GROWTH_AUTH_TOKENS", hide_env_values = true)]
-    pub auth_tokens: Option<SecretString>,
+    #[arg(
+        long,
+        env = "GROWTH_AUTH_TOKENS",
+        hide_env_values = true,
+        default_value = "",
+        hide_default_value = true
+    )]
+    pub auth_tokens: OptionalSecret,
 
     /// Accept RPCs without a token. Only for local development; the service
     /// logs a warning at start when set.
@@ -72,7 +81,7 @@ impl RuntimeArgs {
         }
         let tokens: Vec<SecretString> = self
             .auth_tokens
-            .as_ref()
+            .get()
             .map(|s| {
                 s.expose_secret()
                     .split(',')
@@ -94,6 +103,82 @@ impl RuntimeArgs {
     /// The shutdown grace period.
     pub fn shutdown_grace(&self) -> Duration {
         Duration::from_secs(self.shutdown_grace_seconds)
+    }
+}
+
+/// A secret setting that may be absent (an API key, a token, a webhook
+/// secret). Empty or whitespace-only counts as unset: a Kubernetes Secret
+/// with a missing key renders the variable empty, and an empty HMAC key or
+/// token must never be used. Surrounding whitespace (the trailing newline of
+/// `echo key | kubectl create secret …`) is dropped. This is the one place
+/// that rule lives; every optional secret of both services has this type.
+#[derive(Clone, Default)]
+pub struct OptionalSecret(Option<SecretString>);
+
+impl OptionalSecret {
+    /// The secret, unless it is unset, empty or whitespace-only.
+    pub fn get(&self) -> Option<&SecretString> {
+        self.0.as_ref()
+    }
+
+    /// Whether a usable value is set.
+    pub fn is_set(&self) -> bool {
+        self.0.is_some()
+    }
+}
+
+impl FromStr for OptionalSecret {
+    type Err = Infallible;
+
+    fn from_str(value: &str) -> Result<Self, Infallible> {
+        let value = value.trim();
+        Ok(Self(
+            (!value.is_empty()).then(|| SecretString::from(value.to_owned())),
+        ))
+    }
+}
+
+impl From<&str> for OptionalSecret {
+    fn from(value: &str) -> Self {
+        let Ok(secret) = value.parse();
+        secret
+    }
+}
+
+impl From<Option<SecretString>> for OptionalSecret {
+    fn from(value: Option<SecretString>) -> Self {
+        value.map_or_else(Self::default, |s| Self::from(s.expose_secret()))
+    }
+}
+
+impl fmt::Debug for OptionalSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.is_set() { "[REDACTED]" } else { "unset" })
+    }
+}
+
+/// One integration a service can run without: its name and the variable
+/// that turns it on.
+#[derive(Debug, Clone, Copy)]
+pub struct Integration {
+    /// What it does, e.g. "revenue audit".
+    pub name: &'static str,
+    /// What turns it on, e.g. "STRIPE_SECRET_KEY".
+    pub needs: &'static str,
+    /// Whether it is configured.
+    pub on: bool,
+}
+
+/// Logs once, at start, which integrations are off and what would turn
+/// them on (nothing when all are on).
+pub fn log_integrations(integrations: &[Integration]) {
+    let off: Vec<String> = integrations
+        .iter()
+        .filter(|i| !i.on)
+        .map(|i| format!("{} (set {})", i.name, i.needs))
+        .collect();
+    if !off.is_empty() {
+        tracing::info!(off = %off.join(", "), "integrations off");
     }
 }
 
@@ -141,6 +226,27 @@ mod tests {
         };
         let plain: Vec<&str> = tokens.iter().map(|t| t.expose_secret()).collect();
         assert_eq!(plain, ["a", "b"]);
+    }
+
+    #[test]
+    fn empty_or_blank_auth_tokens_count_as_none() {
+        for blank in ["", "   ", "\n"] {
+            let err = parse(&["--auth-tokens", blank])
+                .auth_policy()
+                .expect_err("a blank token list must fail like an unset one");
+            assert!(err.to_string().contains("GROWTH_AUTH_TOKENS"), "{blank:?}");
+        }
+    }
+
+    #[test]
+    fn an_optional_secret_is_unset_when_empty_or_blank_and_trimmed_otherwise() {
+        for blank in ["", " ", "\t\n"] {
+            assert!(!OptionalSecret::from(blank).is_set(), "{blank:?}");
+        }
+        let set = OptionalSecret::from(" whsec_1\n");
+        assert_eq!(set.get().map(|s| s.expose_secret()), Some("whsec_1"));
+        assert_eq!(format!("{set:?}"), "[REDACTED]");
+        assert_eq!(format!("{:?}", OptionalSecret::default()), "unset");
     }
 
     #[test]

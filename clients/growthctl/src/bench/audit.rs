@@ -40,7 +40,7 @@ async fn run_in(args: &AuditBenchArgs, options: PgConnectOptions) -> anyhow::Res
     let fake = args.fake.start().await?;
     let shutdown = Shutdown::new();
     let settings = MetricsArgs {
-        stripe_secret_key: Some(SecretString::from("sk_live_bench".to_owned())),
+        stripe_secret_key: growth_runtime::config::OptionalSecret::from("sk_live_bench"),
         stripe_api_base: fake.url.clone(),
         stripe_rate_limit: Some(args.fake.rate),
         stripe_time_slices: args.fake.slices,

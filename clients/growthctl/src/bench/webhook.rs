@@ -189,7 +189,7 @@ async fn run_in(args: &WebhookBenchArgs, options: PgConnectOptions) -> anyhow::R
     db::migrate(&pool, &metrics_svc::migrator()).await?;
     let shutdown = Shutdown::new();
     let settings = MetricsArgs {
-        stripe_webhook_secret: Some(SecretString::from(SECRET.to_owned())),
+        stripe_webhook_secret: growth_runtime::config::OptionalSecret::from(SECRET),
         ..MetricsArgs::default()
     };
     let server = metrics_svc::start_with(

@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 
 use metrics_svc::config::MetricsArgs;
-use secrecy::SecretString;
 use serde_json::json;
 use sqlx::PgPool;
 use wiremock::MockServer;
@@ -29,7 +28,7 @@ async fn stripe_with(intents: usize) -> MockServer {
 
 fn args(server: &MockServer) -> MetricsArgs {
     MetricsArgs {
-        stripe_secret_key: Some(SecretString::from(fake_stripe::KEY.to_owned())),
+        stripe_secret_key: growth_runtime::config::OptionalSecret::from(fake_stripe::KEY),
         stripe_api_base: server.uri(),
         stripe_rate_limit: Some(1000),
         ..MetricsArgs::default()

@@ -74,7 +74,7 @@ async fn wait_for_deliveries(c: &Cluster, status: DeliveryStatus, n: usize) {
 fn kit_args(fake: &FakeKit) -> impl FnOnce(&mut lifecycle_svc::LifecycleArgs) + '_ {
     move |a| {
         a.feed_disabled = true;
-        a.kit_api_key = Some(SecretString::from(KEY.to_owned()));
+        a.kit_api_key = growth_runtime::config::OptionalSecret::from(KEY);
         a.kit_api_base = Some(fake.base_url());
         a.kit_timeout_ms = 500;
     }

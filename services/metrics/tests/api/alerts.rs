@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use metrics_svc::config::MetricsArgs;
-use secrecy::SecretString;
 use serde_json::json;
 use sqlx::PgPool;
 use wiremock::matchers::{method, path};
@@ -29,7 +28,7 @@ async fn failing_stripe() -> MockServer {
 
 fn args(stripe: &MockServer) -> MetricsArgs {
     MetricsArgs {
-        stripe_secret_key: Some(SecretString::from(KEY.to_owned())),
+        stripe_secret_key: growth_runtime::config::OptionalSecret::from(KEY),
         stripe_api_base: stripe.uri(),
         stripe_rate_limit: Some(1000),
         alert_poll_interval_ms: 50,
@@ -85,7 +84,7 @@ async fn a_slack_outage_delays_the_alert_but_it_is_posted_exactly_once(pool: PgP
     let mut app = spawn_app_with(
         pool,
         MetricsArgs {
-            slack_webhook_url: Some(SecretString::from(url)),
+            slack_webhook_url: growth_runtime::config::OptionalSecret::from(url.as_str()),
             ..args(&stripe)
         },
     )
@@ -140,7 +139,7 @@ async fn github_gets_one_issue_per_month_opened_then_updated(pool: PgPool) {
     let mut app = spawn_app_with(
         pool,
         MetricsArgs {
-            github_token: Some(SecretString::from("ghp_test".to_owned())),
+            github_token: growth_runtime::config::OptionalSecret::from("ghp_test"),
             github_repository: Some("acme/revenue".into()),
             github_api_base: github.uri(),
             ..args(&stripe)
@@ -182,7 +181,9 @@ async fn an_alert_is_parked_as_dead_after_the_last_attempt(pool: PgPool) {
     let mut app = spawn_app_with(
         pool,
         MetricsArgs {
-            slack_webhook_url: Some(SecretString::from(format!("{}/hook", slack.uri()))),
+            slack_webhook_url: growth_runtime::config::OptionalSecret::from(
+                format!("{}/hook", slack.uri()).as_str(),
+            ),
             alert_max_attempts: 3,
             ..args(&stripe)
         },

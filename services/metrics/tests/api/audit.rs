@@ -7,7 +7,6 @@ use std::time::Duration;
 use growth_proto::common::v1::Money;
 use growth_proto::metrics::v1::{self as pb, AuditRunStatus, AuditVerdict, FindingKind};
 use metrics_svc::config::MetricsArgs;
-use secrecy::SecretString;
 use serde_json::json;
 use sqlx::PgPool;
 use tonic::Code;
@@ -21,7 +20,7 @@ const NOV: i64 = 1_761_955_200;
 
 fn args(server: &MockServer) -> MetricsArgs {
     MetricsArgs {
-        stripe_secret_key: Some(SecretString::from(KEY.to_owned())),
+        stripe_secret_key: growth_runtime::config::OptionalSecret::from(KEY),
         stripe_api_base: server.uri(),
         stripe_rate_limit: Some(1000),
         stripe_time_slices: 2,

@@ -19,6 +19,7 @@ mod ingest;
 mod lifecycle_of_the_server;
 mod revenue;
 mod revenue_fixtures;
+mod secrets;
 mod stripe_client;
 mod subscription_import;
 mod validation;

@@ -3,7 +3,6 @@
 
 use metrics_svc::config::MetricsArgs;
 use metrics_svc::webhook::signature::sign;
-use secrecy::SecretString;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
@@ -13,7 +12,7 @@ const SECRET: &str = "whsec_test_endpoint_secret";
 
 async fn app(pool: PgPool, secret: Option<&str>) -> TestApp {
     let args = MetricsArgs {
-        stripe_webhook_secret: secret.map(|s| SecretString::from(s.to_owned())),
+        stripe_webhook_secret: secret.unwrap_or_default().into(),
         ..MetricsArgs::default()
     };
     spawn_app_with(pool, args).await
