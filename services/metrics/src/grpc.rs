@@ -309,6 +309,15 @@ impl MetricsService for MetricsGrpc {
         ))
     }
 
+    async fn list_stripe_events(
+        &self,
+        request: Request<pb::ListStripeEventsRequest>,
+    ) -> Result<Response<pb::ListStripeEventsResponse>, Status> {
+        Ok(Response::new(
+            crate::webhook::listing::list(&self.pool, request.get_ref()).await?,
+        ))
+    }
+
     async fn generate_growth_insights(
         &self,
         _: Request<pb::GenerateGrowthInsightsRequest>,

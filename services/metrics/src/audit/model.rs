@@ -18,6 +18,8 @@ pub enum Status {
     Refunded,
     /// Refunded in part.
     PartiallyRefunded,
+    /// Authorised, not captured (manual capture): no money taken yet.
+    Authorized,
 }
 
 impl Status {
@@ -30,6 +32,7 @@ impl Status {
             Status::Canceled => "canceled",
             Status::Refunded => "refunded",
             Status::PartiallyRefunded => "partially_refunded",
+            Status::Authorized => "authorized",
         }
     }
 
@@ -42,6 +45,7 @@ impl Status {
             "canceled" => Status::Canceled,
             "refunded" => Status::Refunded,
             "partially_refunded" => Status::PartiallyRefunded,
+            "authorized" => Status::Authorized,
             _ => return None,
         })
     }

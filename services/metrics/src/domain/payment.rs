@@ -46,6 +46,7 @@ pub fn status_name(status: i32) -> Option<&'static str> {
         PaymentStatus::Canceled => "canceled",
         PaymentStatus::Refunded => "refunded",
         PaymentStatus::PartiallyRefunded => "partially_refunded",
+        PaymentStatus::Authorized => "authorized",
     })
 }
 

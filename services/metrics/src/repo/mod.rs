@@ -7,6 +7,7 @@ pub mod audit;
 pub mod events;
 pub mod feed;
 pub mod payments;
+pub mod stripe_events;
 pub mod subscriptions;
 pub mod users;
 pub mod webhook;

@@ -1,23 +1,38 @@
-//! Applying Stripe webhook events to `metrics.payments`, once per event id,
-//! never letting an older event overwrite a newer state.
+//! Recording Stripe webhook events once per event id, and applying them:
+//! a payment's facts are folded with every other fact of that payment
+//! (`webhook::fold`), so its row ends the same whatever order events come in.
 
 use chrono::{DateTime, Utc};
-use sqlx::PgPool;
+use sqlx::types::Json;
+use sqlx::{PgConnection, PgPool};
 
 use crate::domain::NewSubscription;
-use crate::webhook::event::{Change, PaymentState};
+use crate::webhook::event::Change;
+use crate::webhook::facts::Fact;
+use crate::webhook::fold::{DisputeRow, Folded, PaymentRow, Told, fold};
+
+/// Namespace of the per-payment advisory locks (`pg_advisory_xact_lock(int,
+/// int)` with the payment key's hash): one payment's events apply one at a
+/// time, each folding every fact committed before it. Taken before
+/// `FEED_LOCK` (which the payments triggers take), never after.
+pub const PAYMENT_LOCK_NAMESPACE: i32 = 0x7061_7931; // "pay1"
 
 /// What became of an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
-    /// The payment changed.
+    /// The payment (or subscription) changed.
     Applied,
-    /// The payment already holds a newer state; nothing changed.
-    Stale,
-    /// The event carries the state already recorded; nothing changed.
+    /// The event carries nothing the database did not hold.
     Unchanged,
-    /// A type the service does not apply; recorded only.
-    Ignored,
+    /// A subscription event older than the recorded state; nothing changed.
+    Stale,
+    /// About a payment none of whose PaymentIntent or Charge events has
+    /// arrived; applied when one does.
+    Waiting,
+    /// A type the service does not handle; recorded only.
+    NotHandled,
+    /// A subscription whose customer maps to no user; recorded only.
+    UnknownCustomer,
     /// This event id was processed before; nothing changed.
     Duplicate,
 }
@@ -27,76 +42,282 @@ impl Outcome {
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Applied => "applied",
-            Outcome::Stale => "stale",
             Outcome::Unchanged => "unchanged",
-            Outcome::Ignored => "ignored",
+            Outcome::Stale => "stale",
+            Outcome::Waiting => "waiting",
+            Outcome::NotHandled => "not_handled",
+            Outcome::UnknownCustomer => "unknown_customer",
             Outcome::Duplicate => "duplicate",
         }
     }
 }
 
-/// Records event `event_id` and applies `change`, in one transaction.
-#[tracing::instrument(skip_all, fields(event_id, kind))]
+/// An event as received: its envelope.
+#[derive(Debug, Clone, Copy)]
+pub struct Received<'a> {
+    /// `evt_…`.
+    pub event_id: &'a str,
+    /// E.g. `charge.captured`.
+    pub kind: &'a str,
+    /// Stripe's `created`.
+    pub created: DateTime<Utc>,
+    /// The API version its object is rendered in.
+    pub api_version: Option<&'a str>,
+}
+
+/// Records the event and applies `change`, in one transaction.
+#[tracing::instrument(skip_all, fields(event_id = event.event_id, kind = event.kind))]
 pub async fn apply(
     pool: &PgPool,
-    event_id: &str,
-    kind: &str,
-    created: DateTime<Utc>,
+    event: Received<'_>,
     change: &Change,
 ) -> Result<Outcome, sqlx::Error> {
+    let (payment, facts) = match change {
+        Change::Payment(p) => (Some(p.payment.as_str()), Some(Json(&p.fact))),
+        _ => (None, None),
+    };
     let mut tx = pool.begin().await?;
-    // Claiming the id first makes a concurrent delivery of the same event
-    // wait on the key, then find it taken.
+    // The payment's lock first, then the claim of the event id: a concurrent
+    // delivery of the same event waits, then finds the id taken.
     let claimed: Option<String> = sqlx::query_scalar(
-        "INSERT INTO metrics.stripe_events (event_id, type, created_at, outcome)
-         VALUES ($1, $2, $3, 'pending') ON CONFLICT DO NOTHING RETURNING event_id",
+        "WITH locked AS (
+             SELECT pg_advisory_xact_lock($1, hashtext($6)) WHERE $6 IS NOT NULL
+         )
+         INSERT INTO metrics.stripe_events
+             (event_id, type, created_at, outcome, api_version, payment, facts)
+         SELECT $2, $3, $4, 'pending', $5, $6, $7
+         FROM (SELECT count(*) FROM locked) l
+         ON CONFLICT DO NOTHING RETURNING event_id",
     )
-    .bind(event_id)
-    .bind(kind)
-    .bind(created)
+    .bind(PAYMENT_LOCK_NAMESPACE)
+    .bind(event.event_id)
+    .bind(event.kind)
+    .bind(event.created)
+    .bind(event.api_version)
+    .bind(payment)
+    .bind(facts)
     .fetch_optional(&mut *tx)
     .await?;
     if claimed.is_none() {
         tx.rollback().await?;
         return Ok(Outcome::Duplicate);
     }
-    let outcome = match change {
-        Change::Payment(state) => upsert(&mut tx, state, created).await?,
-        Change::Invoice {
-            payment_intent,
-            invoice_id,
-        } => {
-            let updated = sqlx::query(
-                "UPDATE metrics.payments SET stripe_invoice_id = $2, updated_at = now() WHERE stripe_id = $1",
-            )
-            .bind(payment_intent)
-            .bind(invoice_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if updated > 0 {
-                Outcome::Applied
-            } else {
-                Outcome::Ignored
-            }
-        }
-        Change::Subscription(state) => subscription(&mut tx, event_id, state).await?,
-        Change::None => Outcome::Ignored,
+    let outcome = match (change, payment) {
+        (Change::Payment(_), Some(payment)) => apply_payment(&mut tx, payment).await?,
+        (Change::Subscription(state), _) => subscription(&mut tx, event.event_id, state).await?,
+        (Change::NotHandled, _) => Outcome::NotHandled,
+        _ => Outcome::Unchanged,
     };
-    sqlx::query("UPDATE metrics.stripe_events SET outcome = $2 WHERE event_id = $1")
-        .bind(event_id)
-        .bind(outcome.as_str())
-        .execute(&mut *tx)
-        .await?;
+    // An event waiting for this payment is applied with it.
+    sqlx::query(
+        "UPDATE metrics.stripe_events
+         SET outcome = CASE WHEN event_id = $1 THEN $2 ELSE 'applied' END
+         WHERE event_id = $1
+            OR ($2 = 'applied' AND payment = $3 AND outcome = 'waiting')",
+    )
+    .bind(event.event_id)
+    .bind(outcome.as_str())
+    .bind(payment)
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(outcome)
 }
 
+/// Folds every fact of `payment` (this event's among them) and writes the
+/// payment, its refund history and its disputes where they differ.
+async fn apply_payment(tx: &mut PgConnection, payment: &str) -> Result<Outcome, sqlx::Error> {
+    let rows: Vec<(i64, Json<Fact>, bool)> = sqlx::query_as(
+        "SELECT extract(epoch FROM created_at)::bigint, facts, outcome = 'waiting'
+         FROM metrics.stripe_events WHERE payment = $1 AND facts IS NOT NULL",
+    )
+    .bind(payment)
+    .fetch_all(&mut *tx)
+    .await?;
+    let waiting = rows.iter().any(|(_, _, w)| *w);
+    let told: Vec<Told> = rows
+        .into_iter()
+        .map(|(at, Json(fact), _)| Told { at, fact })
+        .collect();
+    let Folded {
+        payment: Some(row),
+        refunds,
+        disputes,
+    } = fold(payment, &told)
+    else {
+        return Ok(Outcome::Waiting);
+    };
+    let payment_id = write_payment(tx, &row).await?;
+    let mut changed = payment_id.is_some() || waiting;
+    if !refunds.is_empty() {
+        changed |= write_refunds(tx, payment, &refunds).await?;
+    }
+    if !disputes.is_empty() {
+        changed |= write_disputes(tx, payment, &disputes).await?;
+    }
+    Ok(if changed {
+        Outcome::Applied
+    } else {
+        Outcome::Unchanged
+    })
+}
+
+fn at(unix: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(unix, 0).unwrap_or_default()
+}
+
+/// Inserts or updates the row where it differs; `Some(payment_id)` when it
+/// was written. The user a payment belongs to is not Stripe's to say.
+async fn write_payment(tx: &mut PgConnection, p: &PaymentRow) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO metrics.payments AS p
+             (stripe_id, stripe_charge_id, stripe_customer, stripe_invoice_id, amount_minor,
+              currency, status, refunded_minor, refunded_at, created_at, raw)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+                 jsonb_build_object('source', 'stripe_webhook'))
+         ON CONFLICT (stripe_id) DO UPDATE SET
+             stripe_charge_id = coalesce(EXCLUDED.stripe_charge_id, p.stripe_charge_id),
+             stripe_customer = coalesce(EXCLUDED.stripe_customer, p.stripe_customer),
+             stripe_invoice_id = coalesce(EXCLUDED.stripe_invoice_id, p.stripe_invoice_id),
+             amount_minor = EXCLUDED.amount_minor,
+             currency = EXCLUDED.currency,
+             status = EXCLUDED.status,
+             refunded_minor = EXCLUDED.refunded_minor,
+             refunded_at = EXCLUDED.refunded_at,
+             created_at = EXCLUDED.created_at,
+             updated_at = now()
+         WHERE (p.stripe_charge_id, p.stripe_customer, p.stripe_invoice_id, p.amount_minor,
+                p.currency, p.status, p.refunded_minor, p.refunded_at, p.created_at)
+               IS DISTINCT FROM
+               (coalesce(EXCLUDED.stripe_charge_id, p.stripe_charge_id),
+                coalesce(EXCLUDED.stripe_customer, p.stripe_customer),
+                coalesce(EXCLUDED.stripe_invoice_id, p.stripe_invoice_id),
+                EXCLUDED.amount_minor, EXCLUDED.currency, EXCLUDED.status,
+                EXCLUDED.refunded_minor, EXCLUDED.refunded_at, EXCLUDED.created_at)
+         RETURNING payment_id",
+    )
+    .bind(&p.stripe_id)
+    .bind(&p.charge_id)
+    .bind(&p.customer)
+    .bind(&p.invoice_id)
+    .bind(p.amount_minor)
+    .bind(&p.currency)
+    .bind(p.status.as_str())
+    .bind(p.refunded_minor)
+    .bind(p.refunded_at.map(at))
+    .bind(at(p.created_at))
+    .fetch_optional(&mut *tx)
+    .await
+}
+
+/// Makes the payment's refund history the folded one. The refunds trigger
+/// records each change of the refunded amount as it is written; in Stripe's
+/// order that is already the folded history, and otherwise (events came in
+/// another order) the history is replaced. True when anything was written.
+async fn write_refunds(
+    tx: &mut PgConnection,
+    payment: &str,
+    refunds: &[(i64, i64)],
+) -> Result<bool, sqlx::Error> {
+    let (amounts, times): (Vec<i64>, Vec<DateTime<Utc>>) =
+        refunds.iter().map(|(amount, t)| (*amount, at(*t))).unzip();
+    let written: i64 = sqlx::query_scalar(
+        "WITH payment AS (
+             SELECT payment_id FROM metrics.payments WHERE stripe_id = $1
+         ), want AS (
+             SELECT * FROM unnest($2::bigint[], $3::timestamptz[]) AS w(amount_minor, refunded_at)
+         ), have AS (
+             SELECT r.amount_minor, r.refunded_at
+             FROM metrics.payment_refunds r JOIN payment USING (payment_id)
+         ), differs AS (
+             SELECT EXISTS (SELECT * FROM want EXCEPT ALL SELECT * FROM have)
+                 OR EXISTS (SELECT * FROM have EXCEPT ALL SELECT * FROM want) AS yes
+         ), cleared AS (
+             DELETE FROM metrics.payment_refunds r USING payment, differs
+             WHERE r.payment_id = payment.payment_id AND differs.yes
+         ), added AS (
+             INSERT INTO metrics.payment_refunds (payment_id, amount_minor, refunded_at)
+             SELECT payment.payment_id, want.amount_minor, want.refunded_at
+             FROM payment, want, differs WHERE differs.yes
+             RETURNING 1
+         )
+         SELECT count(*) FROM added",
+    )
+    .bind(payment)
+    .bind(amounts)
+    .bind(times)
+    .fetch_one(&mut *tx)
+    .await?;
+    Ok(written > 0)
+}
+
+/// Inserts or updates the payment's disputes where they differ; true when
+/// any was written.
+async fn write_disputes(
+    tx: &mut PgConnection,
+    payment: &str,
+    disputes: &[DisputeRow],
+) -> Result<bool, sqlx::Error> {
+    let col = |f: fn(&DisputeRow) -> String| disputes.iter().map(f).collect::<Vec<_>>();
+    let amount = |f: fn(&DisputeRow) -> i64| disputes.iter().map(f).collect::<Vec<_>>();
+    let when = |f: fn(&DisputeRow) -> Option<i64>| {
+        disputes.iter().map(|d| f(d).map(at)).collect::<Vec<_>>()
+    };
+    let written: i64 = sqlx::query_scalar(
+        "WITH written AS (
+             INSERT INTO metrics.payment_disputes AS d
+                 (dispute_id, stripe_id, charge_id, amount_minor, currency, reason, status,
+                  created_at, withdrawn_minor, withdrawn_at, reinstated_minor, reinstated_at)
+             SELECT t.dispute_id, $1, t.charge_id, t.amount_minor, t.currency, t.reason, t.status,
+                    t.created_at, t.withdrawn_minor, t.withdrawn_at, t.reinstated_minor,
+                    t.reinstated_at
+             FROM unnest($2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[],
+                         $8::timestamptz[], $9::bigint[], $10::timestamptz[], $11::bigint[],
+                         $12::timestamptz[])
+                 AS t(dispute_id, charge_id, amount_minor, currency, reason, status, created_at,
+                      withdrawn_minor, withdrawn_at, reinstated_minor, reinstated_at)
+             ON CONFLICT (dispute_id) DO UPDATE SET
+                 stripe_id = EXCLUDED.stripe_id, charge_id = EXCLUDED.charge_id,
+                 amount_minor = EXCLUDED.amount_minor, currency = EXCLUDED.currency,
+                 reason = EXCLUDED.reason, status = EXCLUDED.status,
+                 created_at = EXCLUDED.created_at, withdrawn_minor = EXCLUDED.withdrawn_minor,
+                 withdrawn_at = EXCLUDED.withdrawn_at,
+                 reinstated_minor = EXCLUDED.reinstated_minor,
+                 reinstated_at = EXCLUDED.reinstated_at, updated_at = now()
+             WHERE (d.stripe_id, d.charge_id, d.amount_minor, d.currency, d.reason, d.status,
+                    d.created_at, d.withdrawn_minor, d.withdrawn_at, d.reinstated_minor,
+                    d.reinstated_at)
+                   IS DISTINCT FROM
+                   (EXCLUDED.stripe_id, EXCLUDED.charge_id, EXCLUDED.amount_minor,
+                    EXCLUDED.currency, EXCLUDED.reason, EXCLUDED.status, EXCLUDED.created_at,
+                    EXCLUDED.withdrawn_minor, EXCLUDED.withdrawn_at, EXCLUDED.reinstated_minor,
+                    EXCLUDED.reinstated_at)
+             RETURNING 1
+         )
+         SELECT count(*) FROM written",
+    )
+    .bind(payment)
+    .bind(col(|d| d.dispute_id.clone()))
+    .bind(col(|d| d.charge_id.clone()))
+    .bind(amount(|d| d.amount_minor))
+    .bind(col(|d| d.currency.clone()))
+    .bind(col(|d| d.reason.clone()))
+    .bind(col(|d| d.status.clone()))
+    .bind(when(|d| Some(d.created_at)))
+    .bind(amount(|d| d.withdrawn.map_or(0, |m| m.amount)))
+    .bind(when(|d| d.withdrawn.map(|m| m.at)))
+    .bind(amount(|d| d.reinstated.map_or(0, |m| m.amount)))
+    .bind(when(|d| d.reinstated.map(|m| m.at)))
+    .fetch_one(&mut *tx)
+    .await?;
+    Ok(written > 0)
+}
+
 /// Records a subscription state for the user its customer maps to (the
 /// same path as `ImportSubscriptions`); a customer of no known user is
-/// ignored and logged.
+/// recorded as such and logged.
 async fn subscription(
-    tx: &mut sqlx::PgConnection,
+    tx: &mut PgConnection,
     event_id: &str,
     state: &NewSubscription,
 ) -> Result<Outcome, sqlx::Error> {
@@ -111,9 +332,9 @@ async fn subscription(
             event_id,
             subscription = %state.stripe_subscription_id,
             customer = state.stripe_customer.as_deref().unwrap_or(""),
-            "subscription event ignored: its customer maps to no user"
+            "subscription event not applied: its customer maps to no user"
         );
-        return Ok(Outcome::Ignored);
+        return Ok(Outcome::UnknownCustomer);
     };
     let state = NewSubscription {
         user_id,
@@ -126,51 +347,5 @@ async fn subscription(
         Outcome::Unchanged
     } else {
         Outcome::Applied
-    })
-}
-
-async fn upsert(
-    tx: &mut sqlx::PgConnection,
-    p: &PaymentState,
-    event_at: DateTime<Utc>,
-) -> Result<Outcome, sqlx::Error> {
-    let written: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO metrics.payments AS p
-             (stripe_id, stripe_charge_id, stripe_customer, amount_minor, currency, status,
-              refunded_minor, created_at, raw, last_event_at, refunded_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, jsonb_build_object('source', 'stripe_webhook'), $9,
-                 CASE WHEN $7 > 0 THEN $9 END)
-         ON CONFLICT (stripe_id) DO UPDATE SET
-             stripe_charge_id = COALESCE(EXCLUDED.stripe_charge_id, p.stripe_charge_id),
-             stripe_customer = COALESCE(EXCLUDED.stripe_customer, p.stripe_customer),
-             amount_minor = EXCLUDED.amount_minor,
-             currency = EXCLUDED.currency,
-             status = CASE
-                 WHEN metrics.payment_status_rank(EXCLUDED.status) >= metrics.payment_status_rank(p.status)
-                 THEN EXCLUDED.status ELSE p.status END,
-             refunded_minor = LEAST(GREATEST(p.refunded_minor, EXCLUDED.refunded_minor), EXCLUDED.amount_minor),
-             -- A refund is dated by the event that reported it.
-             refunded_at = CASE WHEN EXCLUDED.refunded_minor > p.refunded_minor
-                                THEN EXCLUDED.last_event_at ELSE p.refunded_at END,
-             last_event_at = EXCLUDED.last_event_at,
-             updated_at = now()
-         WHERE p.last_event_at IS NULL OR p.last_event_at <= EXCLUDED.last_event_at
-         RETURNING payment_id",
-    )
-    .bind(&p.stripe_id)
-    .bind(&p.charge_id)
-    .bind(&p.customer)
-    .bind(p.amount_minor)
-    .bind(&p.currency)
-    .bind(p.status.as_str())
-    .bind(p.refunded_minor)
-    .bind(p.created_at)
-    .bind(event_at)
-    .fetch_optional(&mut *tx)
-    .await?;
-    Ok(if written.is_some() {
-        Outcome::Applied
-    } else {
-        Outcome::Stale
     })
 }

@@ -4,7 +4,7 @@
 use growth_proto::metrics::v1 as pb;
 use sqlx::PgPool;
 
-use super::{churn, month, movements};
+use super::{churn, money, month, movements};
 use crate::cohorts::read;
 use crate::error::MetricsError;
 
@@ -17,8 +17,9 @@ pub async fn summary(
     let today = read::today(pool, time_zone).await?;
     let months = month::range(&r.month_from, &r.month_to, today)?;
     let totals = movements::totals(pool, &months, time_zone).await?;
+    let money = money::money(pool, &months, time_zone).await?;
     Ok(pb::GetRevenueSummaryResponse {
-        months: movements::months(&months, &totals),
+        months: movements::months(&months, &totals, &money),
         time_zone: time_zone.to_owned(),
     })
 }

@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod churn;
+pub mod money;
 pub mod month;
 pub mod movements;
 pub mod points;

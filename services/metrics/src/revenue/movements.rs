@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use growth_proto::metrics::v1 as pb;
 use sqlx::PgPool;
 
+use super::money::MonthMoney;
 use super::month::label;
 use super::points::CTES;
 
@@ -105,9 +106,10 @@ pub fn ratio(part: i64, whole: i64) -> f64 {
     }
 }
 
-/// One currency's movements on the wire, with the derived numbers: net new,
-/// ARR, NRR and GRR (both 0 when the month started with no MRR).
-pub fn movements(t: &MonthTotals) -> pb::MrrMovements {
+/// One currency's movements and money on the wire, with the derived
+/// numbers: net new, ARR, NRR and GRR (both 0 when the month started with no
+/// MRR), net revenue.
+pub fn movements(t: &MonthTotals, money: &MonthMoney) -> pb::MrrMovements {
     pb::MrrMovements {
         currency: t.currency.clone(),
         mrr_minor: t.mrr_end,
@@ -126,18 +128,56 @@ pub fn movements(t: &MonthTotals) -> pb::MrrMovements {
         active_subscriptions: t.active_subscriptions,
         mrr_at_start_minor: t.mrr_start,
         customers: t.customers,
+        gross_revenue_minor: money.gross,
+        refunds_minor: money.refunds,
+        disputes_minor: money.disputes,
+        net_revenue_minor: money.net(),
     }
 }
 
-/// Every month of the range in order (months without MRR have no
-/// currencies), from the query's totals.
-pub fn months(months: &[NaiveDate], totals: &[MonthTotals]) -> Vec<pb::MonthlyRevenue> {
+/// Every month of the range in order, one entry per currency with MRR or
+/// money in the month (months with neither have no currencies).
+pub fn months(
+    months: &[NaiveDate],
+    totals: &[MonthTotals],
+    money: &[MonthMoney],
+) -> Vec<pb::MonthlyRevenue> {
     months
         .iter()
         .zip(1i32..)
-        .map(|(first, k)| pb::MonthlyRevenue {
-            month: label(*first),
-            currencies: totals.iter().filter(|t| t.k == k).map(movements).collect(),
+        .map(|(first, k)| {
+            let mut currencies: Vec<&str> = totals
+                .iter()
+                .filter(|t| t.k == k)
+                .map(|t| t.currency.as_str())
+                .chain(
+                    money
+                        .iter()
+                        .filter(|m| m.k == k)
+                        .map(|m| m.currency.as_str()),
+                )
+                .collect();
+            currencies.sort_unstable();
+            currencies.dedup();
+            let of = |currency: &str| MonthTotals {
+                k,
+                currency: currency.to_owned(),
+                ..MonthTotals::default()
+            };
+            pb::MonthlyRevenue {
+                month: label(*first),
+                currencies: currencies
+                    .into_iter()
+                    .map(|c| {
+                        let t = totals.iter().find(|t| t.k == k && t.currency == c);
+                        let m = money.iter().find(|m| m.k == k && m.currency == c);
+                        movements(
+                            &t.cloned().unwrap_or_else(|| of(c)),
+                            &m.cloned().unwrap_or_default(),
+                        )
+                    })
+                    .collect(),
+            }
         })
         .collect()
 }
@@ -164,7 +204,7 @@ mod tests {
 
     #[test]
     fn net_new_arr_and_retention_follow_from_the_movements() {
-        let m = movements(&totals());
+        let m = movements(&totals(), &MonthMoney::default());
         assert_eq!(m.net_new_minor, 1_500);
         assert_eq!(m.mrr_minor, m.mrr_at_start_minor + m.net_new_minor);
         assert_eq!(m.arr_minor, 138_000);
@@ -175,10 +215,13 @@ mod tests {
 
     #[test]
     fn retention_is_zero_without_mrr_at_the_start() {
-        let m = movements(&MonthTotals {
-            mrr_start: 0,
-            ..totals()
-        });
+        let m = movements(
+            &MonthTotals {
+                mrr_start: 0,
+                ..totals()
+            },
+            &MonthMoney::default(),
+        );
         assert_eq!(
             (m.net_revenue_retention, m.gross_revenue_retention),
             (0.0, 0.0)
@@ -189,9 +232,42 @@ mod tests {
     fn months_without_totals_are_listed_empty() {
         let first = NaiveDate::from_ymd_opt(2025, 1, 1).expect("valid");
         let second = NaiveDate::from_ymd_opt(2025, 2, 1).expect("valid");
-        let listed = months(&[first, second], &[MonthTotals { k: 2, ..totals() }]);
+        let listed = months(&[first, second], &[MonthTotals { k: 2, ..totals() }], &[]);
         assert_eq!(listed[0].month, "2025-01");
         assert!(listed[0].currencies.is_empty());
         assert_eq!(listed[1].currencies.len(), 1);
+    }
+
+    #[test]
+    fn money_without_mrr_gets_its_own_currency_and_net_subtracts_refunds_and_disputes() {
+        let first = NaiveDate::from_ymd_opt(2025, 1, 1).expect("valid");
+        let money = MonthMoney {
+            k: 1,
+            currency: "eur".into(),
+            gross: 10_000,
+            refunds: 1_000,
+            disputes: 2_500,
+        };
+        let listed = months(&[first], &[totals()], std::slice::from_ref(&money));
+        let currencies: Vec<&str> = listed[0]
+            .currencies
+            .iter()
+            .map(|c| c.currency.as_str())
+            .collect();
+        assert_eq!(currencies, ["eur", "usd"]);
+        let eur = &listed[0].currencies[0];
+        assert_eq!(
+            (
+                eur.gross_revenue_minor,
+                eur.refunds_minor,
+                eur.disputes_minor,
+                eur.net_revenue_minor
+            ),
+            (10_000, 1_000, 2_500, 6_500)
+        );
+        assert_eq!(
+            (eur.mrr_minor, listed[0].currencies[1].net_revenue_minor),
+            (0, 0)
+        );
     }
 }

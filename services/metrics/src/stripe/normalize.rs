@@ -17,17 +17,27 @@ fn at(unix: i64) -> DateTime<Utc> {
 fn intent_status(pi: &PaymentIntent, charge: Option<&Charge>) -> Status {
     let refunded = charge.map_or(0, |c| c.amount_refunded);
     match pi.status.as_str() {
-        "succeeded" => Status::captured_with_refunds(pi.amount, refunded),
+        "succeeded" => Status::captured_with_refunds(taken_by_intent(pi), refunded),
         "canceled" => Status::Canceled,
+        "requires_capture" => Status::Authorized,
         // A failed attempt leaves the intent waiting for a new method.
         "requires_payment_method" if charge.is_some_and(|c| c.status == "failed") => Status::Failed,
         _ => Status::Pending,
     }
 }
 
+/// What a succeeded PaymentIntent took: `amount_received`, never `amount`
+/// (a partial capture takes less).
+fn taken_by_intent(pi: &PaymentIntent) -> i64 {
+    pi.amount_received.unwrap_or(pi.amount)
+}
+
 fn charge_status(c: &Charge) -> Status {
     match c.status.as_str() {
-        "succeeded" => Status::captured_with_refunds(c.amount, c.amount_refunded),
+        "succeeded" if c.captured == Some(false) => Status::Authorized,
+        "succeeded" => {
+            Status::captured_with_refunds(c.amount_captured.unwrap_or(c.amount), c.amount_refunded)
+        }
         "failed" => Status::Failed,
         _ => Status::Pending,
     }
@@ -47,7 +57,11 @@ pub fn payments(period: &StripePeriod) -> Vec<StripePayment> {
             stripe_id: pi.id.clone(),
             charge_id: pi.latest_charge.clone(),
             object_type: "payment_intent",
-            amount_minor: pi.amount,
+            amount_minor: if pi.status == "succeeded" {
+                taken_by_intent(pi)
+            } else {
+                pi.amount
+            },
             currency: pi.currency.to_ascii_lowercase(),
             status: intent_status(pi, charge),
             refunded_minor: charge.map_or(0, |c| c.amount_refunded),
@@ -61,7 +75,11 @@ pub fn payments(period: &StripePeriod) -> Vec<StripePayment> {
             stripe_id: c.id.clone(),
             charge_id: Some(c.id.clone()),
             object_type: "charge",
-            amount_minor: c.amount,
+            amount_minor: if c.captured != Some(false) {
+                c.amount_captured.unwrap_or(c.amount)
+            } else {
+                c.amount
+            },
             currency: c.currency.to_ascii_lowercase(),
             status: charge_status(c),
             refunded_minor: c.amount_refunded,
@@ -81,6 +99,7 @@ mod tests {
         PaymentIntent {
             id: id.into(),
             amount: 4900,
+            amount_received: None,
             currency: "USD".into(),
             status: status.into(),
             customer: None,
@@ -95,6 +114,8 @@ mod tests {
             id: id.into(),
             amount: 4900,
             amount_refunded: refunded,
+            captured: None,
+            amount_captured: None,
             currency: "usd".into(),
             status: status.into(),
             payment_intent: intent.map(Into::into),
@@ -133,6 +154,36 @@ mod tests {
                 ("pi_3".into(), Status::Failed, 0, "usd".into()),
                 ("pi_4".into(), Status::Canceled, 0, "usd".into()),
                 ("ch_9".into(), Status::Refunded, 4900, "usd".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_authorisation_is_not_taken_and_a_partial_capture_takes_what_was_received() {
+        let period = StripePeriod {
+            payment_intents: vec![
+                pi("pi_1", "requires_capture", Some("ch_1")),
+                PaymentIntent {
+                    amount_received: Some(3000),
+                    ..pi("pi_2", "succeeded", Some("ch_2"))
+                },
+            ],
+            charges: vec![Charge {
+                captured: Some(false),
+                ..charge("ch_9", "succeeded", 0, None)
+            }],
+            ..Default::default()
+        };
+        let got: Vec<(String, Status, i64)> = payments(&period)
+            .into_iter()
+            .map(|p| (p.stripe_id, p.status, p.amount_minor))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("pi_1".into(), Status::Authorized, 4900),
+                ("pi_2".into(), Status::Succeeded, 3000),
+                ("ch_9".into(), Status::Authorized, 4900),
             ]
         );
     }

@@ -37,8 +37,11 @@ macro_rules! listed {
 pub struct PaymentIntent {
     /// `pi_…`.
     pub id: String,
-    /// Amount in minor units.
+    /// Amount in minor units (intended, not necessarily taken).
     pub amount: i64,
+    /// Amount taken (captured); absent in old fixtures.
+    #[serde(default)]
+    pub amount_received: Option<i64>,
     /// Lower-case currency.
     pub currency: String,
     /// `succeeded`, `canceled`, `processing`, `requires_*`.
@@ -67,6 +70,13 @@ pub struct Charge {
     /// Refunded so far, minor units.
     #[serde(default)]
     pub amount_refunded: i64,
+    /// Whether the money was taken; false for an authorisation (absent in
+    /// old fixtures: taken when it succeeded).
+    #[serde(default)]
+    pub captured: Option<bool>,
+    /// Amount taken.
+    #[serde(default)]
+    pub amount_captured: Option<i64>,
     /// Lower-case currency.
     pub currency: String,
     /// `succeeded`, `pending`, `failed`.

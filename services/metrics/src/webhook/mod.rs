@@ -4,7 +4,12 @@
 //! failure gets 503 so that Stripe retries.
 
 pub mod event;
+pub mod facts;
+pub mod fold;
+pub mod listing;
+pub mod shape;
 pub mod signature;
+mod subscription;
 
 use std::sync::Arc;
 
@@ -17,7 +22,7 @@ use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::PgPool;
 
-use crate::repo::webhook::apply;
+use crate::repo::webhook::{Received, apply};
 
 /// Where Stripe posts events.
 pub const PATH: &str = "/stripe/webhook";
@@ -84,7 +89,13 @@ async fn receive(
         Err(e) => return reply(StatusCode::BAD_REQUEST, serde_json::json!({"error": e})),
     };
     let created = DateTime::from_timestamp(event.created, 0).unwrap_or_else(Utc::now);
-    match apply(&endpoint.pool, &event.id, &event.kind, created, &change).await {
+    let received = Received {
+        event_id: &event.id,
+        kind: &event.kind,
+        created,
+        api_version: event.api_version.as_deref(),
+    };
+    match apply(&endpoint.pool, received, &change).await {
         Ok(outcome) => {
             metrics::counter!("stripe_webhook_events_total", "type" => event.kind.clone(), "outcome" => outcome.as_str()).increment(1);
             reply(

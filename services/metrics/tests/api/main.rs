@@ -21,6 +21,8 @@ mod revenue;
 mod revenue_fixtures;
 mod secrets;
 mod stripe_client;
+mod stripe_objects;
 mod subscription_import;
 mod validation;
 mod webhook;
+mod webhook_payments;
