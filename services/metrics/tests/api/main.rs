@@ -25,4 +25,5 @@ mod stripe_objects;
 mod subscription_import;
 mod validation;
 mod webhook;
+mod webhook_order;
 mod webhook_payments;
