@@ -85,6 +85,9 @@ pub enum Command {
     /// Revenue from the subscription history: MRR, ARR and MRR movements.
     #[command(subcommand)]
     Revenue(crate::revenue::RevenueCommand),
+    /// What the Stripe webhook recorded.
+    #[command(subcommand)]
+    Stripe(crate::stripe::StripeCommand),
     /// Generate a realistic synthetic SaaS (users, events, payments,
     /// subscription histories) and send it through the ingest RPCs.
     Seed(SeedParams),

@@ -13,6 +13,7 @@ mod lifecycle;
 mod output;
 mod revenue;
 mod seed;
+mod stripe;
 mod watch;
 
 use std::process::ExitCode;
@@ -72,6 +73,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Lifecycle(command) => lifecycle::run(&target, &command, cli.format).await,
         Command::Cohorts(command) => cohorts::run(&target, &command, cli.format).await,
         Command::Revenue(command) => revenue::run(&target, &command, cli.format).await,
+        Command::Stripe(command) => stripe::run(&target, &command, cli.format).await,
         Command::Seed(params) => seed::run(&target, &params, cli.format).await,
         Command::Demo(args) => demo::run(&args).await,
         Command::Bench(cli::BenchCommand::Ingest(args)) => bench::ingest(&args).await,

@@ -4,7 +4,7 @@
 
 mod deliveries;
 pub mod evaluate;
-mod names;
+pub mod names;
 mod rules;
 mod show;
 

@@ -33,6 +33,10 @@ fn summary_json(r: &pb::GetRevenueSummaryResponse) -> Value {
                 "gross_revenue_retention": c.gross_revenue_retention,
                 "customers": c.customers,
                 "active_subscriptions": c.active_subscriptions,
+                "gross_revenue_minor": c.gross_revenue_minor,
+                "refunds_minor": c.refunds_minor,
+                "disputes_minor": c.disputes_minor,
+                "net_revenue_minor": c.net_revenue_minor,
             })).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
     })
@@ -62,11 +66,15 @@ fn table(r: &pb::GetRevenueSummaryResponse) -> comfy_table::Table {
         "NRR",
         "GRR",
         "customers",
+        "gross",
+        "refunds",
+        "disputes",
+        "net revenue",
     ]);
     for m in &r.months {
         if m.currencies.is_empty() {
             let mut row = vec![m.month.clone(), "-".to_owned()];
-            row.extend(std::iter::repeat_n(String::new(), 11));
+            row.extend(std::iter::repeat_n(String::new(), 15));
             table.add_row(row);
         }
         for c in &m.currencies {
@@ -85,6 +93,10 @@ fn table(r: &pb::GetRevenueSummaryResponse) -> comfy_table::Table {
                 retention(c.net_revenue_retention, c),
                 retention(c.gross_revenue_retention, c),
                 c.customers.to_string(),
+                money(c.gross_revenue_minor),
+                money(c.refunds_minor),
+                money(c.disputes_minor),
+                money(c.net_revenue_minor),
             ]);
         }
     }
@@ -94,13 +106,13 @@ fn table(r: &pb::GetRevenueSummaryResponse) -> comfy_table::Table {
 /// One line per month and currency, amounts in major units.
 fn csv(r: &pb::GetRevenueSummaryResponse) -> String {
     let mut out = String::from(
-        "month,currency,mrr_at_start,mrr,arr,new,expansion,contraction,churned,reactivation,net_new,nrr,grr,customers,active_subscriptions\n",
+        "month,currency,mrr_at_start,mrr,arr,new,expansion,contraction,churned,reactivation,net_new,nrr,grr,customers,active_subscriptions,gross_revenue,refunds,disputes,net_revenue\n",
     );
     for m in &r.months {
         for c in &m.currencies {
             let money = |minor: i64| major(minor, &c.currency, true);
             out.push_str(&format!(
-                "{},{},{},{},{},{},{},{},{},{},{},{:.4},{:.4},{},{}\n",
+                "{},{},{},{},{},{},{},{},{},{},{},{:.4},{:.4},{},{},{},{},{},{}\n",
                 m.month,
                 c.currency,
                 money(c.mrr_at_start_minor),
@@ -116,6 +128,10 @@ fn csv(r: &pb::GetRevenueSummaryResponse) -> String {
                 c.gross_revenue_retention,
                 c.customers,
                 c.active_subscriptions,
+                money(c.gross_revenue_minor),
+                money(c.refunds_minor),
+                money(c.disputes_minor),
+                money(c.net_revenue_minor),
             ));
         }
     }
@@ -144,7 +160,9 @@ pub async fn run(
         OutputArg::Table => {
             println!("{}", table(&r));
             println!(
-                "amounts in major units of each currency; NRR/GRR n/a when the month started without MRR"
+                "amounts in major units of each currency; NRR/GRR n/a when the month started without MRR; \
+                 gross = payments captured in the month, refunds and disputes (money withdrawn minus \
+                 reinstated) made in it, net revenue = gross - refunds - disputes"
             );
             println!("time zone: {}", r.time_zone);
         }

@@ -8,3 +8,4 @@ mod demo;
 mod helpers;
 mod lifecycle;
 mod revenue;
+mod stripe;

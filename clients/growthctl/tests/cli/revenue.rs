@@ -173,21 +173,25 @@ async fn the_revenue_summary_shows_the_movements_computed_by_hand(pool: PgPool) 
             "net new",
             "NRR",
             "GRR",
-            "customers"
+            "customers",
+            "gross",
+            "refunds",
+            "disputes",
+            "net revenue"
         ]
     );
     assert_eq!(
         row(&table, "2025-02 EUR"),
         [
             "2025-02", "EUR", "30.00", "360.00", "0.00", "10.00", "0.00", "0.00", "0.00", "10.00",
-            "150.0%", "100.0%", "1"
+            "150.0%", "100.0%", "1", "0.00", "0.00", "0.00", "0.00"
         ]
     );
     assert_eq!(
         row(&table, "2025-02 USD"),
         [
             "2025-02", "USD", "100.00", "1,200.00", "100.00", "0.00", "0.00", "10.00", "0.00",
-            "90.00", "0.0%", "0.0%", "1"
+            "90.00", "0.0%", "0.0%", "1", "0.00", "0.00", "0.00", "0.00"
         ]
     );
     // January started without MRR: retention is not a number.
@@ -211,15 +215,15 @@ async fn the_revenue_summary_shows_the_movements_computed_by_hand(pool: PgPool) 
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(
         lines[0],
-        "month,currency,mrr_at_start,mrr,arr,new,expansion,contraction,churned,reactivation,net_new,nrr,grr,customers,active_subscriptions"
+        "month,currency,mrr_at_start,mrr,arr,new,expansion,contraction,churned,reactivation,net_new,nrr,grr,customers,active_subscriptions,gross_revenue,refunds,disputes,net_revenue"
     );
     assert_eq!(
         lines[1],
-        "2025-02,eur,20.00,30.00,360.00,0.00,10.00,0.00,0.00,0.00,10.00,1.5000,1.0000,1,1"
+        "2025-02,eur,20.00,30.00,360.00,0.00,10.00,0.00,0.00,0.00,10.00,1.5000,1.0000,1,1,0.00,0.00,0.00,0.00"
     );
     assert_eq!(
         lines[2],
-        "2025-02,usd,10.00,100.00,1200.00,100.00,0.00,0.00,10.00,0.00,90.00,0.0000,0.0000,1,1"
+        "2025-02,usd,10.00,100.00,1200.00,100.00,0.00,0.00,10.00,0.00,90.00,0.0000,0.0000,1,1,0.00,0.00,0.00,0.00"
     );
 }
 
