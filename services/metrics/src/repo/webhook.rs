@@ -102,31 +102,36 @@ pub async fn apply(
         tx.rollback().await?;
         return Ok(Outcome::Duplicate);
     }
-    let outcome = match (change, payment) {
-        (Change::Payment(_), Some(payment)) => apply_payment(&mut tx, payment).await?,
-        (Change::Subscription(state), _) => subscription(&mut tx, event.event_id, state).await?,
-        (Change::NotHandled, _) => Outcome::NotHandled,
-        _ => Outcome::Unchanged,
+    let (outcome, recorded) = match (change, payment) {
+        (Change::Payment(_), Some(payment)) => {
+            apply_payment(&mut tx, event.event_id, payment).await?
+        }
+        (Change::Subscription(state), _) => {
+            (subscription(&mut tx, event.event_id, state).await?, false)
+        }
+        (Change::NotHandled, _) => (Outcome::NotHandled, false),
+        _ => (Outcome::Unchanged, false),
     };
-    // An event waiting for this payment is applied with it.
-    sqlx::query(
-        "UPDATE metrics.stripe_events
-         SET outcome = CASE WHEN event_id = $1 THEN $2 ELSE 'applied' END
-         WHERE event_id = $1
-            OR ($2 = 'applied' AND payment = $3 AND outcome = 'waiting')",
-    )
-    .bind(event.event_id)
-    .bind(outcome.as_str())
-    .bind(payment)
-    .execute(&mut *tx)
-    .await?;
+    if !recorded {
+        sqlx::query("UPDATE metrics.stripe_events SET outcome = $2 WHERE event_id = $1")
+            .bind(event.event_id)
+            .bind(outcome.as_str())
+            .execute(&mut *tx)
+            .await?;
+    }
     tx.commit().await?;
     Ok(outcome)
 }
 
 /// Folds every fact of `payment` (this event's among them) and writes the
-/// payment, its refund history and its disputes where they differ.
-async fn apply_payment(tx: &mut PgConnection, payment: &str) -> Result<Outcome, sqlx::Error> {
+/// payment, its refund history and its disputes where they differ. Returns
+/// the outcome and whether it is recorded already (the payment's write
+/// records it with the events that waited for the payment, in one statement).
+async fn apply_payment(
+    tx: &mut PgConnection,
+    event_id: &str,
+    payment: &str,
+) -> Result<(Outcome, bool), sqlx::Error> {
     let rows: Vec<(i64, Json<Fact>, bool)> = sqlx::query_as(
         "SELECT extract(epoch FROM created_at)::bigint, facts, outcome = 'waiting'
          FROM metrics.stripe_events WHERE payment = $1 AND facts IS NOT NULL",
@@ -145,20 +150,20 @@ async fn apply_payment(tx: &mut PgConnection, payment: &str) -> Result<Outcome, 
         disputes,
     } = fold(payment, &told)
     else {
-        return Ok(Outcome::Waiting);
+        return Ok((Outcome::Waiting, false));
     };
-    let payment_id = write_payment(tx, &row).await?;
-    let mut changed = payment_id.is_some() || waiting;
+    let written = write_payment(tx, event_id, &row, waiting).await?;
+    let mut more = false;
     if !refunds.is_empty() {
-        changed |= write_refunds(tx, payment, &refunds).await?;
+        more |= write_refunds(tx, payment, &refunds).await?;
     }
     if !disputes.is_empty() {
-        changed |= write_disputes(tx, payment, &disputes).await?;
+        more |= write_disputes(tx, payment, &disputes).await?;
     }
-    Ok(if changed {
-        Outcome::Applied
-    } else {
-        Outcome::Unchanged
+    Ok(match (written || waiting, more) {
+        (true, _) => (Outcome::Applied, true),
+        (false, true) => (Outcome::Applied, false),
+        (false, false) => (Outcome::Unchanged, true),
     })
 }
 
@@ -166,11 +171,19 @@ fn at(unix: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(unix, 0).unwrap_or_default()
 }
 
-/// Inserts or updates the row where it differs; `Some(payment_id)` when it
-/// was written. The user a payment belongs to is not Stripe's to say.
-async fn write_payment(tx: &mut PgConnection, p: &PaymentRow) -> Result<Option<i64>, sqlx::Error> {
+/// Inserts or updates the row where it differs (true when written), and
+/// records the outcome of `event_id` (`applied` when the row was written or
+/// events `waiting` for it are applied with it, else `unchanged`). The user
+/// a payment belongs to is not Stripe's to say.
+async fn write_payment(
+    tx: &mut PgConnection,
+    event_id: &str,
+    p: &PaymentRow,
+    waiting: bool,
+) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar(
-        "INSERT INTO metrics.payments AS p
+        "WITH written AS (
+         INSERT INTO metrics.payments AS p
              (stripe_id, stripe_charge_id, stripe_customer, stripe_invoice_id, amount_minor,
               currency, status, refunded_minor, refunded_at, created_at, raw)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
@@ -194,7 +207,14 @@ async fn write_payment(tx: &mut PgConnection, p: &PaymentRow) -> Result<Option<i
                 coalesce(EXCLUDED.stripe_invoice_id, p.stripe_invoice_id),
                 EXCLUDED.amount_minor, EXCLUDED.currency, EXCLUDED.status,
                 EXCLUDED.refunded_minor, EXCLUDED.refunded_at, EXCLUDED.created_at)
-         RETURNING payment_id",
+         RETURNING payment_id
+         ), recorded AS (
+             UPDATE metrics.stripe_events
+             SET outcome = CASE WHEN event_id <> $11 OR $12 OR EXISTS (SELECT 1 FROM written)
+                                THEN 'applied' ELSE 'unchanged' END
+             WHERE event_id = $11 OR (payment = $1 AND outcome = 'waiting')
+         )
+         SELECT EXISTS (SELECT 1 FROM written)",
     )
     .bind(&p.stripe_id)
     .bind(&p.charge_id)
@@ -206,7 +226,9 @@ async fn write_payment(tx: &mut PgConnection, p: &PaymentRow) -> Result<Option<i
     .bind(p.refunded_minor)
     .bind(p.refunded_at.map(at))
     .bind(at(p.created_at))
-    .fetch_optional(&mut *tx)
+    .bind(event_id)
+    .bind(waiting)
+    .fetch_one(&mut *tx)
     .await
 }
 

@@ -6,6 +6,8 @@
 pub mod event;
 pub mod facts;
 pub mod fold;
+#[cfg(test)]
+mod fold_tests;
 pub mod listing;
 pub mod shape;
 pub mod signature;
