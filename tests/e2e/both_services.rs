@@ -226,6 +226,7 @@ async fn each_service_keeps_its_own_schema_and_migration_history(pool: PgPool) {
             "metrics.cohort_changes",
             "metrics.cohort_overview",
             "metrics.events",
+            "metrics.payment_disputes",
             "metrics.payment_refunds",
             "metrics.payments",
             "metrics.retention_metrics",

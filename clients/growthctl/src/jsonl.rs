@@ -108,7 +108,7 @@ impl TryFrom<PaymentLine> for pb::Payment {
             .filter(|s| *s != pb::PaymentStatus::Unspecified)
             .with_context(|| {
                 format!(
-                    "status {:?} is not one of succeeded, pending, failed, canceled, refunded, partially_refunded",
+                    "status {:?} is not one of succeeded, pending, failed, canceled, refunded, partially_refunded, authorized",
                     line.status
                 )
             })?;

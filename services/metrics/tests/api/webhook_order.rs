@@ -388,3 +388,50 @@ async fn every_delivery_order_with_duplicates_ends_in_the_natural_orders_rows(po
         assert!(kinds.contains(kind), "no scenario sent {kind}");
     }
 }
+
+#[sqlx::test(migrations = false)]
+async fn concurrent_deliveries_end_like_sequential_ones_and_a_duplicate_applies_once(pool: PgPool) {
+    let app = std::sync::Arc::new(app(pool, Some(SECRET)).await);
+    for seed in [3, 7, 11] {
+        let natural_tag = format!("c{seed}n");
+        for e in scenario(seed, &natural_tag) {
+            post(&app, &e, SECRET, None).await;
+        }
+        let tag = format!("c{seed}p");
+        let mut sends = tokio::task::JoinSet::new();
+        for e in scenario(seed, &tag) {
+            let app = app.clone();
+            sends.spawn(async move { post(&app, &e, SECRET, None).await });
+        }
+        while let Some(done) = sends.join_next().await {
+            assert_eq!(done.expect("sent").0, 200);
+        }
+        assert_eq!(
+            stored(&app.pool, &tag).await,
+            stored(&app.pool, &natural_tag).await,
+            "seed {seed}"
+        );
+    }
+    // 8 deliveries of one event at once: one applied, 7 duplicates.
+    let event = scenario(1, "dup").remove(0);
+    let mut sends = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let (app, event) = (app.clone(), event.clone());
+        sends.spawn(async move { post(&app, &event, SECRET, None).await });
+    }
+    let mut outcomes = Vec::new();
+    while let Some(done) = sends.join_next().await {
+        outcomes.push(
+            done.expect("sent").1["outcome"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        );
+    }
+    outcomes.sort();
+    let expected: Vec<String> = std::iter::once("applied")
+        .chain(std::iter::repeat_n("duplicate", 7))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(outcomes, expected);
+}
