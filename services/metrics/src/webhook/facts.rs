@@ -121,7 +121,8 @@ pub struct PaymentFact {
     pub fact: Fact,
 }
 
-fn text(v: &serde_json::Value, key: &str) -> Option<String> {
+/// A string field, or the id of an expanded object.
+pub(super) fn text(v: &serde_json::Value, key: &str) -> Option<String> {
     match v.get(key) {
         Some(serde_json::Value::String(s)) => Some(s.clone()),
         // An expanded object carries its id.
@@ -130,7 +131,8 @@ fn text(v: &serde_json::Value, key: &str) -> Option<String> {
     }
 }
 
-fn int(v: &serde_json::Value, key: &str) -> Option<i64> {
+/// An integer field.
+pub(super) fn int(v: &serde_json::Value, key: &str) -> Option<i64> {
     v.get(key).and_then(serde_json::Value::as_i64)
 }
 

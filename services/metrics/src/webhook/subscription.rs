@@ -2,15 +2,8 @@
 
 use chrono::Utc;
 
+use super::facts::{int, text};
 use crate::domain::NewSubscription;
-
-fn text(v: &serde_json::Value, key: &str) -> Option<String> {
-    v.get(key).and_then(|x| x.as_str()).map(str::to_owned)
-}
-
-fn int(v: &serde_json::Value, key: &str) -> Option<i64> {
-    v.get(key).and_then(serde_json::Value::as_i64)
-}
 
 /// A Stripe Subscription object as one state, effective at the event's
 /// `created`: the first item's price and quantity (the service models one
