@@ -6,6 +6,12 @@
 
 #![allow(clippy::all, missing_docs)]
 
+/// Connecting to a service with a bearer token (the CLI, the tests, and
+/// lifecycle calling metrics).
+#[cfg(feature = "client")]
+pub mod client;
+pub mod status;
+
 /// `growth.common.v1`: money, granularity, date ranges, paging.
 pub mod common {
     pub mod v1 {

@@ -46,7 +46,7 @@ async fn spawn_both(pool: PgPool) -> Both {
 }
 
 async fn channel(server: &RunningServer) -> Channel {
-    growth_runtime::client::connect(&server.grpc_addr.to_string())
+    growth_proto::client::connect(&server.grpc_addr.to_string())
         .await
         .expect("connects")
 }
@@ -283,7 +283,7 @@ async fn lifecycle_rpcs_need_a_token_and_then_answer(pool: PgPool) {
     assert_eq!(status.code(), tonic::Code::Unauthenticated);
 
     let token = secrecy::SecretString::from("t".to_owned());
-    let bearer = growth_runtime::client::Bearer::new(Some(&token)).expect("token");
+    let bearer = growth_proto::client::Bearer::new(Some(&token)).expect("token");
     let mut client =
         LifecycleServiceClient::with_interceptor(channel(&both.lifecycle).await, bearer);
     let distribution = client

@@ -7,6 +7,9 @@ use secrecy::SecretString;
 
 use crate::seed::SeedParams;
 
+/// The help heading of the options every command takes.
+const GLOBAL: &str = "Global options";
+
 /// Command-line client of the growth services (metrics and lifecycle).
 ///
 /// Exit codes: 0 success, 1 failure (including an unreachable service or a
@@ -18,6 +21,7 @@ pub struct Cli {
     #[arg(
         long,
         global = true,
+        help_heading = GLOBAL,
         env = "GROWTH_METRICS_ADDR",
         default_value = "127.0.0.1:50051"
     )]
@@ -27,17 +31,24 @@ pub struct Cli {
     #[arg(
         long,
         global = true,
+        help_heading = GLOBAL,
         env = "GROWTH_LIFECYCLE_ADDR",
         default_value = "127.0.0.1:50052"
     )]
     pub lifecycle_addr: String,
 
     /// Bearer token for the RPCs.
-    #[arg(long, global = true, env = "GROWTH_TOKEN", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        help_heading = GLOBAL,
+        env = "GROWTH_TOKEN",
+        hide_env_values = true
+    )]
     pub token: Option<SecretString>,
 
     /// Output format.
-    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
+    #[arg(long, global = true, help_heading = GLOBAL, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 
     #[command(subcommand)]
@@ -61,8 +72,9 @@ pub enum Format {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Check that both services are up (gRPC health).
-    Health,
+    /// Check that the services are up (gRPC health); exit 1 unless every
+    /// service checked is SERVING.
+    Health(HealthArgs),
     /// Users of the product.
     #[command(subcommand)]
     Users(UsersCommand),
@@ -91,11 +103,6 @@ pub enum Command {
     /// Generate a realistic synthetic SaaS (users, events, payments,
     /// subscription histories) and send it through the ingest RPCs.
     Seed(SeedParams),
-    /// Run both services on a local database with demo data, until Ctrl-C.
-    Demo(DemoArgs),
-    /// Benchmarks (not tests): measured side by side with a reference.
-    #[command(subcommand)]
-    Bench(BenchCommand),
 }
 
 /// Reading rows from a JSON-lines file.
@@ -149,49 +156,19 @@ pub struct WatchArgs {
     pub limit: Option<u64>,
 }
 
-/// `demo` options.
+/// `health` options.
 #[derive(Debug, Clone, Args)]
-pub struct DemoArgs {
-    /// Use this database instead of a throwaway local cluster.
-    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
-    pub database_url: Option<SecretString>,
-    /// gRPC port of the metrics service (0 = any free port).
-    #[arg(long, default_value_t = 50051)]
-    pub metrics_port: u16,
-    /// gRPC port of the lifecycle service (0 = any free port).
-    #[arg(long, default_value_t = 50052)]
-    pub lifecycle_port: u16,
-    /// Stop right after seeding instead of waiting for Ctrl-C (smoke tests).
-    #[arg(long)]
-    pub exit_after_seed: bool,
-    /// The demo data.
-    #[command(flatten)]
-    pub seed: SeedParams,
+pub struct HealthArgs {
+    /// Check only this service (default: both).
+    #[arg(long, value_enum)]
+    pub service: Option<ServiceName>,
 }
 
-/// `bench` subcommands.
-#[derive(Debug, Subcommand)]
-pub enum BenchCommand {
-    /// TrackEvents (batches through the real gRPC server) next to a plain
-    /// COPY of the same rows into the same table, in one run.
-    Ingest(crate::bench::IngestArgs),
-    /// The revenue-audit reconciliation engine on 1M Stripe payments against
-    /// 1M database rows, timed in CPU seconds.
-    Reconcile(crate::bench::reconcile::ReconcileArgs),
-    /// Fetching a month from a fake Stripe with 50 ms per page, next to the
-    /// rate-limit bound and a strictly sequential paginator.
-    StripeFetch(crate::bench::stripe::StripeFetchArgs),
-    /// A whole RunRevenueAudit (fetch, reconcile, store) against the fake
-    /// Stripe, next to the rate-limit bound.
-    Audit(crate::bench::audit::AuditBenchArgs),
-    /// EvaluateUsers over all users at growing sizes (next to paging the
-    /// activity summaries alone), then the live feed's lag at a steady rate.
-    Lifecycle(crate::bench::lifecycle::LifecycleBenchArgs),
-    /// Retention: full refresh, rebuild, incremental refresh and reads on
-    /// ~10M events, then DuckDB, ClickHouse (chDB) and set-based PostgreSQL
-    /// on the same rows (bench/retention/run.sh), every cell compared.
-    Retention(crate::bench::retention::RetentionBenchArgs),
-    /// Signed Stripe webhook events from concurrent senders, next to the
-    /// same number of plain INSERT … ON CONFLICT statements.
-    Webhook(crate::bench::webhook::WebhookBenchArgs),
+/// One of the two services.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ServiceName {
+    /// The metrics service (`--metrics-addr`).
+    Metrics,
+    /// The lifecycle service (`--lifecycle-addr`).
+    Lifecycle,
 }

@@ -1,8 +1,8 @@
 //! Connections to the services, with the bearer token attached.
 
+use growth_proto::client::{Bearer, connect};
 use growth_proto::lifecycle::v1::lifecycle_service_client::LifecycleServiceClient;
 use growth_proto::metrics::v1::metrics_service_client::MetricsServiceClient;
-use growth_runtime::client::{Bearer, connect};
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 

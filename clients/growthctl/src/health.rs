@@ -2,10 +2,10 @@
 
 use std::process::ExitCode;
 
-use growth_runtime::client::connect;
+use growth_proto::client::connect;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
-use crate::cli::Format;
+use crate::cli::{Format, HealthArgs, ServiceName};
 use crate::clients::Target;
 use crate::output;
 
@@ -21,7 +21,7 @@ async fn check(addr: &str, service: &str) -> Result<&'static str, String> {
             format!(
                 "{} ({})",
                 s.message(),
-                growth_runtime::observe::code_name(s.code())
+                growth_proto::status::code_name(s.code())
             )
         })?;
     Ok(match response.into_inner().status {
@@ -32,22 +32,28 @@ async fn check(addr: &str, service: &str) -> Result<&'static str, String> {
     })
 }
 
-/// Checks both services; fails unless both are SERVING.
-pub async fn run(target: &Target, format: Format) -> anyhow::Result<ExitCode> {
+/// Checks both services, or the one asked for; fails unless every service
+/// checked is SERVING.
+pub async fn run(target: &Target, args: &HealthArgs, format: Format) -> anyhow::Result<ExitCode> {
     let services = [
         (
+            ServiceName::Metrics,
             "metrics",
             target.metrics_addr.as_str(),
             growth_proto::METRICS_SERVICE_NAME,
         ),
         (
+            ServiceName::Lifecycle,
             "lifecycle",
             target.lifecycle_addr.as_str(),
             growth_proto::LIFECYCLE_SERVICE_NAME,
         ),
     ];
     let mut rows = Vec::new();
-    for (name, addr, service) in services {
+    let asked = services
+        .into_iter()
+        .filter(|(which, ..)| args.service.is_none_or(|s| s == *which));
+    for (_, name, addr, service) in asked {
         rows.push((name, addr, check(addr, service).await));
     }
     let healthy = rows.iter().all(|(_, _, r)| matches!(r, Ok("SERVING")));

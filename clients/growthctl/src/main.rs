@@ -1,26 +1,13 @@
 //! `growthctl`: the command-line client of the growth services.
 
-mod audit;
-mod bench;
-mod cli;
-mod clients;
-mod cohorts;
-mod demo;
-mod health;
-mod ingest;
-mod jsonl;
-mod lifecycle;
-mod output;
-mod revenue;
-mod seed;
-mod stripe;
-mod watch;
-
 use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command, EventsCommand, PaymentsCommand, UsersCommand};
+use growthctl::cli::{Cli, Command, EventsCommand, PaymentsCommand, UsersCommand};
+use growthctl::{
+    audit, clients, cohorts, health, ingest, lifecycle, output, revenue, seed, stripe, watch,
+};
 
 /// `growthctl … | head` closes our stdout early; `println!` then panics with
 /// a broken pipe. Exit quietly with the shell's SIGPIPE status instead, as
@@ -58,7 +45,7 @@ async fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let target = clients::Target::from_cli(&cli)?;
     match cli.command {
-        Command::Health => health::run(&target, cli.format).await,
+        Command::Health(args) => health::run(&target, &args, cli.format).await,
         Command::Users(UsersCommand::Upsert(input)) => {
             ingest::users(&target, &input, cli.format).await
         }
@@ -75,13 +62,5 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Revenue(command) => revenue::run(&target, &command, cli.format).await,
         Command::Stripe(command) => stripe::run(&target, &command, cli.format).await,
         Command::Seed(params) => seed::run(&target, &params, cli.format).await,
-        Command::Demo(args) => demo::run(&args).await,
-        Command::Bench(cli::BenchCommand::Ingest(args)) => bench::ingest(&args).await,
-        Command::Bench(cli::BenchCommand::Reconcile(args)) => bench::reconcile::run(&args),
-        Command::Bench(cli::BenchCommand::StripeFetch(args)) => bench::stripe::run(&args).await,
-        Command::Bench(cli::BenchCommand::Audit(args)) => bench::audit::run(&args).await,
-        Command::Bench(cli::BenchCommand::Lifecycle(args)) => bench::lifecycle::run(&args).await,
-        Command::Bench(cli::BenchCommand::Retention(args)) => bench::retention::run(&args).await,
-        Command::Bench(cli::BenchCommand::Webhook(args)) => bench::webhook::run(&args).await,
     }
 }

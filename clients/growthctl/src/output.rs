@@ -45,7 +45,7 @@ pub fn describe(error: &anyhow::Error) -> String {
         return format!(
             "{prefix}{} ({}){hint}",
             status.message(),
-            growth_runtime::observe::code_name(status.code())
+            growth_proto::status::code_name(status.code())
         );
     }
     let mut text = chain_text(error);

@@ -1,10 +1,10 @@
 //! The metrics service, as lifecycle calls it: activity summaries for users
 //! (explicit ids or a page of all users) and the event feed.
 
+use growth_proto::client::Bearer;
 use growth_proto::common::v1::PageRequest;
 use growth_proto::metrics::v1::GetUserActivityRequest;
 use growth_proto::metrics::v1::metrics_service_client::MetricsServiceClient;
-use growth_runtime::client::Bearer;
 use secrecy::SecretString;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
@@ -20,7 +20,7 @@ pub const MAX_USERS_PER_CALL: usize = 1000;
 /// A client for metrics at `addr` that connects lazily and reconnects by
 /// itself, so lifecycle starts (and stays up) while metrics is down.
 pub fn metrics_client(addr: &str, token: Option<&SecretString>) -> anyhow::Result<Metrics> {
-    let channel = growth_runtime::client::endpoint(addr)?.connect_lazy();
+    let channel = growth_proto::client::endpoint(addr)?.connect_lazy();
     Ok(
         MetricsServiceClient::with_interceptor(channel, Bearer::new(token)?)
             .max_decoding_message_size(64 * 1024 * 1024),

@@ -5,7 +5,6 @@
 
 pub mod auth;
 pub mod backoff;
-pub mod client;
 pub mod config;
 pub mod db;
 pub mod http;

@@ -4,7 +4,6 @@
 mod audit;
 mod cohorts;
 mod commands;
-mod demo;
 mod helpers;
 mod lifecycle;
 mod revenue;

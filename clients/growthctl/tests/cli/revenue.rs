@@ -4,11 +4,11 @@
 //! bad months refused by clap (exit 2) or by the server (exit 1, its
 //! message).
 
+use growth_proto::client::{Bearer, connect};
 use growth_proto::common::v1::Money;
 use growth_proto::metrics::v1::{
     self as pb, BillingInterval, SubscriptionStatus, metrics_service_client::MetricsServiceClient,
 };
-use growth_runtime::client::{Bearer, connect};
 use sqlx::PgPool;
 
 use crate::helpers::*;

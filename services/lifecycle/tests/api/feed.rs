@@ -23,7 +23,7 @@ async fn last_sequence(c: &Cluster) -> i64 {
 }
 
 async fn feed_health(server: &growth_runtime::RunningServer, service: &str) -> ServingStatus {
-    let channel = growth_runtime::client::connect(&server.grpc_addr.to_string())
+    let channel = growth_proto::client::connect(&server.grpc_addr.to_string())
         .await
         .unwrap();
     let reply = HealthClient::new(channel)

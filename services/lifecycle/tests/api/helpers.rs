@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use growth_proto::client::{Bearer, connect};
 use growth_proto::lifecycle::v1::{self as lc, lifecycle_service_client::LifecycleServiceClient};
 use growth_proto::metrics::v1::{self as pb, metrics_service_client::MetricsServiceClient};
-use growth_runtime::client::{Bearer, connect};
 use growth_runtime::config::AuthPolicy;
 use growth_runtime::{RunningServer, Serve, Shutdown};
 use lifecycle_svc::LifecycleArgs;

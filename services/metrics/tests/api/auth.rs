@@ -31,7 +31,7 @@ async fn calls_without_a_valid_token_are_unauthenticated(pool: PgPool) {
 #[sqlx::test(migrations = false)]
 async fn health_checks_need_no_token(pool: PgPool) {
     let app = spawn_app(pool).await;
-    let channel = growth_runtime::client::connect(&app.server.grpc_addr.to_string())
+    let channel = growth_proto::client::connect(&app.server.grpc_addr.to_string())
         .await
         .expect("connects");
     let mut health = HealthClient::new(channel);

@@ -1,8 +1,8 @@
 //! `spawn_app`: a migrated database, the real server, a typed client.
 
 use chrono::{DateTime, TimeZone, Utc};
+use growth_proto::client::{Bearer, connect};
 use growth_proto::metrics::v1::{self as pb, metrics_service_client::MetricsServiceClient};
-use growth_runtime::client::{Bearer, connect};
 use growth_runtime::config::AuthPolicy;
 use growth_runtime::{RunningServer, Serve, Shutdown};
 use secrecy::SecretString;

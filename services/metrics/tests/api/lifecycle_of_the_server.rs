@@ -12,7 +12,7 @@ use crate::helpers::*;
 #[sqlx::test(migrations = false)]
 async fn shutdown_flips_health_ends_feed_streams_and_stops_the_server(pool: PgPool) {
     let mut app = spawn_app(pool).await;
-    let channel = growth_runtime::client::connect(&app.server.grpc_addr.to_string())
+    let channel = growth_proto::client::connect(&app.server.grpc_addr.to_string())
         .await
         .expect("connects");
     let mut health = HealthClient::new(channel)
@@ -59,7 +59,7 @@ async fn shutdown_flips_health_ends_feed_streams_and_stops_the_server(pool: PgPo
         .expect("drains within the grace period")
         .expect("clean stop");
     assert!(
-        growth_runtime::client::connect(&grpc_addr.to_string())
+        growth_proto::client::connect(&grpc_addr.to_string())
             .await
             .is_err(),
         "no longer listening"
@@ -81,7 +81,7 @@ async fn a_database_that_cannot_be_reached_gives_unavailable(pool: PgPool) {
     )
     .await
     .expect("starts without a database");
-    let channel = growth_runtime::client::connect(&server.grpc_addr.to_string())
+    let channel = growth_proto::client::connect(&server.grpc_addr.to_string())
         .await
         .expect("connects");
     let mut client = pb::metrics_service_client::MetricsServiceClient::new(channel);

@@ -11,8 +11,8 @@ use chrono::Utc;
 use growth_proto::metrics::v1 as pb;
 use sqlx::PgPool;
 
-use crate::clients::Target;
-use crate::jsonl::ts;
+use growthctl::clients::Target;
+use growthctl::jsonl::ts;
 
 /// Puts the consumer's cursor at the newest event, so the follower starts
 /// live instead of replaying the bulk-loaded history.

@@ -12,7 +12,7 @@ use metrics_svc::stripe::{StripeClient, StripeConfig};
 use secrecy::SecretString;
 
 use super::fake_stripe::{FakeStripeArgs, MONTH};
-use crate::output;
+use growthctl::output;
 
 /// `bench stripe-fetch` options.
 #[derive(Debug, Clone, Args)]

@@ -27,9 +27,9 @@ use secrecy::SecretString;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, PgPool};
 
-use crate::clients::Target;
-use crate::jsonl::ts;
-use crate::output;
+use growthctl::clients::Target;
+use growthctl::jsonl::ts;
+use growthctl::output;
 
 /// `bench ingest` options.
 #[derive(Debug, Clone, Args)]

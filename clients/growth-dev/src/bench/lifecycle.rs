@@ -22,7 +22,7 @@ use sqlx::PgPool;
 use sqlx::postgres::PgConnectOptions;
 
 use super::lifecycle_feed;
-use crate::clients::Target;
+use growthctl::clients::Target;
 
 /// `bench lifecycle` options.
 #[derive(Debug, Clone, Args)]
@@ -128,7 +128,7 @@ async fn page_all(target: &Target) -> anyhow::Result<(u64, Duration)> {
 async fn evaluate_all(target: &Target) -> anyhow::Result<(lc::EvaluateUsersResponse, Duration)> {
     let mut client = target.lifecycle().await?;
     let started = Instant::now();
-    let last = crate::lifecycle::evaluate::to_the_end(&mut client).await?;
+    let last = growthctl::lifecycle::evaluate::to_the_end(&mut client).await?;
     Ok((last, started.elapsed()))
 }
 

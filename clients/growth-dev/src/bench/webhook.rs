@@ -19,7 +19,7 @@ use secrecy::SecretString;
 use sqlx::PgPool;
 use sqlx::postgres::PgConnectOptions;
 
-use crate::output;
+use growthctl::output;
 
 const SECRET: &str = "whsec_bench_secret";
 

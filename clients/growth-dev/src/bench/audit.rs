@@ -15,8 +15,8 @@ use sqlx::postgres::PgConnectOptions;
 
 use super::fake_stripe::FakeStripeArgs;
 use super::with_scratch_database;
-use crate::clients::Target;
-use crate::output;
+use growthctl::clients::Target;
+use growthctl::output;
 
 /// `bench audit` options.
 #[derive(Debug, Clone, Args)]

@@ -18,9 +18,10 @@ use growth_runtime::{RunningServer, Serve, Shutdown, db};
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::PgPool;
 
-use crate::cli::{DemoArgs, Format};
-use crate::clients::Target;
-use crate::seed;
+use crate::cli::DemoArgs;
+use growthctl::cli::Format;
+use growthctl::clients::Target;
+use growthctl::seed;
 use postgres::LocalCluster;
 
 /// The RPC token the demo services accept.

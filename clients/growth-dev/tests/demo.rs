@@ -1,10 +1,35 @@
-use crate::helpers::*;
+//! The demo as a user runs it: the README's first command.
+
+use std::process::{Command, Output, Stdio};
+
+/// Runs `command` with no stdin and waits for it.
+async fn run(mut command: Command) -> Output {
+    tokio::task::spawn_blocking(move || {
+        let child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("growth-dev runs");
+        child.wait_with_output().expect("growth-dev finishes")
+    })
+    .await
+    .expect("join")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
 
 /// The README's first command, as a smoke test: a throwaway PostgreSQL
 /// cluster (DATABASE_URL unset), both services, demo data, clean stop.
 #[tokio::test]
 async fn the_demo_runs_on_a_throwaway_cluster_and_cleans_up() {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_growthctl"));
+    let mut command = Command::new(env!("CARGO_BIN_EXE_growth-dev"));
     command
         .args([
             "demo",
@@ -19,7 +44,7 @@ async fn the_demo_runs_on_a_throwaway_cluster_and_cleans_up() {
             "--exit-after-seed",
         ])
         .env_remove("DATABASE_URL");
-    let output = run(command, "").await;
+    let output = run(command).await;
     let err = stderr(&output);
     assert!(output.status.success(), "{err}");
     assert!(
@@ -48,7 +73,7 @@ async fn the_demo_uses_the_database_in_database_url(pool: sqlx::PgPool) {
         options.get_host(),
         options.get_port()
     );
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_growthctl"));
+    let mut command = Command::new(env!("CARGO_BIN_EXE_growth-dev"));
     command
         .args([
             "demo",
@@ -63,7 +88,7 @@ async fn the_demo_uses_the_database_in_database_url(pool: sqlx::PgPool) {
             "--exit-after-seed",
         ])
         .env("DATABASE_URL", url);
-    let output = run(command, "").await;
+    let output = run(command).await;
     let err = stderr(&output);
     assert!(output.status.success(), "{err}");
     assert!(err.contains("using the database in DATABASE_URL"), "{err}");

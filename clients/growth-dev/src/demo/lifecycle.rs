@@ -4,7 +4,7 @@
 
 use growth_proto::lifecycle::v1 as lc;
 
-use crate::clients::Target;
+use growthctl::clients::Target;
 
 /// Adds the example rule if there are no rules yet.
 pub async fn add_example_rule(target: &Target) -> anyhow::Result<()> {
@@ -37,5 +37,5 @@ pub async fn add_example_rule(target: &Target) -> anyhow::Result<()> {
 
 /// Evaluates everyone; returns the final progress message.
 pub async fn evaluate(target: &Target) -> anyhow::Result<lc::EvaluateUsersResponse> {
-    crate::lifecycle::evaluate::to_the_end(&mut target.lifecycle().await?).await
+    growthctl::lifecycle::evaluate::to_the_end(&mut target.lifecycle().await?).await
 }

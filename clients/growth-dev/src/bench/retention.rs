@@ -24,9 +24,9 @@ use sqlx::PgPool;
 use sqlx::postgres::PgConnectOptions;
 
 use super::retention_export::{copy_rate, export, ours};
-use crate::clients::{Metrics, Target};
-use crate::jsonl::ts;
-use crate::seed::{self, SeedParams};
+use growthctl::clients::{Metrics, Target};
+use growthctl::jsonl::ts;
+use growthctl::seed::{self, SeedParams};
 
 /// `bench retention` options.
 #[derive(Debug, Clone, Args)]
