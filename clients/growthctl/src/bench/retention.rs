@@ -213,7 +213,7 @@ async fn run_in(args: &RetentionBenchArgs, options: PgConnectOptions) -> anyhow:
 
     // A rebuild that confirms the rollup writes nothing; one after a change
     // of definition rewrites every row (simulated by clearing the bitmaps).
-    let settings = metrics_svc::cohorts::settings::RollupSettings::default();
+    let settings = metrics_svc::reporting::Settings::default();
     let (unchanged_time, written) = time(args.runs.min(2), || async {
         Ok(metrics_svc::cohorts::rebuild::rebuild(&pool, &settings).await?)
     })

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use sqlx::PgPool;
 
+use super::measure::Mode;
 use super::period::Period;
 use super::read;
 
@@ -63,7 +64,7 @@ pub async fn overview(
     .fetch_all(pool)
     .await?;
     let mut stored: BTreeMap<NaiveDate, read::Row> =
-        read::matrix(pool, period, "on", from, to, today)
+        read::matrix(pool, period, Mode::On, from, to, today)
             .await?
             .into_iter()
             .map(|r| (r.cohort, r))

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use sqlx::PgPool;
 
+use super::measure::Mode;
 use super::period::Period;
 use super::revenue::CohortRevenue;
 
@@ -62,7 +63,7 @@ impl Row {
 pub async fn matrix(
     pool: &PgPool,
     period: Period,
-    mode: &str,
+    mode: Mode,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
     today: NaiveDate,
@@ -74,7 +75,7 @@ pub async fn matrix(
          ORDER BY cohort_date",
     )
     .bind(period.name())
-    .bind(mode)
+    .bind(mode.name())
     .bind(from)
     .bind(to)
     .fetch_all(pool)
@@ -122,14 +123,6 @@ pub async fn revenue(
             .insert(currency, CohortRevenue { by_offset, later });
     }
     Ok(out)
-}
-
-/// Today in `time_zone`, as PostgreSQL (which cuts the days) sees it.
-pub async fn today(pool: &PgPool, time_zone: &str) -> Result<NaiveDate, sqlx::Error> {
-    sqlx::query_scalar("SELECT (now() AT TIME ZONE $1)::date")
-        .bind(time_zone)
-        .fetch_one(pool)
-        .await
 }
 
 /// When `period` was last refreshed.

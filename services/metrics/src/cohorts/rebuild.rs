@@ -17,8 +17,8 @@ use super::fold::{MARK, MARK_CONFLICT};
 use super::matrix::BITMAP_BYTES;
 use super::phases::Phases;
 use super::rollup::WINDOW_DAYS;
-use super::settings::RollupSettings;
 use super::store;
+use crate::reporting::Settings;
 
 /// Words of a bitmap: `WINDOW_DAYS` bits in 64-bit words, most significant
 /// bit first (bit 0 of the bitmap = the top bit of word 0).
@@ -32,7 +32,7 @@ const WORDS: usize = (WINDOW_DAYS as usize).div_ceil(64);
 /// which pending rows may not have been made with. Returns the users whose
 /// row changed, so a rebuild that confirms the rollup writes nothing.
 #[tracing::instrument(skip_all, fields(time_zone = %settings.time_zone))]
-pub async fn rebuild(pool: &PgPool, settings: &RollupSettings) -> Result<u64, sqlx::Error> {
+pub async fn rebuild(pool: &PgPool, settings: &Settings) -> Result<u64, sqlx::Error> {
     let mut phases = Phases::default();
     phases.mark("start");
     let mut tx = pool.begin().await?;
@@ -196,7 +196,7 @@ async fn cohort_days(tx: &mut PgConnection) -> Result<HashMap<String, Bitmap>, s
 /// divide by 64 rounding down, days before the epoch included.
 async fn add_event_words(
     tx: &mut PgConnection,
-    settings: &RollupSettings,
+    settings: &Settings,
     users: &mut HashMap<String, Bitmap>,
 ) -> Result<(), sqlx::Error> {
     let sql = format!(

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use sqlx::PgConnection;
 
+use super::measure::Mode;
 use super::period::Period;
 use super::store::{self, Scope};
 
@@ -38,10 +39,10 @@ pub struct CohortRevenue {
 }
 
 impl CohortRevenue {
-    /// The cells of `mode`: "on" is period N alone, "on_or_after" period N
-    /// and every later one to date.
-    pub fn cells(&self, mode: &str) -> Vec<i64> {
-        if mode == "on" {
+    /// The cells of `mode`: [`Mode::On`] is period N alone,
+    /// [`Mode::OnOrAfter`] period N and every later one to date.
+    pub fn cells(&self, mode: Mode) -> Vec<i64> {
+        if mode == Mode::On {
             return self.by_offset.clone();
         }
         let mut out = self.by_offset.clone();
@@ -293,7 +294,7 @@ mod tests {
             by_offset: vec![10, 0, 5, -3],
             later: 2,
         };
-        assert_eq!(r.cells("on"), [10, 0, 5, -3]);
-        assert_eq!(r.cells("on_or_after"), [14, 4, 4, -1]);
+        assert_eq!(r.cells(Mode::On), [10, 0, 5, -3]);
+        assert_eq!(r.cells(Mode::OnOrAfter), [14, 4, 4, -1]);
     }
 }

@@ -7,7 +7,7 @@
 use sqlx::{PgConnection, PgPool};
 
 use super::fold::{MARK, MARK_CONFLICT, per_user_sql};
-use super::settings::RollupSettings;
+use crate::reporting::Settings;
 
 /// Days the bitmap covers after the cohort day (bit i = cohort_day + i).
 pub const WINDOW_DAYS: i32 = 416;
@@ -22,7 +22,7 @@ pub const WINDOW_DAYS: i32 = 416;
 /// locks the users' rows, as a fold does.
 pub async fn assign(
     tx: &mut PgConnection,
-    settings: &RollupSettings,
+    settings: &Settings,
     user_ids: &[&str],
 ) -> Result<(), sqlx::Error> {
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
@@ -85,7 +85,7 @@ pub async fn assign(
 /// fold's computation over each user's distinct active days.
 pub async fn rebuild_users(
     tx: &mut PgConnection,
-    settings: &RollupSettings,
+    settings: &Settings,
     user_ids: &[String],
 ) -> Result<(), sqlx::Error> {
     let sql = format!(
@@ -113,7 +113,7 @@ pub async fn rebuild_users(
 /// the database cannot be reached at start, the service starts anyway (it
 /// answers UNAVAILABLE until the database is back) and the check is retried in
 /// the background; a rebuild then fixes whatever ingest wrote meanwhile.
-pub async fn ensure_at_start(pool: &PgPool, settings: &RollupSettings) -> anyhow::Result<()> {
+pub async fn ensure_at_start(pool: &PgPool, settings: &Settings) -> anyhow::Result<()> {
     match ensure(pool, settings).await {
         Ok(()) => Ok(()),
         Err(e) if unreachable(&e) => {
@@ -146,9 +146,10 @@ fn unreachable(e: &anyhow::Error) -> bool {
 }
 
 /// Makes the stored rollup match `settings`, rebuilding it if needed.
-pub async fn ensure(pool: &PgPool, settings: &RollupSettings) -> anyhow::Result<()> {
-    settings.validate(pool).await?;
-    let stored = RollupSettings::stored(pool).await?;
+pub async fn ensure(pool: &PgPool, settings: &Settings) -> anyhow::Result<()> {
+    let zone_known = crate::repo::reporting::zone_known(pool, &settings.time_zone).await?;
+    settings.validate(zone_known)?;
+    let stored = crate::repo::reporting::stored(pool).await?;
     if &stored != settings {
         tracing::warn!(from = ?stored, to = ?settings, "rollup settings changed: rebuilding the activity rollup from the raw events");
         let started = std::time::Instant::now();

@@ -2,10 +2,10 @@
 //! movements (new, expansion, contraction, churned, reactivation) and the
 //! churn report. `month` validates calendar months, `points` is the one
 //! set-based CTE that values every customer's MRR at a list of instants,
-//! `movements` and `churn` build on it, and `api` maps the wire requests.
+//! `movements` and `churn` build on it; `crate::api::revenue` maps the wire
+//! requests.
 //! docs/METRICS.md ("Revenue") has the definitions and the choices.
 
-pub mod api;
 pub mod churn;
 pub mod money;
 pub mod month;

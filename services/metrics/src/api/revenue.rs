@@ -2,19 +2,19 @@
 //! reporting time zone, one query each, results onto the wire.
 
 use growth_proto::metrics::v1 as pb;
-use sqlx::PgPool;
 
-use super::{churn, money, month, movements};
-use crate::cohorts::read;
 use crate::error::MetricsError;
+use crate::repo;
+use crate::revenue::{churn, money, month, movements};
+use crate::state::Metrics;
 
-/// `GetRevenueSummary` over `pool`, months cut in `time_zone`.
+/// `GetRevenueSummary`, months cut in the reporting time zone.
 pub async fn summary(
-    pool: &PgPool,
-    time_zone: &str,
-    r: &pb::GetRevenueSummaryRequest,
+    state: &Metrics,
+    r: pb::GetRevenueSummaryRequest,
 ) -> Result<pb::GetRevenueSummaryResponse, MetricsError> {
-    let today = read::today(pool, time_zone).await?;
+    let (pool, time_zone) = (&state.pool, state.reporting.time_zone.as_str());
+    let today = repo::reporting::today(pool, time_zone).await?;
     let months = month::range(&r.month_from, &r.month_to, today)?;
     let totals = movements::totals(pool, &months, time_zone).await?;
     let money = money::money(pool, &months, time_zone).await?;
@@ -24,13 +24,13 @@ pub async fn summary(
     })
 }
 
-/// `GetChurnReport` over `pool`, the month cut in `time_zone`.
+/// `GetChurnReport`, the month cut in the reporting time zone.
 pub async fn churn_report(
-    pool: &PgPool,
-    time_zone: &str,
-    r: &pb::GetChurnReportRequest,
+    state: &Metrics,
+    r: pb::GetChurnReportRequest,
 ) -> Result<pb::GetChurnReportResponse, MetricsError> {
-    let today = read::today(pool, time_zone).await?;
+    let (pool, time_zone) = (&state.pool, state.reporting.time_zone.as_str());
+    let today = repo::reporting::today(pool, time_zone).await?;
     let first = month::parse("month", &r.month, today)?;
     let rows = churn::rows(pool, first, time_zone).await?;
     Ok(churn::report(
