@@ -5,7 +5,7 @@ use growth_proto::metrics::v1 as pb;
 
 use crate::error::MetricsError;
 use crate::repo;
-use crate::revenue::{churn, money, month, movements};
+use crate::revenue::{churn, month, movements};
 use crate::state::Metrics;
 
 /// `GetRevenueSummary`, months cut in the reporting time zone.
@@ -16,8 +16,8 @@ pub async fn summary(
     let (pool, time_zone) = (&state.pool, state.reporting.time_zone.as_str());
     let today = repo::reporting::today(pool, time_zone).await?;
     let months = month::range(&r.month_from, &r.month_to, today)?;
-    let totals = movements::totals(pool, &months, time_zone).await?;
-    let money = money::money(pool, &months, time_zone).await?;
+    let totals = repo::revenue::totals(pool, &months, time_zone).await?;
+    let money = repo::revenue::money(pool, &months, time_zone).await?;
     Ok(pb::GetRevenueSummaryResponse {
         months: movements::months(&months, &totals, &money),
         time_zone: time_zone.to_owned(),
@@ -32,7 +32,7 @@ pub async fn churn_report(
     let (pool, time_zone) = (&state.pool, state.reporting.time_zone.as_str());
     let today = repo::reporting::today(pool, time_zone).await?;
     let first = month::parse("month", &r.month, today)?;
-    let rows = churn::rows(pool, first, time_zone).await?;
+    let rows = repo::revenue::churn_rows(pool, first, time_zone).await?;
     Ok(churn::report(
         month::label(first),
         time_zone.to_owned(),

@@ -16,6 +16,7 @@ use super::reconcile::{CurrencyTotals, Reconciliation, reconcile};
 use super::verdict::{Verdict, recommendations, verdict};
 use crate::error::MetricsError;
 use crate::repo::audit::{self as repo, Completed, RunRow};
+use crate::repo::locks;
 use crate::state::Metrics;
 use crate::stripe::fetch::StripePeriod;
 use crate::stripe::{StripeClient, normalize};
@@ -125,7 +126,9 @@ async fn run_locked(
     repair: bool,
     dry_run: bool,
 ) -> Result<AuditRecord, MetricsError> {
-    let Some(lock) = SessionLock::try_acquire(&state.pool, month.lock_key()).await? else {
+    let Some(lock) =
+        SessionLock::try_acquire(&state.pool, locks::audit_month(month.year, month.month)).await?
+    else {
         return Err(MetricsError::Aborted(format!(
             "an audit of {month} is already running; run it again when that one has finished"
         )));

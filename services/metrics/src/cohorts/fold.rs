@@ -19,9 +19,7 @@ use sqlx::{PgConnection, PgPool};
 use tokio::sync::watch;
 
 use super::rollup::WINDOW_DAYS;
-
-/// Advisory lock key serialising folds (and other bitmap writers).
-pub const FOLD_LOCK: i64 = 0x6d65_7472_6963_7303; // "metrics" + 3
+use crate::repo::locks::{self, FOLD_LOCK};
 
 /// How often the background task folds without being woken.
 const IDLE_FOLD: Duration = Duration::from_secs(5);
@@ -32,20 +30,11 @@ const GATHER: Duration = Duration::from_millis(500);
 /// How long it waits after a failed fold.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
 
-/// Takes [`FOLD_LOCK`] for the rest of `tx`'s transaction.
-pub async fn lock(tx: &mut PgConnection) -> Result<(), sqlx::Error> {
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(FOLD_LOCK)
-        .execute(tx)
-        .await?;
-    Ok(())
-}
-
 /// Folds every pending row committed so far, in a transaction of its own.
 /// Returns how many users' rollup rows changed.
 pub async fn fold(pool: &PgPool) -> Result<u64, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    lock(&mut tx).await?;
+    locks::hold(&mut tx, FOLD_LOCK).await?;
     let changed = fold_in(&mut tx).await?;
     tx.commit().await?;
     Ok(changed)

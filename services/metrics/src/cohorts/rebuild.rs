@@ -18,6 +18,7 @@ use super::matrix::BITMAP_BYTES;
 use super::phases::Phases;
 use super::rollup::WINDOW_DAYS;
 use super::store;
+use crate::repo::locks;
 use crate::reporting::Settings;
 
 /// Words of a bitmap: `WINDOW_DAYS` bits in 64-bit words, most significant
@@ -36,11 +37,8 @@ pub async fn rebuild(pool: &PgPool, settings: &Settings) -> Result<u64, sqlx::Er
     let mut phases = Phases::default();
     phases.mark("start");
     let mut tx = pool.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(crate::repo::events::FEED_LOCK)
-        .execute(&mut *tx)
-        .await?;
-    super::fold::lock(&mut tx).await?;
+    locks::hold(&mut tx, locks::FEED_LOCK).await?;
+    locks::hold(&mut tx, locks::FOLD_LOCK).await?;
     sqlx::query("DELETE FROM metrics.activity_pending")
         .execute(&mut *tx)
         .await?;

@@ -18,9 +18,7 @@ use super::period::Period;
 use super::phases::Phases;
 use super::revenue;
 use super::store::{self, Targets};
-
-/// Serialises refreshes (and nothing else).
-pub const REFRESH_LOCK: i64 = 0x6d65_7472_6963_7302; // "metrics" + 2
+use crate::repo::locks;
 
 /// A validated refresh request.
 #[derive(Debug, Clone)]
@@ -83,10 +81,7 @@ pub async fn refresh(pool: &PgPool, r: &Refresh) -> Result<Refreshed, sqlx::Erro
     let started = Instant::now();
     super::fold::fold(pool).await?;
     let mut tx = pool.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(REFRESH_LOCK)
-        .execute(&mut *tx)
-        .await?;
+    locks::hold(&mut tx, locks::REFRESH_LOCK).await?;
     let marks: Vec<(String, i64)> =
         sqlx::query_as("SELECT period_type, refreshed_seq FROM metrics.retention_refreshes")
             .fetch_all(&mut *tx)

@@ -7,6 +7,7 @@
 use sqlx::{PgConnection, PgPool};
 
 use super::fold::{MARK, MARK_CONFLICT, per_user_sql};
+use crate::repo::locks;
 use crate::reporting::Settings;
 
 /// Days the bitmap covers after the cohort day (bit i = cohort_day + i).
@@ -25,11 +26,8 @@ pub async fn assign(
     settings: &Settings,
     user_ids: &[&str],
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(crate::repo::events::FEED_LOCK)
-        .execute(&mut *tx)
-        .await?;
-    super::fold::lock(tx).await?;
+    locks::hold(tx, locks::FEED_LOCK).await?;
+    locks::hold(tx, locks::FOLD_LOCK).await?;
     let sql = format!(
         "WITH old AS (
              SELECT user_id, cohort_day FROM metrics.user_cohorts WHERE user_id = ANY($1)

@@ -11,13 +11,12 @@ use std::sync::LazyLock;
 
 use sqlx::PgPool;
 
+use super::locks::FEED_LOCK;
 use crate::domain::NewEvent;
 use crate::domain::event::unknown_user_violations;
 use crate::error::MetricsError;
 use crate::reporting::Settings;
 
-/// Advisory lock key serialising the insert-and-commit step of event writes.
-pub const FEED_LOCK: i64 = 0x6d65_7472_6963_7301; // "metrics" + 1
 /// The NOTIFY channel that announces new feed positions.
 pub const FEED_CHANNEL: &str = "metrics_events";
 

@@ -4,15 +4,11 @@
 
 use sqlx::{PgConnection, PgPool};
 
+use super::locks;
 use crate::domain::NewSubscription;
 use crate::domain::history::{self, StateCounts};
 use crate::domain::subscription;
 use crate::error::MetricsError;
-
-/// Transaction-level advisory lock taken by every subscription write: two
-/// writers never compare against the same latest state at once. Writes are
-/// small and rare next to reads, so one lock for all is enough.
-const SUBSCRIPTIONS_LOCK: i64 = 0x7375_6273_0000_0001;
 
 /// Records a validated `ImportSubscriptions` batch in one transaction;
 /// unknown users are refused naming their rows, and nothing is written.
@@ -47,10 +43,7 @@ pub async fn record(
     tx: &mut PgConnection,
     states: &[NewSubscription],
 ) -> Result<StateCounts, sqlx::Error> {
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(SUBSCRIPTIONS_LOCK)
-        .execute(&mut *tx)
-        .await?;
+    locks::hold(tx, locks::SUBSCRIPTIONS_LOCK).await?;
     let ids: Vec<&str> = states
         .iter()
         .map(|s| s.stripe_subscription_id.as_str())
