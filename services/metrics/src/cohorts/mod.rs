@@ -1,12 +1,14 @@
-//! Cohorts and retention: the per-user activity rollup kept at ingest
-//! (`rollup`, with what ingest appends folded in by `fold`) and rebuilt from
-//! the raw events (`rebuild`), calendar periods (`period`), the one-pass
-//! matrix computation (`matrix`), revenue cells from payments and refunds (`revenue`), storing
-//! and refreshing cells (`store`, `refresh`), and reading them (`read`,
-//! `overview`, `breakdown` for segments computed at read time); what a
-//! matrix counts and how (`measure`). `crate::api::cohorts` turns wire
+//! Cohorts and retention, without SQL: the per-user activity rollup's
+//! window and settings check (`rollup`), the background fold (`fold`), a
+//! bitmap rebuilt from event words (`bitmap`), calendar periods and cohort
+//! ranges (`period`), the one-pass matrix computation (`matrix`), what a
+//! matrix counts and how (`measure`), revenue cells from payments and
+//! refunds (`revenue`), the refresh's plan (`refresh`), rows as shown
+//! (`read`, `overview`), and segments computed at read time (`breakdown`).
+//! Their SQL is in `crate::repo::cohorts`; `crate::api::cohorts` turns wire
 //! requests into these. docs/METRICS.md has the definitions and the reasons.
 
+pub mod bitmap;
 pub mod breakdown;
 pub mod fold;
 pub mod matrix;
@@ -15,8 +17,6 @@ pub mod overview;
 pub mod period;
 pub mod phases;
 pub mod read;
-pub mod rebuild;
 pub mod refresh;
 pub mod revenue;
 pub mod rollup;
-pub mod store;

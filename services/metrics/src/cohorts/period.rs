@@ -73,6 +73,29 @@ impl Period {
     }
 }
 
+/// A range of cohort starts; either end may be open.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Cohorts {
+    /// First cohort start.
+    pub from: Option<NaiveDate>,
+    /// Last cohort start.
+    pub to: Option<NaiveDate>,
+}
+
+impl Cohorts {
+    /// Whether the cohort starting `cohort` is in the range.
+    pub fn contains(self, cohort: NaiveDate) -> bool {
+        self.from.is_none_or(|f| cohort >= f) && self.to.is_none_or(|t| cohort <= t)
+    }
+
+    /// The cohort days whose users may belong to a cohort in the range: a
+    /// cohort starting in range has users from its start to at most a month
+    /// later.
+    pub fn member_days(self) -> (Option<NaiveDate>, Option<NaiveDate>) {
+        (self.from, self.to.map(|t| t + Days::new(31)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

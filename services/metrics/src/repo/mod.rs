@@ -4,6 +4,7 @@
 pub mod activity;
 pub mod alerts;
 pub mod audit;
+pub mod cohorts;
 pub mod events;
 pub mod feed;
 pub mod locks;

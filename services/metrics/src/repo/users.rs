@@ -3,7 +3,7 @@
 use sqlx::PgPool;
 
 use super::UpsertCounts;
-use crate::cohorts::rollup;
+use super::cohorts::rollup;
 use crate::domain::NewUser;
 use crate::reporting::Settings;
 

@@ -9,7 +9,7 @@
 use chrono::NaiveDate;
 use growth_proto::common::v1::Granularity;
 use growth_proto::metrics::v1::{self as pb, RetentionMetric, RetentionMode};
-use metrics_svc::cohorts::fold;
+use metrics_svc::repo::cohorts::fold;
 use metrics_svc::repo::locks::{self, FOLD_LOCK, REFRESH_LOCK};
 use sqlx::PgPool;
 

@@ -7,14 +7,15 @@ pub mod wire;
 
 use growth_proto::metrics::v1 as pb;
 
-use crate::cohorts::breakdown::{self, Breakdown};
-use crate::cohorts::measure::Metric;
+use crate::cohorts::breakdown::{self, Breakdown, SegmentRow};
+use crate::cohorts::measure::{Metric, Mode};
 use crate::cohorts::overview;
+use crate::cohorts::period::{Cohorts, Period};
 use crate::cohorts::read;
-use crate::cohorts::rebuild::rebuild;
 use crate::cohorts::refresh::{Refresh, refresh as refresh_cells};
 use crate::error::MetricsError;
 use crate::repo;
+use crate::repo::cohorts::read as stored;
 use crate::state::Metrics;
 
 /// `RefreshCohorts`.
@@ -27,12 +28,11 @@ pub async fn refresh(
     let asked = parse::refresh(&r, today)?;
     let started = std::time::Instant::now();
     if asked.rebuild {
-        rebuild(&state.pool, &state.reporting).await?;
+        repo::cohorts::rebuild::rebuild(&state.pool, &state.reporting).await?;
     }
     let request = Refresh {
         periods: asked.periods,
-        from: asked.cohorts.from,
-        to: asked.cohorts.to,
+        cohorts: asked.cohorts,
         full: asked.full,
         dry_run: asked.dry_run,
         time_zone: time_zone.clone(),
@@ -68,25 +68,25 @@ pub async fn matrix(
     let (pool, time_zone) = (&state.pool, &state.reporting.time_zone);
     let today = repo::reporting::today(pool, time_zone).await?;
     let asked = parse::matrix(&r, today)?;
-    if let Some(b @ Breakdown::Attribute(key)) = &asked.breakdown
-        && !b.exists(pool).await?
+    if let Some(Breakdown::Attribute(key)) = &asked.breakdown
+        && !repo::cohorts::breakdown::attribute_exists(pool, key).await?
     {
         return Err(MetricsError::invalid(
             "breakdown",
             format!("no user has the attribute {key:?}"),
         ));
     }
-    let (period, mode) = (asked.period, asked.mode);
-    let (from, to) = (asked.cohorts.from, asked.cohorts.to);
+    let (period, mode, cohorts) = (asked.period, asked.mode, asked.cohorts);
+    let (from, to) = (cohorts.from, cohorts.to);
     let with_revenue = asked.metric == Metric::Revenue;
     let rows = match &asked.breakdown {
         None => {
             let mut money = if with_revenue {
-                read::revenue(pool, period, from, to).await?
+                stored::revenue(pool, period, from, to).await?
             } else {
                 Default::default()
             };
-            read::matrix(pool, period, mode, from, to, today)
+            stored::matrix(pool, period, mode, from, to, today)
                 .await?
                 .into_iter()
                 .map(|row| {
@@ -95,7 +95,7 @@ pub async fn matrix(
                 })
                 .collect()
         }
-        Some(b) => breakdown::compute(pool, time_zone, period, from, to, b)
+        Some(b) => segment_rows(state, period, cohorts, b)
             .await?
             .into_iter()
             .map(|s| {
@@ -105,7 +105,7 @@ pub async fn matrix(
             })
             .collect(),
     };
-    let refreshed_at = read::refreshed_at(pool, period).await?;
+    let refreshed_at = stored::refreshed_at(pool, period).await?;
     Ok(pb::GetRetentionMatrixResponse {
         granularity: parse::granularity_to_wire(period) as i32,
         metric: parse::metric_to_wire(asked.metric) as i32,
@@ -117,6 +117,28 @@ pub async fn matrix(
     })
 }
 
+/// The segmented rows of the `period` cohorts in `cohorts`, after folding
+/// the activity still pending.
+async fn segment_rows(
+    state: &Metrics,
+    period: Period,
+    cohorts: Cohorts,
+    by: &Breakdown,
+) -> Result<Vec<SegmentRow>, MetricsError> {
+    repo::cohorts::fold::fold(&state.pool).await?;
+    let (from, to) = cohorts.member_days();
+    let (users, flows) = repo::cohorts::breakdown::snapshot(
+        &state.pool,
+        &state.reporting.time_zone,
+        from,
+        to,
+        by.key(),
+        |u| cohorts.contains(period.start_of(u.cohort_day)),
+    )
+    .await?;
+    Ok(breakdown::rows(period, users, flows))
+}
+
 /// `GetCohortOverview`.
 pub async fn overview(
     state: &Metrics,
@@ -126,8 +148,11 @@ pub async fn overview(
     let today = repo::reporting::today(pool, time_zone).await?;
     let asked = parse::overview(&r, today)?;
     let period = asked.period;
-    let rows =
-        overview::overview(pool, period, asked.cohorts.from, asked.cohorts.to, today).await?;
+    let (from, to) = (asked.cohorts.from, asked.cohorts.to);
+    let members = stored::members(pool, period, from, to).await?;
+    let rows = stored::matrix(pool, period, Mode::On, from, to, today).await?;
+    let money = stored::revenue(pool, period, from, to).await?;
+    let rows = overview::overview(members, rows, money);
     Ok(pb::GetCohortOverviewResponse {
         time_zone: time_zone.clone(),
         rows: rows

@@ -8,17 +8,8 @@ use growth_runtime::status::FieldViolation;
 
 use crate::cohorts::breakdown::Breakdown;
 use crate::cohorts::measure::{Metric, Mode};
-use crate::cohorts::period::Period;
+use crate::cohorts::period::{Cohorts, Period};
 use crate::domain::batch::RowErrors;
-
-/// A cohort range; either end may be open.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Cohorts {
-    /// First cohort start.
-    pub from: Option<NaiveDate>,
-    /// Last cohort start.
-    pub to: Option<NaiveDate>,
-}
 
 /// A valid `RefreshCohortsRequest`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,9 +7,9 @@ use futures::TryStreamExt;
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row as _};
 
-use super::matrix::{BITMAP_BYTES, Builder, Matrices, UserActivity};
-use super::measure::Mode;
-use super::period::Period;
+use crate::cohorts::matrix::{BITMAP_BYTES, Builder, Matrices, UserActivity};
+use crate::cohorts::measure::Mode;
+use crate::cohorts::period::Period;
 
 /// Users read in one statement (one snapshot) and counted as they arrive.
 pub struct Loaded {
