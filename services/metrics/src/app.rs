@@ -4,11 +4,11 @@ use std::sync::Arc;
 
 use growth_proto::metrics::v1::metrics_service_server::MetricsServiceServer;
 use growth_runtime::{RunningServer, Serve, ServerBuilder, ServiceSpec};
-use sqlx::PgPool;
 use sqlx::migrate::Migrator;
 
 use crate::config::MetricsArgs;
 use crate::grpc::MetricsGrpc;
+use crate::repo::Pool;
 use crate::state::Metrics;
 use crate::stripe::StripeClient;
 use crate::watch::FeedSignal;
@@ -39,13 +39,13 @@ pub fn spec() -> ServiceSpec {
 }
 
 /// [`start_with`] and no Stripe key (audits are refused).
-pub async fn start(pool: PgPool, serve: Serve) -> anyhow::Result<RunningServer> {
+pub async fn start(pool: Pool, serve: Serve) -> anyhow::Result<RunningServer> {
     start_with(pool, serve, MetricsArgs::default()).await
 }
 
 /// Binds and serves until `serve.shutdown` fires; the pool must be migrated.
 pub async fn start_with(
-    pool: PgPool,
+    pool: Pool,
     serve: Serve,
     args: MetricsArgs,
 ) -> anyhow::Result<RunningServer> {
