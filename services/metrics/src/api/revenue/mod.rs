@@ -1,11 +1,13 @@
 //! `GetRevenueSummary` and `GetChurnReport`: months validated in the
-//! reporting time zone, one query each, results onto the wire.
+//! reporting time zone, one query each, results onto the wire (`wire`).
+
+pub mod wire;
 
 use growth_proto::metrics::v1 as pb;
 
 use crate::error::MetricsError;
 use crate::repo;
-use crate::revenue::{churn, month, movements};
+use crate::revenue::month;
 use crate::state::Metrics;
 
 /// `GetRevenueSummary`, months cut in the reporting time zone.
@@ -19,7 +21,7 @@ pub async fn summary(
     let totals = repo::revenue::totals(pool, &months, time_zone).await?;
     let money = repo::revenue::money(pool, &months, time_zone).await?;
     Ok(pb::GetRevenueSummaryResponse {
-        months: movements::months(&months, &totals, &money),
+        months: wire::months(&months, &totals, &money),
         time_zone: time_zone.to_owned(),
     })
 }
@@ -33,7 +35,7 @@ pub async fn churn_report(
     let today = repo::reporting::today(pool, time_zone).await?;
     let first = month::parse("month", &r.month, today)?;
     let rows = repo::revenue::churn_rows(pool, first, time_zone).await?;
-    Ok(churn::report(
+    Ok(wire::report(
         month::label(first),
         time_zone.to_owned(),
         rows,
