@@ -5,13 +5,13 @@ use std::sync::Arc;
 
 use growth_proto::lifecycle::v1::lifecycle_service_server::LifecycleServiceServer;
 use growth_runtime::{RunningServer, Serve, ServerBuilder, ServiceSpec};
-use sqlx::PgPool;
 use sqlx::migrate::Migrator;
 use tokio::sync::{Notify, watch};
 
 use crate::config::LifecycleArgs;
 use crate::grpc::LifecycleGrpc;
 use crate::kit::KitClient;
+use crate::repo::Pool;
 use crate::state::Lifecycle;
 
 /// The service name in logs and metrics.
@@ -41,11 +41,7 @@ pub fn spec() -> ServiceSpec {
 }
 
 /// Binds and serves until `serve.shutdown` fires; the pool must be migrated.
-pub async fn start(
-    pool: PgPool,
-    serve: Serve,
-    args: LifecycleArgs,
-) -> anyhow::Result<RunningServer> {
+pub async fn start(pool: Pool, serve: Serve, args: LifecycleArgs) -> anyhow::Result<RunningServer> {
     growth_runtime::tls::install_crypto_provider();
     let tuning = Arc::new(args.tuning()?);
     let metrics = crate::upstream::metrics_client(&args.metrics_addr, args.metrics_token.get())?;

@@ -26,7 +26,7 @@ pub enum LifecycleError {
     Upstream(Status),
     /// A database failure.
     #[error("database error")]
-    Database(#[from] sqlx::Error),
+    Database(#[from] crate::repo::DbError),
 }
 
 impl LifecycleError {

@@ -2,17 +2,17 @@
 
 use std::sync::Arc;
 
-use sqlx::PgPool;
 use tokio::sync::Notify;
 
 use crate::domain::Tuning;
+use crate::repo::Pool;
 use crate::upstream::Metrics;
 
 /// The lifecycle service's shared state.
 #[derive(Clone)]
 pub struct Lifecycle {
     /// The `lifecycle` schema.
-    pub pool: PgPool,
+    pub pool: Pool,
     /// The metrics service.
     pub metrics: Metrics,
     /// Scoring weights and stage thresholds.

@@ -1,13 +1,15 @@
 //! Assembling and starting the metrics service.
 
+use std::sync::Arc;
+
 use growth_proto::metrics::v1::metrics_service_server::MetricsServiceServer;
 use growth_runtime::{RunningServer, Serve, ServerBuilder, ServiceSpec};
-use sqlx::PgPool;
 use sqlx::migrate::Migrator;
 
-use crate::audit::run::AuditService;
 use crate::config::MetricsArgs;
 use crate::grpc::MetricsGrpc;
+use crate::repo::Pool;
+use crate::state::Metrics;
 use crate::stripe::StripeClient;
 use crate::watch::FeedSignal;
 
@@ -37,34 +39,35 @@ pub fn spec() -> ServiceSpec {
 }
 
 /// [`start_with`] and no Stripe key (audits are refused).
-pub async fn start(pool: PgPool, serve: Serve) -> anyhow::Result<RunningServer> {
+pub async fn start(pool: Pool, serve: Serve) -> anyhow::Result<RunningServer> {
     start_with(pool, serve, MetricsArgs::default()).await
 }
 
 /// Binds and serves until `serve.shutdown` fires; the pool must be migrated.
 pub async fn start_with(
-    pool: PgPool,
+    pool: Pool,
     serve: Serve,
     args: MetricsArgs,
 ) -> anyhow::Result<RunningServer> {
-    let rollup = args.rollup();
-    crate::cohorts::rollup::ensure_at_start(&pool, &rollup).await?;
-    let cohorts = crate::cohorts::CohortService::new(pool.clone(), rollup);
+    let reporting = args.reporting();
+    crate::cohorts::rollup::ensure_at_start(&pool, &reporting).await?;
     let feed = FeedSignal::spawn(pool.clone(), serve.shutdown.clone());
     crate::cohorts::fold::spawn(pool.clone(), feed.subscribe(), serve.shutdown.clone());
     growth_runtime::config::log_integrations(&args.integrations());
     let stripe = args.stripe().map(|c| StripeClient::new(&c)).transpose()?;
     let alerts = crate::alerts::spawn(pool.clone(), args.alerts()?, serve.shutdown.clone())?;
-    let audit = AuditService::new(pool.clone(), stripe, args.thresholds(), alerts);
     let webhook = crate::webhook::router(pool.clone(), args.stripe_webhook_secret.get().cloned());
-    let grpc = MetricsServiceServer::new(MetricsGrpc::new(
+    let state = Metrics {
         pool,
+        reporting: Arc::new(reporting),
         feed,
-        serve.shutdown.clone(),
-        audit,
-        cohorts,
-    ))
-    .max_decoding_message_size(MAX_MESSAGE_BYTES);
+        shutdown: serve.shutdown.clone(),
+        stripe,
+        thresholds: args.thresholds(),
+        alerts,
+    };
+    let grpc = MetricsServiceServer::new(MetricsGrpc::new(state))
+        .max_decoding_message_size(MAX_MESSAGE_BYTES);
     ServerBuilder::new(
         SERVICE,
         growth_proto::METRICS_DESCRIPTOR_SET,

@@ -135,8 +135,8 @@ impl Default for MetricsArgs {
 }
 
 impl MetricsArgs {
-    /// The activity rollup's settings.
-    pub fn rollup(&self) -> crate::cohorts::settings::RollupSettings {
+    /// The reporting settings (time zone, activity events).
+    pub fn reporting(&self) -> crate::reporting::Settings {
         let mut names: Vec<String> = self
             .activity_events
             .iter()
@@ -145,7 +145,7 @@ impl MetricsArgs {
             .collect();
         names.sort();
         names.dedup();
-        crate::cohorts::settings::RollupSettings {
+        crate::reporting::Settings {
             time_zone: self.reporting_time_zone.trim().to_owned(),
             activity_events: (!names.is_empty()).then_some(names),
         }

@@ -27,7 +27,7 @@ pub enum MetricsError {
     Unimplemented(&'static str),
     /// A database failure.
     #[error("database error")]
-    Database(#[from] sqlx::Error),
+    Database(#[from] crate::repo::DbError),
 }
 
 impl MetricsError {

@@ -1,10 +1,17 @@
-//! The metrics service: users, activity events and payments, and (in later
-//! work) the revenue audit, cohorts, retention and growth insights.
+//! The metrics service: users, activity events and payments, the revenue
+//! audit against Stripe and the Stripe webhook, cohorts and retention, and
+//! MRR, movements and churn from the subscription history (growth insights
+//! are planned work).
 //!
-//! Layers: [`grpc`] adapts the wire API onto [`domain`] types (validated once)
-//! and [`repo`] (set-based SQL); [`error`] is the one error table.
+//! Layers: [`grpc`] forwards each RPC in one line to [`api`], which parses
+//! the request into [`domain`] types (validated once, every violation
+//! reported), calls the pure algorithms ([`audit`], [`cohorts`],
+//! [`revenue`]) and [`repo`] (all SQL and the advisory locks), and builds
+//! the reply; [`state`] is what they share, [`reporting`] the service's one
+//! time zone and activity definition, [`error`] the one error table.
 
 pub mod alerts;
+pub mod api;
 pub mod app;
 pub mod audit;
 pub mod cohorts;
@@ -15,7 +22,9 @@ pub mod error;
 pub mod grpc;
 pub mod paging;
 pub mod repo;
+pub mod reporting;
 pub mod revenue;
+pub mod state;
 pub mod stripe;
 pub mod watch;
 pub mod webhook;

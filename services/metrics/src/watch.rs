@@ -9,14 +9,12 @@ use std::time::Duration;
 use futures::Stream;
 use growth_proto::metrics::v1::{Event, FeedEvent, WatchEventsResponse};
 use growth_runtime::Shutdown;
-use sqlx::PgPool;
-use sqlx::postgres::PgListener;
 use tokio::sync::watch;
 use tonic::Status;
 
 use crate::convert::timestamp;
 use crate::error::MetricsError;
-use crate::repo::events::FEED_CHANNEL;
+use crate::repo::Pool;
 use crate::repo::feed::{self, FeedRow};
 
 /// Default and maximum events per streamed message.
@@ -35,14 +33,14 @@ pub struct FeedSignal {
 impl FeedSignal {
     /// Starts the process's listener task; it reconnects with backoff when
     /// the database goes away, and stops on shutdown.
-    pub fn spawn(pool: PgPool, shutdown: Shutdown) -> Self {
+    pub fn spawn(pool: Pool, shutdown: Shutdown) -> Self {
         let (sender, receiver) = watch::channel(0u64);
         tokio::spawn(async move {
             let mut backoff = Duration::from_millis(100);
             loop {
                 tokio::select! {
                     _ = shutdown.wait() => return,
-                    result = listen(&pool, &sender) => {
+                    result = feed::listen(&pool, || sender.send_modify(|n| *n += 1)) => {
                         if let Err(e) = result {
                             tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "event feed listener lost; reconnecting");
                         }
@@ -65,20 +63,9 @@ impl FeedSignal {
     }
 }
 
-async fn listen(pool: &PgPool, sender: &watch::Sender<u64>) -> Result<(), sqlx::Error> {
-    let mut listener = PgListener::connect_with(pool).await?;
-    listener.listen(FEED_CHANNEL).await?;
-    // Streams may have missed notifications while we were away.
-    sender.send_modify(|n| *n += 1);
-    loop {
-        listener.recv().await?;
-        sender.send_modify(|n| *n += 1);
-    }
-}
-
 /// The stream of one `WatchEvents` call.
 pub fn stream(
-    pool: PgPool,
+    pool: Pool,
     signal: FeedSignal,
     shutdown: Shutdown,
     after: i64,

@@ -195,7 +195,7 @@ async fn time_track(
         done??;
     }
     let last_fold = Instant::now();
-    metrics_svc::cohorts::fold::fold(pool).await?;
+    metrics_svc::repo::cohorts::fold::fold(pool).await?;
     Ok((started.elapsed(), last_fold.elapsed()))
 }
 

@@ -127,7 +127,7 @@ async fn one_more_day(client: &Metrics, pool: &PgPool, n: usize) -> anyhow::Resu
             })
             .await?;
     }
-    metrics_svc::cohorts::fold::fold(pool).await?;
+    metrics_svc::repo::cohorts::fold::fold(pool).await?;
     Ok(started.elapsed())
 }
 
@@ -160,7 +160,7 @@ async fn run_in(args: &RetentionBenchArgs, options: PgConnectOptions) -> anyhow:
     let started = Instant::now();
     let report = seed::seed(client.clone(), &params, true).await?;
     // Until the activity rollup has caught up too.
-    metrics_svc::cohorts::fold::fold(&pool).await?;
+    metrics_svc::repo::cohorts::fold::fold(&pool).await?;
     let loaded = started.elapsed();
     let events: i64 = sqlx::query_scalar("SELECT count(*) FROM metrics.events")
         .fetch_one(&pool)
@@ -213,9 +213,9 @@ async fn run_in(args: &RetentionBenchArgs, options: PgConnectOptions) -> anyhow:
 
     // A rebuild that confirms the rollup writes nothing; one after a change
     // of definition rewrites every row (simulated by clearing the bitmaps).
-    let settings = metrics_svc::cohorts::settings::RollupSettings::default();
+    let settings = metrics_svc::reporting::Settings::default();
     let (unchanged_time, written) = time(args.runs.min(2), || async {
-        Ok(metrics_svc::cohorts::rebuild::rebuild(&pool, &settings).await?)
+        Ok(metrics_svc::repo::cohorts::rebuild::rebuild(&pool, &settings).await?)
     })
     .await?;
     eprintln!(
@@ -233,7 +233,7 @@ async fn run_in(args: &RetentionBenchArgs, options: PgConnectOptions) -> anyhow:
             .execute(&pool)
             .await?;
         let started = Instant::now();
-        let written = metrics_svc::cohorts::rebuild::rebuild(&pool, &settings).await?;
+        let written = metrics_svc::repo::cohorts::rebuild::rebuild(&pool, &settings).await?;
         rewrites.push(started.elapsed());
         eprintln!(
             "bench: rollup rebuild from raw events, every row cleared: {:.3} s ({written} rows written)",

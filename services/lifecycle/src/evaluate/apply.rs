@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 
 use super::plan::{deliveries, plan};
 use crate::domain::{Signals, Tuning};
+use crate::repo;
 use crate::repo::transitions::TransitionRow;
-use crate::repo::{self, WRITE_LOCK};
 
 /// A feed cursor move to commit with the batch.
 #[derive(Debug, Clone, Copy)]
@@ -48,7 +48,7 @@ pub struct Applied {
 pub enum ApplyError {
     /// The database failed; nothing was written.
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(#[from] repo::DbError),
     /// Another consumer moved the cursor: this one is no longer the leader;
     /// nothing was written.
     #[error("the feed cursor moved under this consumer; another replica is leading")]
@@ -57,7 +57,7 @@ pub enum ApplyError {
 
 /// Evaluates `users` at `now` and applies the result as `mode` says.
 pub async fn apply(
-    pool: &sqlx::PgPool,
+    pool: &repo::Pool,
     users: &[Signals],
     now: DateTime<Utc>,
     tuning: &Tuning,
@@ -65,10 +65,7 @@ pub async fn apply(
 ) -> Result<Applied, ApplyError> {
     let mut tx = pool.begin().await?;
     if matches!(mode, Mode::Write(_)) {
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(WRITE_LOCK)
-            .execute(&mut *tx)
-            .await?;
+        repo::locks::hold_writes(&mut tx).await?;
     }
     let ids: Vec<String> = users.iter().map(|u| u.user_id.clone()).collect();
     let current = repo::profiles::current(&mut tx, &ids).await?;

@@ -5,10 +5,10 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use sqlx::types::Json;
 
 use crate::domain::trigger::{FieldSource, idempotency_key};
 use crate::domain::{Current, Signals, Stage, Tuning, next_stage, score};
+use crate::repo::Json;
 use crate::repo::deliveries::NewDelivery;
 use crate::repo::profiles::ProfileRow;
 use crate::repo::rules::RuleRow;

@@ -3,17 +3,16 @@
 
 pub mod cursor;
 pub mod deliveries;
+pub mod locks;
 pub mod profiles;
 pub mod rules;
 pub mod transitions;
 
-/// Every batch that writes stages takes this transaction-level advisory lock
-/// first, so the feed consumer and a bulk evaluation never both decide a
-/// user's next stage from the same old one.
-pub const WRITE_LOCK: i64 = 0x6c69_6665_7772_6974; // "lifewrit"
+pub use locks::{EVALUATION_LOCK, FEED_LOCK, WRITE_LOCK};
 
-/// Held (session level) by the bulk evaluation that is running.
-pub const EVALUATION_LOCK: i64 = 0x6c69_6665_6576_616c; // "lifeeval"
-
-/// Held (session level) by the replica that follows the metrics feed.
-pub const FEED_LOCK: i64 = 0x6c69_6665_6665_6564; // "lifefeed"
+/// The connection pool the repository functions run on.
+pub type Pool = sqlx::PgPool;
+/// What a repository function fails with.
+pub type DbError = sqlx::Error;
+/// A JSON column of a row.
+pub use sqlx::types::Json;

@@ -10,7 +10,6 @@ pub mod reconcile;
 pub mod report;
 pub mod run;
 pub mod verdict;
-pub mod wire;
 
 #[cfg(test)]
 mod tests;

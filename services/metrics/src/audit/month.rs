@@ -77,11 +77,6 @@ impl Month {
         };
         Self { year: y, month: m }.start()
     }
-
-    /// An advisory-lock key unique to this month's audit.
-    pub fn lock_key(self) -> i64 {
-        0x6175_6469_7400_0000 + i64::from(self.year) * 12 + i64::from(self.month)
-    }
 }
 
 impl std::fmt::Display for Month {

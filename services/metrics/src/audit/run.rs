@@ -7,17 +7,17 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use growth_runtime::SessionLock;
-use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::findings::{Finding, Kind};
 use super::model::StripePayment;
 use super::month::Month;
 use super::reconcile::{CurrencyTotals, Reconciliation, reconcile};
-use super::verdict::{Thresholds, Verdict, recommendations, verdict};
-use crate::alerts::AlertQueue;
+use super::verdict::{Verdict, recommendations, verdict};
 use crate::error::MetricsError;
 use crate::repo::audit::{self as repo, Completed, RunRow};
+use crate::repo::locks;
+use crate::state::Metrics;
 use crate::stripe::fetch::StripePeriod;
 use crate::stripe::{StripeClient, normalize};
 
@@ -99,258 +99,208 @@ impl AuditRecord {
     }
 }
 
-/// Runs audits; cheap to clone.
-#[derive(Clone)]
-pub struct AuditService {
-    pool: PgPool,
-    stripe: Option<StripeClient>,
-    thresholds: Thresholds,
-    alerts: AlertQueue,
+/// Audits `month`. The work runs in its own task, so a caller that goes
+/// away does not leave a run half-done.
+pub async fn run(
+    state: &Metrics,
+    month: Month,
+    repair: bool,
+    dry_run: bool,
+) -> Result<AuditRecord, MetricsError> {
+    let Some(stripe) = state.stripe.clone() else {
+        return Err(MetricsError::Precondition(
+            "the revenue audit needs a Stripe key: set STRIPE_SECRET_KEY on the metrics service"
+                .into(),
+        ));
+    };
+    let state = state.clone();
+    tokio::spawn(async move { run_locked(&state, &stripe, month, repair, dry_run).await })
+        .await
+        .map_err(|e| MetricsError::Internal(format!("audit task failed: {e}")))?
 }
 
-impl AuditService {
-    /// A service over `pool` calling `stripe` (None: audits are refused).
-    pub fn new(
-        pool: PgPool,
-        stripe: Option<StripeClient>,
-        thresholds: Thresholds,
-        alerts: AlertQueue,
-    ) -> Self {
-        Self {
-            pool,
-            stripe,
-            thresholds,
-            alerts,
+async fn run_locked(
+    state: &Metrics,
+    stripe: &StripeClient,
+    month: Month,
+    repair: bool,
+    dry_run: bool,
+) -> Result<AuditRecord, MetricsError> {
+    let Some(lock) =
+        SessionLock::try_acquire(&state.pool, locks::audit_month(month.year, month.month)).await?
+    else {
+        return Err(MetricsError::Aborted(format!(
+            "an audit of {month} is already running; run it again when that one has finished"
+        )));
+    };
+    let result = audit(state, stripe, month, repair, dry_run).await;
+    lock.release().await;
+    result
+}
+
+async fn audit(
+    state: &Metrics,
+    stripe: &StripeClient,
+    month: Month,
+    repair: bool,
+    dry_run: bool,
+) -> Result<AuditRecord, MetricsError> {
+    let run_id = Uuid::new_v4();
+    let started_at = Utc::now();
+    let mut record = AuditRecord {
+        run_id,
+        month: month.to_string(),
+        status: "running".into(),
+        verdict: None,
+        repair,
+        dry_run,
+        started_at,
+        finished_at: None,
+        totals: vec![],
+        findings: vec![],
+        finding_count: 0,
+        recommendations: vec![],
+        repaired: None,
+        report_markdown: String::new(),
+        error: None,
+    };
+    if !dry_run {
+        repo::insert_started(&state.pool, run_id, &record.month, repair, started_at).await?;
+    }
+    let (from, to) = (month.start(), month.end());
+    let period = match stripe.fetch_period(from.timestamp(), to.timestamp()).await {
+        Ok(period) => period,
+        Err(error) => {
+            tracing::warn!(%month, error = %error, "revenue audit could not fetch from Stripe");
+            return failed(state, record, error.to_string()).await;
         }
-    }
-
-    /// Audits `month`. The work runs in its own task, so a caller that goes
-    /// away does not leave a run half-done.
-    pub async fn run(
-        &self,
-        month: Month,
-        repair: bool,
-        dry_run: bool,
-    ) -> Result<AuditRecord, MetricsError> {
-        let Some(stripe) = self.stripe.clone() else {
-            return Err(MetricsError::Precondition(
-                "the revenue audit needs a Stripe key: set STRIPE_SECRET_KEY on the metrics service".into(),
-            ));
-        };
-        let this = self.clone();
-        tokio::spawn(async move { this.run_locked(&stripe, month, repair, dry_run).await })
-            .await
-            .map_err(|e| MetricsError::Internal(format!("audit task failed: {e}")))?
-    }
-
-    async fn run_locked(
-        &self,
-        stripe: &StripeClient,
-        month: Month,
-        repair: bool,
-        dry_run: bool,
-    ) -> Result<AuditRecord, MetricsError> {
-        let Some(lock) = SessionLock::try_acquire(&self.pool, month.lock_key()).await? else {
-            return Err(MetricsError::Aborted(format!(
-                "an audit of {month} is already running; run it again when that one has finished"
-            )));
-        };
-        let result = self.audit(stripe, month, repair, dry_run).await;
-        lock.release().await;
-        result
-    }
-
-    async fn audit(
-        &self,
-        stripe: &StripeClient,
-        month: Month,
-        repair: bool,
-        dry_run: bool,
-    ) -> Result<AuditRecord, MetricsError> {
-        let run_id = Uuid::new_v4();
-        let started_at = Utc::now();
-        let mut record = AuditRecord {
-            run_id,
-            month: month.to_string(),
-            status: "running".into(),
-            verdict: None,
-            repair,
-            dry_run,
-            started_at,
-            finished_at: None,
-            totals: vec![],
-            findings: vec![],
-            finding_count: 0,
-            recommendations: vec![],
-            repaired: None,
-            report_markdown: String::new(),
-            error: None,
-        };
-        if !dry_run {
-            repo::insert_started(&self.pool, run_id, &record.month, repair, started_at).await?;
-        }
-        let (from, to) = (month.start(), month.end());
-        let period = match stripe.fetch_period(from.timestamp(), to.timestamp()).await {
-            Ok(period) => period,
-            Err(error) => {
-                tracing::warn!(%month, error = %error, "revenue audit could not fetch from Stripe");
-                return self.failed(record, error.to_string()).await;
+    };
+    match reconcile_and_store(state, &mut record, month, &period, repair).await {
+        Ok(()) => Ok(record),
+        Err(error) => {
+            if !dry_run {
+                let _ = repo::mark_failed(
+                    &state.pool,
+                    run_id,
+                    "internal error; see the metrics service log",
+                )
+                .await;
             }
-        };
-        match self
-            .reconcile_and_store(&mut record, month, &period, repair)
-            .await
-        {
-            Ok(()) => Ok(record),
-            Err(error) => {
-                if !dry_run {
-                    let _ = repo::mark_failed(
-                        &self.pool,
-                        run_id,
-                        "internal error; see the metrics service log",
-                    )
-                    .await;
-                }
-                Err(error)
-            }
+            Err(error)
         }
     }
+}
 
-    async fn failed(
-        &self,
-        mut record: AuditRecord,
-        error: String,
-    ) -> Result<AuditRecord, MetricsError> {
-        if !record.dry_run {
-            repo::mark_failed(&self.pool, record.run_id, &error).await?;
-        }
-        record.status = "failed".into();
-        record.finished_at = Some(Utc::now());
-        record.error = Some(error);
-        Ok(record)
+async fn failed(
+    state: &Metrics,
+    mut record: AuditRecord,
+    error: String,
+) -> Result<AuditRecord, MetricsError> {
+    if !record.dry_run {
+        repo::mark_failed(&state.pool, record.run_id, &error).await?;
     }
+    record.status = "failed".into();
+    record.finished_at = Some(Utc::now());
+    record.error = Some(error);
+    Ok(record)
+}
 
-    async fn reconcile_and_store(
-        &self,
-        record: &mut AuditRecord,
-        month: Month,
-        period: &StripePeriod,
-        repair: bool,
-    ) -> Result<(), MetricsError> {
-        let dry_run = record.dry_run;
-        let db = repo::month_payments(&self.pool, month.start(), month.end()).await?;
-        let stripe_payments = normalize::payments(period);
-        // CPU-bound (0.45 s for a million payments): off the async workers.
-        let (reconciliation, stripe_payments) = tokio::task::spawn_blocking(move || {
-            let reconciliation = reconcile(&stripe_payments, &db);
-            (reconciliation, stripe_payments)
-        })
-        .await
-        .map_err(|e| MetricsError::Internal(format!("reconciliation failed: {e}")))?;
-        let verdict = verdict(&reconciliation, &self.thresholds);
-        let recommendations = recommendations(&reconciliation.findings);
-        let by_id: HashMap<&str, &StripePayment> = stripe_payments
-            .iter()
-            .map(|p| (p.stripe_id.as_str(), p))
-            .collect();
-        let missing: Vec<&StripePayment> = reconciliation
-            .findings
-            .iter()
-            .filter(|f| f.kind == Kind::MissingInDb)
-            .filter_map(|f| by_id.get(f.stripe_id.as_str()).copied())
-            .collect();
-        let mut outcome = AuditOutcome {
-            verdict,
-            recommendations,
-            stripe_counts: vec![
-                ("payment intents", period.payment_intents.len()),
-                ("charges", period.charges.len()),
-                ("invoices", period.invoices.len()),
-                ("subscriptions", period.subscriptions.len()),
-                ("refunds", period.refunds.len()),
-            ],
-            repaired: None,
-            dry_run,
-            reconciliation,
-        };
-        let mut tx = self.pool.begin().await?;
-        if repair {
-            outcome.repaired = Some(if dry_run {
-                missing.iter().map(|p| p.stripe_id.clone()).collect()
-            } else {
-                repo::backfill(&mut tx, &missing).await?
-            });
-        }
-        let report = super::report::markdown(&record.month, &outcome);
-        if !dry_run {
-            let finished = repo::complete(
+async fn reconcile_and_store(
+    state: &Metrics,
+    record: &mut AuditRecord,
+    month: Month,
+    period: &StripePeriod,
+    repair: bool,
+) -> Result<(), MetricsError> {
+    let dry_run = record.dry_run;
+    let db = repo::month_payments(&state.pool, month.start(), month.end()).await?;
+    let stripe_payments = normalize::payments(period);
+    // CPU-bound (0.45 s for a million payments): off the async workers.
+    let (reconciliation, stripe_payments) = tokio::task::spawn_blocking(move || {
+        let reconciliation = reconcile(&stripe_payments, &db);
+        (reconciliation, stripe_payments)
+    })
+    .await
+    .map_err(|e| MetricsError::Internal(format!("reconciliation failed: {e}")))?;
+    let verdict = verdict(&reconciliation, &state.thresholds);
+    let recommendations = recommendations(&reconciliation.findings);
+    let by_id: HashMap<&str, &StripePayment> = stripe_payments
+        .iter()
+        .map(|p| (p.stripe_id.as_str(), p))
+        .collect();
+    let missing: Vec<&StripePayment> = reconciliation
+        .findings
+        .iter()
+        .filter(|f| f.kind == Kind::MissingInDb)
+        .filter_map(|f| by_id.get(f.stripe_id.as_str()).copied())
+        .collect();
+    let mut outcome = AuditOutcome {
+        verdict,
+        recommendations,
+        stripe_counts: vec![
+            ("payment intents", period.payment_intents.len()),
+            ("charges", period.charges.len()),
+            ("invoices", period.invoices.len()),
+            ("subscriptions", period.subscriptions.len()),
+            ("refunds", period.refunds.len()),
+        ],
+        repaired: None,
+        dry_run,
+        reconciliation,
+    };
+    let mut tx = state.pool.begin().await?;
+    if repair {
+        outcome.repaired = Some(if dry_run {
+            missing.iter().map(|p| p.stripe_id.clone()).collect()
+        } else {
+            repo::backfill(&mut tx, &missing).await?
+        });
+    }
+    let report = super::report::markdown(&record.month, &outcome);
+    if !dry_run {
+        let finished = repo::complete(
+            &mut tx,
+            record.run_id,
+            &Completed {
+                verdict: outcome.verdict.as_str(),
+                totals: &outcome.reconciliation.totals,
+                findings: &outcome.reconciliation.findings,
+                recommendations: &outcome.recommendations,
+                repaired: outcome.repaired.as_deref(),
+                report_markdown: &report,
+            },
+        )
+        .await?;
+        let alert = outcome.verdict != Verdict::Pass && !state.alerts.channels.is_empty();
+        if alert {
+            // Queued with the run: a crash loses no alert, a retry sends none twice.
+            crate::repo::alerts::enqueue(
                 &mut tx,
                 record.run_id,
-                &Completed {
-                    verdict: outcome.verdict.as_str(),
-                    totals: &outcome.reconciliation.totals,
-                    findings: &outcome.reconciliation.findings,
-                    recommendations: &outcome.recommendations,
-                    repaired: outcome.repaired.as_deref(),
-                    report_markdown: &report,
-                },
+                &state.alerts.channels,
+                &record.month,
+                outcome.verdict.as_str(),
+                &format!("Revenue audit {}", record.month),
+                &report,
             )
             .await?;
-            let alert = outcome.verdict != Verdict::Pass && !self.alerts.channels.is_empty();
-            if alert {
-                // Queued with the run: a crash loses no alert, a retry sends none twice.
-                crate::repo::alerts::enqueue(
-                    &mut tx,
-                    record.run_id,
-                    &self.alerts.channels,
-                    &record.month,
-                    outcome.verdict.as_str(),
-                    &format!("Revenue audit {}", record.month),
-                    &report,
-                )
-                .await?;
-            }
-            tx.commit().await?;
-            if alert {
-                self.alerts.wake();
-            }
-            record.finished_at = Some(finished);
-        } else {
-            tx.rollback().await?;
-            record.finished_at = Some(Utc::now());
         }
-        record.status = "completed".into();
-        record.verdict = Some(outcome.verdict);
-        record.finding_count = outcome.reconciliation.findings.len() as i64;
-        record.totals = outcome.reconciliation.totals;
-        record.findings = outcome.reconciliation.findings;
-        record.recommendations = outcome.recommendations;
-        record.repaired = outcome.repaired;
-        record.report_markdown = report;
-        Ok(())
+        tx.commit().await?;
+        if alert {
+            state.alerts.wake();
+        }
+        record.finished_at = Some(finished);
+    } else {
+        tx.rollback().await?;
+        record.finished_at = Some(Utc::now());
     }
-
-    /// One stored run with its findings.
-    pub async fn get(&self, run_id: Uuid) -> Result<AuditRecord, MetricsError> {
-        let row = repo::get(&self.pool, run_id)
-            .await?
-            .ok_or_else(|| MetricsError::NotFound(format!("no audit run with id {run_id}")))?;
-        let findings = repo::findings(&self.pool, run_id).await?;
-        Ok(AuditRecord::from_row(row, findings, true))
-    }
-
-    /// Stored runs, newest first.
-    pub async fn list(
-        &self,
-        month: Option<Month>,
-        limit: i64,
-        offset: i64,
-    ) -> Result<Vec<AuditRecord>, MetricsError> {
-        let month = month.map(|m| m.to_string());
-        let rows = repo::list(&self.pool, month.as_deref(), limit, offset).await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| AuditRecord::from_row(row, vec![], false))
-            .collect())
-    }
+    record.status = "completed".into();
+    record.verdict = Some(outcome.verdict);
+    record.finding_count = outcome.reconciliation.findings.len() as i64;
+    record.totals = outcome.reconciliation.totals;
+    record.findings = outcome.reconciliation.findings;
+    record.recommendations = outcome.recommendations;
+    record.repaired = outcome.repaired;
+    record.report_markdown = report;
+    Ok(())
 }

@@ -6,13 +6,10 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
-use futures::TryStreamExt;
-use sqlx::{PgPool, Row as _};
 
 use super::matrix::{CohortCounts, Matrices, UserActivity};
 use super::period::Period;
 use super::revenue::{self, CohortRevenue};
-use super::store;
 
 /// Values with the most users that get a row of their own; the rest are
 /// grouped as [`OTHER`].
@@ -62,25 +59,10 @@ impl Breakdown {
     }
 
     /// The attribute key; `None` for the plan.
-    fn key(&self) -> Option<&str> {
+    pub fn key(&self) -> Option<&str> {
         match self {
             Breakdown::Plan => None,
             Breakdown::Attribute(key) => Some(key),
-        }
-    }
-
-    /// Whether any user has a value for it (every user has a plan).
-    pub async fn exists(&self, pool: &PgPool) -> Result<bool, sqlx::Error> {
-        match self {
-            Breakdown::Plan => Ok(true),
-            Breakdown::Attribute(key) => {
-                sqlx::query_scalar(
-                    "SELECT EXISTS (SELECT 1 FROM metrics.users WHERE attributes ? $1)",
-                )
-                .bind(key)
-                .fetch_one(pool)
-                .await
-            }
         }
     }
 }
@@ -138,43 +120,14 @@ fn segment_of(rank: &HashMap<String, usize>, value: Option<&str>) -> String {
     }
 }
 
-/// The segmented rows of the `period` cohorts starting in `from..=to`,
-/// after folding the activity still pending.
-pub async fn compute(
-    pool: &PgPool,
-    time_zone: &str,
+/// The segmented rows of the `period` cohorts from one snapshot of their
+/// `users` (with their breakdown value) and the money `flows` of their
+/// cohort days (by value): segments by users, then name.
+pub fn rows(
     period: Period,
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
-    breakdown: &Breakdown,
-) -> Result<Vec<SegmentRow>, sqlx::Error> {
-    super::fold::fold(pool).await?;
-    let mut tx = pool.begin().await?;
-    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        .execute(&mut *tx)
-        .await?;
-    let in_range = |c: NaiveDate| from.is_none_or(|f| c >= f) && to.is_none_or(|t| c <= t);
-    // A cohort starting in range has users from its start to at most a month
-    // later.
-    let mut users: Vec<(UserActivity, Option<String>)> = Vec::new();
-    {
-        let mut rows = sqlx::query(
-            "SELECT c.cohort_day, c.active_days, c.last_active_day,
-                    CASE WHEN $3::text IS NULL THEN u.plan ELSE u.attributes->>$3::text END
-             FROM metrics.user_cohorts c JOIN metrics.users u USING (user_id)
-             WHERE ($1::date IS NULL OR c.cohort_day >= $1) AND ($2::date IS NULL OR c.cohort_day <= $2)",
-        )
-        .bind(from)
-        .bind(to.map(|t| t + chrono::Days::new(31)))
-        .bind(breakdown.key())
-        .fetch(&mut *tx);
-        while let Some(row) = rows.try_next().await? {
-            let user = store::user_activity(&row)?;
-            if in_range(period.start_of(user.cohort_day)) {
-                users.push((user, row.try_get(3)?));
-            }
-        }
-    }
+    users: Vec<(UserActivity, Option<String>)>,
+    flows: Vec<revenue::Flow>,
+) -> Vec<SegmentRow> {
     let mut values: HashMap<Option<String>, usize> = HashMap::new();
     for (_, v) in &users {
         *values.entry(v.clone()).or_default() += 1;
@@ -182,25 +135,12 @@ pub async fn compute(
     let (rank, order) = segments(&values);
 
     let mut by_segment: HashMap<String, Vec<UserActivity>> = HashMap::new();
-    let mut days: Vec<NaiveDate> = Vec::new();
     for (user, value) in users {
-        days.push(user.cohort_day);
         by_segment
             .entry(segment_of(&rank, value.as_deref()))
             .or_default()
             .push(user);
     }
-    days.sort_unstable();
-    days.dedup();
-
-    let flows = revenue::load(
-        &mut tx,
-        time_zone,
-        store::Scope::Days(&days),
-        Some(breakdown.key()),
-    )
-    .await?;
-    tx.commit().await?;
     let mut flows_by_segment: HashMap<String, Vec<revenue::Flow>> = HashMap::new();
     for f in flows {
         flows_by_segment
@@ -234,7 +174,7 @@ pub async fn compute(
     }
     let position: HashMap<&String, usize> = order.iter().zip(0..).collect();
     rows.sort_by_key(|r| (r.cohort, position.get(&r.segment).copied()));
-    Ok(rows)
+    rows
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Days, NaiveDate};
 
+use super::measure::Mode;
 use super::period::Period;
 use super::rollup::WINDOW_DAYS;
 
@@ -35,6 +36,16 @@ pub struct CohortCounts {
     pub on: Vec<i64>,
     /// Users whose latest activity is in period k or later.
     pub on_or_after: Vec<i64>,
+}
+
+impl CohortCounts {
+    /// The retained users of `mode`.
+    pub fn retained(&self, mode: Mode) -> &[i64] {
+        match mode {
+            Mode::On => &self.on,
+            Mode::OnOrAfter => &self.on_or_after,
+        }
+    }
 }
 
 /// The three matrices: cohort start → counts.

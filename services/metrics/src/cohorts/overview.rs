@@ -5,10 +5,10 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use sqlx::PgPool;
 
 use super::period::Period;
 use super::read;
+use super::revenue::CohortRevenue;
 
 /// The offsets an overview shows for `period`.
 pub fn checkpoints(period: Period) -> &'static [i32] {
@@ -34,42 +34,16 @@ pub struct OverviewRow {
     pub stored: Option<read::Row>,
 }
 
-/// The overview of the `period` cohorts starting in `from..=to`.
-pub async fn overview(
-    pool: &PgPool,
-    period: Period,
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
-    today: NaiveDate,
-) -> Result<Vec<OverviewRow>, sqlx::Error> {
-    let counted: Vec<(NaiveDate, i64, i64)> = sqlx::query_as(
-        "WITH members AS (
-             SELECT user_id, CASE $1 WHEN 'day' THEN cohort_day WHEN 'week' THEN cohort_week
-                                 ELSE cohort_month END AS cohort
-             FROM metrics.user_cohorts
-         )
-         SELECT m.cohort, count(*),
-                count(*) FILTER (WHERE EXISTS (
-                    SELECT 1 FROM metrics.payments p
-                    WHERE p.user_id = m.user_id
-                      AND p.status IN ('succeeded', 'partially_refunded', 'refunded')))
-         FROM members m
-         WHERE ($2::date IS NULL OR m.cohort >= $2) AND ($3::date IS NULL OR m.cohort <= $3)
-         GROUP BY m.cohort ORDER BY m.cohort",
-    )
-    .bind(period.name())
-    .bind(from)
-    .bind(to)
-    .fetch_all(pool)
-    .await?;
+/// The overview rows from each cohort's `members` (cohort, users, paying
+/// users), its `stored` matrix row and its stored revenue (`money`).
+pub fn overview(
+    members: Vec<(NaiveDate, i64, i64)>,
+    stored: Vec<read::Row>,
+    mut money: BTreeMap<NaiveDate, BTreeMap<String, CohortRevenue>>,
+) -> Vec<OverviewRow> {
     let mut stored: BTreeMap<NaiveDate, read::Row> =
-        read::matrix(pool, period, "on", from, to, today)
-            .await?
-            .into_iter()
-            .map(|r| (r.cohort, r))
-            .collect();
-    let mut money = read::revenue(pool, period, from, to).await?;
-    Ok(counted
+        stored.into_iter().map(|r| (r.cohort, r)).collect();
+    members
         .into_iter()
         .map(|(cohort, users, paying)| OverviewRow {
             cohort,
@@ -83,5 +57,5 @@ pub async fn overview(
                 .collect(),
             stored: stored.remove(&cohort),
         })
-        .collect())
+        .collect()
 }

@@ -2,7 +2,6 @@
 //! Sunday) and months, all as dates in the reporting time zone.
 
 use chrono::{Datelike, Days, NaiveDate};
-use growth_proto::common::v1::Granularity;
 
 /// A cohort and retention granularity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -31,26 +30,6 @@ impl Period {
     /// From the stored name.
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|p| p.name() == name)
-    }
-
-    /// From the wire; `None` for UNSPECIFIED, `Err` for unknown numbers.
-    pub fn from_proto(value: i32) -> Result<Option<Self>, String> {
-        match Granularity::try_from(value) {
-            Ok(Granularity::Unspecified) => Ok(None),
-            Ok(Granularity::Day) => Ok(Some(Period::Day)),
-            Ok(Granularity::Week) => Ok(Some(Period::Week)),
-            Ok(Granularity::Month) => Ok(Some(Period::Month)),
-            Err(_) => Err(format!("{value} is not a Granularity (DAY, WEEK or MONTH)")),
-        }
-    }
-
-    /// The wire value.
-    pub fn to_proto(self) -> Granularity {
-        match self {
-            Period::Day => Granularity::Day,
-            Period::Week => Granularity::Week,
-            Period::Month => Granularity::Month,
-        }
     }
 
     /// Highest offset of a matrix.
@@ -91,6 +70,29 @@ impl Period {
                 .checked_add_months(chrono::Months::new(n as u32))
                 .unwrap_or(cohort),
         }
+    }
+}
+
+/// A range of cohort starts; either end may be open.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Cohorts {
+    /// First cohort start.
+    pub from: Option<NaiveDate>,
+    /// Last cohort start.
+    pub to: Option<NaiveDate>,
+}
+
+impl Cohorts {
+    /// Whether the cohort starting `cohort` is in the range.
+    pub fn contains(self, cohort: NaiveDate) -> bool {
+        self.from.is_none_or(|f| cohort >= f) && self.to.is_none_or(|t| cohort <= t)
+    }
+
+    /// The cohort days whose users may belong to a cohort in the range: a
+    /// cohort starting in range has users from its start to at most a month
+    /// later.
+    pub fn member_days(self) -> (Option<NaiveDate>, Option<NaiveDate>) {
+        (self.from, self.to.map(|t| t + Days::new(31)))
     }
 }
 

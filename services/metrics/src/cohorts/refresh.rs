@@ -12,25 +12,22 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
-use sqlx::PgPool;
 
-use super::period::Period;
+use super::period::{Cohorts, Period};
 use super::phases::Phases;
 use super::revenue;
-use super::store::{self, Targets};
-
-/// Serialises refreshes (and nothing else).
-pub const REFRESH_LOCK: i64 = 0x6d65_7472_6963_7302; // "metrics" + 2
+use crate::repo::cohorts::refreshes::{self, Change};
+use crate::repo::cohorts::store::{self, Targets};
+use crate::repo::cohorts::{fold, revenue as revenue_cells};
+use crate::repo::{DbError, Pool, locks};
 
 /// A validated refresh request.
 #[derive(Debug, Clone)]
 pub struct Refresh {
     /// Granularities to write.
     pub periods: Vec<Period>,
-    /// Only cohorts starting in this inclusive range.
-    pub from: Option<NaiveDate>,
-    /// See `from`.
-    pub to: Option<NaiveDate>,
+    /// Only cohorts starting in this range.
+    pub cohorts: Cohorts,
     /// Every cohort in range, not only dirty ones.
     pub full: bool,
     /// Roll back at the end.
@@ -56,10 +53,6 @@ pub struct Refreshed {
     pub duration: Duration,
 }
 
-fn in_range(r: &Refresh, cohort: NaiveDate) -> bool {
-    r.from.is_none_or(|f| cohort >= f) && r.to.is_none_or(|t| cohort <= t)
-}
-
 /// Every day of the target cohorts' first periods (whose users they are).
 fn days_of(targets: &Targets) -> Vec<NaiveDate> {
     let mut days = BTreeSet::new();
@@ -72,25 +65,14 @@ fn days_of(targets: &Targets) -> Vec<NaiveDate> {
     days.into_iter().collect()
 }
 
-/// A cohort day with changes: the highest position of a change to its user
-/// cells and of a mark (its revenue too), and the lowest position still
-/// pending anywhere (the same in every row).
-type Change = (NaiveDate, Option<i64>, Option<i64>, Option<i64>);
-
 /// Runs `r`.
 #[tracing::instrument(skip_all, fields(full = r.full, dry_run = r.dry_run))]
-pub async fn refresh(pool: &PgPool, r: &Refresh) -> Result<Refreshed, sqlx::Error> {
+pub async fn refresh(pool: &Pool, r: &Refresh) -> Result<Refreshed, DbError> {
     let started = Instant::now();
-    super::fold::fold(pool).await?;
+    fold::fold(pool).await?;
     let mut tx = pool.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(REFRESH_LOCK)
-        .execute(&mut *tx)
-        .await?;
-    let marks: Vec<(String, i64)> =
-        sqlx::query_as("SELECT period_type, refreshed_seq FROM metrics.retention_refreshes")
-            .fetch_all(&mut *tx)
-            .await?;
+    locks::hold(&mut tx, locks::REFRESH_LOCK).await?;
+    let marks = refreshes::marks(&mut tx).await?;
     let mark = |p: Period| {
         marks
             .iter()
@@ -110,20 +92,7 @@ pub async fn refresh(pool: &PgPool, r: &Refresh) -> Result<Refreshed, sqlx::Erro
     let mut phases = Phases::default();
     phases.mark("start");
     let lowest = r.periods.iter().map(|p| mark(*p)).min().unwrap_or(0);
-    let changes: Vec<Change> = sqlx::query_as(
-        "SELECT cohort_day, max(changed_seq) FILTER (WHERE NOT marked),
-                max(changed_seq) FILTER (WHERE marked),
-                (SELECT min(seq) FROM metrics.activity_pending)
-         FROM (SELECT cohort_day, changed_seq, false AS marked FROM metrics.cohort_activity
-               WHERE changed_seq > $1
-               UNION ALL
-               SELECT cohort_day, changed_seq, true FROM metrics.cohort_changes
-               WHERE changed_seq > $1) c
-         GROUP BY cohort_day",
-    )
-    .bind(lowest)
-    .fetch_all(&mut *tx)
-    .await?;
+    let changes: Vec<Change> = refreshes::changes(&mut tx, lowest).await?;
     let seen = changes
         .iter()
         .flat_map(|(_, a, b, _)| [*a, *b])
@@ -146,7 +115,7 @@ pub async fn refresh(pool: &PgPool, r: &Refresh) -> Result<Refreshed, sqlx::Erro
                     || (!marks_only && user.is_some_and(|s| s > mark(p)))
             })
             .map(|(d, _, _, _)| p.start_of(*d))
-            .filter(|c| in_range(r, *c))
+            .filter(|c| r.cohorts.contains(*c))
             .collect()
     };
     let per_period = |cohorts: &dyn Fn(Period) -> BTreeSet<NaiveDate>| -> Targets {
@@ -164,9 +133,8 @@ pub async fn refresh(pool: &PgPool, r: &Refresh) -> Result<Refreshed, sqlx::Erro
     };
     let user_targets = incremental(r.users, false);
     let revenue_targets = incremental(r.revenue, true);
-    // A cohort starting in range has users from its start to at most a month
-    // later.
-    let range = store::Scope::Range(r.from, r.to.map(|t| t + chrono::Days::new(31)));
+    let (from, to) = r.cohorts.member_days();
+    let range = store::Scope::Range(from, to);
 
     // Payments are read on another connection while the users are read on
     // this one (both only read; the other snapshot is at least as recent as
@@ -188,7 +156,7 @@ pub async fn refresh(pool: &PgPool, r: &Refresh) -> Result<Refreshed, sqlx::Erro
             let scope = days
                 .as_deref()
                 .map_or(store::Scope::Range(from, to), store::Scope::Days);
-            revenue::load(&mut conn, &zone, scope, None).await
+            revenue_cells::load(&mut conn, &zone, scope, None).await
         })
     });
 
@@ -206,7 +174,7 @@ pub async fn refresh(pool: &PgPool, r: &Refresh) -> Result<Refreshed, sqlx::Erro
         Some(task) => {
             let flows = task
                 .await
-                .map_err(|e| sqlx::Error::Protocol(format!("revenue read task failed: {e}")))??;
+                .map_err(|e| DbError::Protocol(format!("revenue read task failed: {e}")))??;
             Some(revenue::compute(&flows, &r.periods))
         }
         None => None,
@@ -214,17 +182,7 @@ pub async fn refresh(pool: &PgPool, r: &Refresh) -> Result<Refreshed, sqlx::Erro
     phases.mark("revenue_load");
 
     let (user_targets, revenue_targets) = if r.full {
-        let stored: Vec<(String, NaiveDate, bool)> = sqlx::query_as(
-            "SELECT period_type, cohort_date, false FROM metrics.retention_rows
-             WHERE ($1::date IS NULL OR cohort_date >= $1) AND ($2::date IS NULL OR cohort_date <= $2)
-             UNION
-             SELECT period_type, cohort_date, true FROM metrics.retention_revenue
-             WHERE ($1::date IS NULL OR cohort_date >= $1) AND ($2::date IS NULL OR cohort_date <= $2)",
-        )
-        .bind(r.from)
-        .bind(r.to)
-        .fetch_all(&mut *tx)
-        .await?;
+        let stored = refreshes::stored(&mut tx, r.cohorts.from, r.cohorts.to).await?;
         // Every cohort in range stored or computed: a stored one no longer
         // computed is deleted.
         let all = |revenue: bool, computed: &dyn Fn(Period) -> Vec<NaiveDate>| -> Targets {
@@ -233,7 +191,7 @@ pub async fn refresh(pool: &PgPool, r: &Refresh) -> Result<Refreshed, sqlx::Erro
                     .iter()
                     .filter(|(t, _, m)| t == p.name() && *m == revenue)
                     .map(|(_, c, _)| *c);
-                let fresh = computed(p).into_iter().filter(|c| in_range(r, *c));
+                let fresh = computed(p).into_iter().filter(|c| r.cohorts.contains(*c));
                 stale.chain(fresh).collect()
             })
         };
@@ -266,7 +224,7 @@ pub async fn refresh(pool: &PgPool, r: &Refresh) -> Result<Refreshed, sqlx::Erro
     }
     phases.mark("write");
     if let Some(cells) = &revenue_cells {
-        let (written, unchanged) = revenue::write(&mut tx, cells, &revenue_targets).await?;
+        let (written, unchanged) = revenue_cells::write(&mut tx, cells, &revenue_targets).await?;
         cells_written += written;
         cells_unchanged += unchanged;
     }
@@ -285,27 +243,9 @@ pub async fn refresh(pool: &PgPool, r: &Refresh) -> Result<Refreshed, sqlx::Erro
 
     // A refresh of every cohort and both metrics in a granularity has
     // covered the changes up to `high` for it; a limited one has not.
-    let unbounded = r.from.is_none() && r.to.is_none() && r.users && r.revenue;
+    let unbounded = r.cohorts == Cohorts::default() && r.users && r.revenue;
     let names: Vec<&str> = r.periods.iter().map(|p| p.name()).collect();
-    sqlx::query(
-        "INSERT INTO metrics.retention_refreshes AS rr (period_type, refreshed_at, refreshed_seq)
-         SELECT unnest($1::text[]), now(), CASE WHEN $3 THEN $2 ELSE 0 END
-         ON CONFLICT (period_type) DO UPDATE SET refreshed_at = excluded.refreshed_at,
-             refreshed_seq = CASE WHEN $3 THEN GREATEST(rr.refreshed_seq, $2)
-                                  ELSE rr.refreshed_seq END",
-    )
-    .bind(&names)
-    .bind(high)
-    .bind(unbounded)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "DELETE FROM metrics.cohort_changes
-         WHERE changed_seq <= (SELECT min(refreshed_seq) FROM metrics.retention_refreshes)
-           AND (SELECT count(*) FROM metrics.retention_refreshes) = 3",
-    )
-    .execute(&mut *tx)
-    .await?;
+    refreshes::record(&mut tx, &names, high, unbounded).await?;
     if r.dry_run {
         tx.rollback().await?;
     } else {

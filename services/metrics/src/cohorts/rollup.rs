@@ -1,119 +1,23 @@
-//! The per-user activity rollup (`metrics.user_cohorts`): assigned at
-//! `UpsertUsers`, kept current from the activity `TrackEvents` appends in
-//! its own transaction (see `repo::events` and `super::fold`), and rebuilt
-//! from the raw events (`super::rebuild`) on request or when the settings
-//! change. Every write marks the cohort days it touched dirty.
+//! The per-user activity rollup (`metrics.user_cohorts`): its window, and
+//! making the stored rollup match the reporting settings before the service
+//! serves. It is assigned at `UpsertUsers` (`crate::repo::cohorts::rollup`),
+//! kept current from the activity `TrackEvents` appends in its own
+//! transaction (see `repo::events` and `crate::repo::cohorts::fold`), and
+//! rebuilt from the raw events (`crate::repo::cohorts::rebuild`) on request
+//! or when the settings change. Every write marks the cohort days it touched
+//! dirty.
 
-use sqlx::{PgConnection, PgPool};
-
-use super::fold::{MARK, MARK_CONFLICT, per_user_sql};
-use super::settings::RollupSettings;
+use crate::repo::{DbError, Pool};
+use crate::reporting::Settings;
 
 /// Days the bitmap covers after the cohort day (bit i = cohort_day + i).
 pub const WINDOW_DAYS: i32 = 416;
-
-/// Assigns upserted users to their cohort day; users whose cohort day
-/// changed (a corrected signup time) get their bitmap recomputed from their
-/// events. The cohorts new and moved users join are marked with a fresh feed
-/// position, drawn under the feed lock like the events' (so in commit
-/// order), and both cohorts of a moved user in `metrics.cohort_changes`
-/// (their revenue changed too). Runs in the
-/// upsert's transaction, which then holds the fold lock too: the upsert
-/// locks the users' rows, as a fold does.
-pub async fn assign(
-    tx: &mut PgConnection,
-    settings: &RollupSettings,
-    user_ids: &[&str],
-) -> Result<(), sqlx::Error> {
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(crate::repo::events::FEED_LOCK)
-        .execute(&mut *tx)
-        .await?;
-    super::fold::lock(tx).await?;
-    let sql = format!(
-        "WITH old AS (
-             SELECT user_id, cohort_day FROM metrics.user_cohorts WHERE user_id = ANY($1)
-         ), position AS MATERIALIZED (
-             SELECT nextval('metrics.event_sequence') AS seq
-         ), assigned AS (
-             INSERT INTO metrics.user_cohorts AS uc (user_id, cohort_day)
-             SELECT u.user_id, (u.signup_at AT TIME ZONE $2)::date
-             FROM metrics.users u WHERE u.user_id = ANY($1)
-             ON CONFLICT (user_id) DO UPDATE SET cohort_day = excluded.cohort_day
-             WHERE uc.cohort_day <> excluded.cohort_day
-             RETURNING uc.user_id, uc.cohort_day
-         ), marked AS (
-             {MARK}
-             SELECT DISTINCT a.cohort_day, position.seq FROM assigned a, position
-             {MARK_CONFLICT}
-         )
-         SELECT a.user_id, a.cohort_day, o.cohort_day FROM assigned a LEFT JOIN old o USING (user_id)",
-    );
-    let changed: Vec<(String, chrono::NaiveDate, Option<chrono::NaiveDate>)> =
-        sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(user_ids)
-            .bind(&settings.time_zone)
-            .fetch_all(&mut *tx)
-            .await?;
-    let moved: Vec<String> = changed
-        .iter()
-        .filter(|(_, _, old)| old.is_some())
-        .map(|(id, _, _)| id.clone())
-        .collect();
-    if !moved.is_empty() {
-        rebuild_users(tx, settings, &moved).await?;
-        // The cohorts the users left and joined changed, revenue included:
-        // a refresh finds them by the marks recorded here.
-        let left: Vec<chrono::NaiveDate> = changed
-            .iter()
-            .filter(|(_, _, old)| old.is_some())
-            .flat_map(|(_, new, old)| [Some(*new), *old])
-            .flatten()
-            .collect();
-        sqlx::query(
-            "INSERT INTO metrics.cohort_changes (cohort_day, changed_seq)
-             SELECT d, currval('metrics.event_sequence') FROM unnest($1::date[]) d",
-        )
-        .bind(&left)
-        .execute(&mut *tx)
-        .await?;
-    }
-    Ok(())
-}
-
-/// Recomputes the bitmaps of `user_ids` from their raw events, with the
-/// fold's computation over each user's distinct active days.
-pub async fn rebuild_users(
-    tx: &mut PgConnection,
-    settings: &RollupSettings,
-    user_ids: &[String],
-) -> Result<(), sqlx::Error> {
-    let sql = format!(
-        "WITH pairs AS (
-             SELECT DISTINCT user_id, (occurred_at AT TIME ZONE $2)::date AS day, 0::bigint AS seq
-             FROM metrics.events
-             WHERE user_id = ANY($1) AND ($3::text[] IS NULL OR name = ANY($3))
-         ), {per_user}
-         UPDATE metrics.user_cohorts uc
-         SET active_days = coalesce(p.bits, B'0'::bit({WINDOW_DAYS})), last_active_day = p.last_day
-         FROM metrics.user_cohorts c LEFT JOIN per_user p USING (user_id)
-         WHERE uc.user_id = c.user_id AND uc.user_id = ANY($1)",
-        per_user = per_user_sql(),
-    );
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(user_ids)
-        .bind(&settings.time_zone)
-        .bind(&settings.activity_events)
-        .execute(&mut *tx)
-        .await?;
-    Ok(())
-}
 
 /// Makes the stored rollup match `settings` before the service serves. When
 /// the database cannot be reached at start, the service starts anyway (it
 /// answers UNAVAILABLE until the database is back) and the check is retried in
 /// the background; a rebuild then fixes whatever ingest wrote meanwhile.
-pub async fn ensure_at_start(pool: &PgPool, settings: &RollupSettings) -> anyhow::Result<()> {
+pub async fn ensure_at_start(pool: &Pool, settings: &Settings) -> anyhow::Result<()> {
     match ensure(pool, settings).await {
         Ok(()) => Ok(()),
         Err(e) if unreachable(&e) => {
@@ -140,19 +44,20 @@ pub async fn ensure_at_start(pool: &PgPool, settings: &RollupSettings) -> anyhow
 
 fn unreachable(e: &anyhow::Error) -> bool {
     matches!(
-        e.downcast_ref::<sqlx::Error>(),
-        Some(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed)
+        e.downcast_ref::<DbError>(),
+        Some(DbError::PoolTimedOut | DbError::Io(_) | DbError::PoolClosed)
     )
 }
 
 /// Makes the stored rollup match `settings`, rebuilding it if needed.
-pub async fn ensure(pool: &PgPool, settings: &RollupSettings) -> anyhow::Result<()> {
-    settings.validate(pool).await?;
-    let stored = RollupSettings::stored(pool).await?;
+pub async fn ensure(pool: &Pool, settings: &Settings) -> anyhow::Result<()> {
+    let zone_known = crate::repo::reporting::zone_known(pool, &settings.time_zone).await?;
+    settings.validate(zone_known)?;
+    let stored = crate::repo::reporting::stored(pool).await?;
     if &stored != settings {
         tracing::warn!(from = ?stored, to = ?settings, "rollup settings changed: rebuilding the activity rollup from the raw events");
         let started = std::time::Instant::now();
-        super::rebuild::rebuild(pool, settings).await?;
+        crate::repo::cohorts::rebuild::rebuild(pool, settings).await?;
         tracing::info!(
             elapsed_ms = started.elapsed().as_millis() as u64,
             "activity rollup rebuilt"

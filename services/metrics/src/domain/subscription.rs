@@ -16,7 +16,7 @@ use super::payment::money;
 pub const MAX_PLAN_LEN: usize = 128;
 
 /// A validated subscription state (also the shape of a stored latest state).
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewSubscription {
     /// `sub_…`.
     pub stripe_subscription_id: String,

@@ -11,13 +11,12 @@ use std::sync::LazyLock;
 
 use sqlx::PgPool;
 
-use crate::cohorts::settings::RollupSettings;
+use super::locks::FEED_LOCK;
 use crate::domain::NewEvent;
 use crate::domain::event::unknown_user_violations;
 use crate::error::MetricsError;
+use crate::reporting::Settings;
 
-/// Advisory lock key serialising the insert-and-commit step of event writes.
-pub const FEED_LOCK: i64 = 0x6d65_7472_6963_7301; // "metrics" + 1
 /// The NOTIFY channel that announces new feed positions.
 pub const FEED_CHANNEL: &str = "metrics_events";
 
@@ -42,7 +41,7 @@ pub struct TrackOutcome {
 #[tracing::instrument(skip_all, fields(rows = events.len()))]
 pub async fn track(
     pool: &PgPool,
-    rollup: &RollupSettings,
+    rollup: &Settings,
     events: &[NewEvent],
 ) -> Result<TrackOutcome, MetricsError> {
     let columns = Columns::of(events);
@@ -185,7 +184,7 @@ fn statement(skip_stored: bool) -> String {
 /// position).
 async fn insert(
     conn: &mut sqlx::PgConnection,
-    rollup: &RollupSettings,
+    rollup: &Settings,
     c: &Columns<'_>,
     skip_stored: bool,
 ) -> Result<(i64, i64), sqlx::Error> {

@@ -1,7 +1,10 @@
-//! Reading the event feed in sequence order.
+//! Reading the event feed in sequence order, and listening for new events.
 
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
+use sqlx::postgres::PgListener;
+
+use super::events::FEED_CHANNEL;
 
 /// One stored event with its feed position.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -36,4 +39,18 @@ pub async fn page(pool: &PgPool, after: i64, limit: i64) -> Result<Vec<FeedRow>,
     .bind(limit)
     .fetch_all(pool)
     .await
+}
+
+/// Listens for committed events on a connection of its own and calls
+/// `woken` once when listening starts (notifications may have been missed
+/// before) and after every notification; returns only with the error that
+/// lost the connection.
+pub async fn listen(pool: &PgPool, mut woken: impl FnMut()) -> Result<(), sqlx::Error> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen(FEED_CHANNEL).await?;
+    woken();
+    loop {
+        listener.recv().await?;
+        woken();
+    }
 }

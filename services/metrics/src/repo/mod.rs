@@ -4,13 +4,22 @@
 pub mod activity;
 pub mod alerts;
 pub mod audit;
+pub mod cohorts;
 pub mod events;
 pub mod feed;
+pub mod locks;
 pub mod payments;
+pub mod reporting;
+pub mod revenue;
 pub mod stripe_events;
 pub mod subscriptions;
 pub mod users;
 pub mod webhook;
+
+/// The connection pool the service's repository functions run on.
+pub type Pool = sqlx::PgPool;
+/// What a repository function fails with.
+pub type DbError = sqlx::Error;
 
 /// Counts of an idempotent upsert.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -2,17 +2,14 @@
 //! (history) writes. `ImportSubscriptions` and the Stripe webhook both go
 //! through [`record`].
 
-use sqlx::{PgConnection, PgPool};
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, PgPool, Row as _};
 
+use super::locks;
 use crate::domain::NewSubscription;
 use crate::domain::history::{self, StateCounts};
 use crate::domain::subscription;
 use crate::error::MetricsError;
-
-/// Transaction-level advisory lock taken by every subscription write: two
-/// writers never compare against the same latest state at once. Writes are
-/// small and rare next to reads, so one lock for all is enough.
-const SUBSCRIPTIONS_LOCK: i64 = 0x7375_6273_0000_0001;
 
 /// Records a validated `ImportSubscriptions` batch in one transaction;
 /// unknown users are refused naming their rows, and nothing is written.
@@ -47,23 +44,23 @@ pub async fn record(
     tx: &mut PgConnection,
     states: &[NewSubscription],
 ) -> Result<StateCounts, sqlx::Error> {
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(SUBSCRIPTIONS_LOCK)
-        .execute(&mut *tx)
-        .await?;
+    locks::hold(tx, locks::SUBSCRIPTIONS_LOCK).await?;
     let ids: Vec<&str> = states
         .iter()
         .map(|s| s.stripe_subscription_id.as_str())
         .collect();
     let times: Vec<_> = states.iter().map(|s| s.effective_at).collect();
-    let latest: Vec<NewSubscription> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let latest = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT user_id, stripe_customer, {COLUMNS} FROM metrics.subscriptions
          WHERE stripe_subscription_id = ANY($1)"
     )))
     .bind(&ids)
     .fetch_all(&mut *tx)
-    .await?;
-    let history: Vec<NewSubscription> = sqlx::query_as(
+    .await?
+    .iter()
+    .map(state)
+    .collect::<Result<Vec<_>, _>>()?;
+    let history = sqlx::query(
         "SELECT s.user_id, s.stripe_customer, h.stripe_subscription_id, h.effective_at, h.plan,
                 h.currency, h.amount_minor, h.quantity, h.billing_interval, h.interval_count,
                 h.status, h.started_at, h.ended_at, h.mrr_minor
@@ -75,13 +72,36 @@ pub async fn record(
     .bind(&ids)
     .bind(&times)
     .fetch_all(&mut *tx)
-    .await?;
+    .await?
+    .iter()
+    .map(state)
+    .collect::<Result<Vec<_>, _>>()?;
     let writes = history::plan_writes(states, &latest, &history);
     if !writes.latest.is_empty() {
         write_latest(tx, &writes.latest).await?;
         append(tx, &writes.recorded).await?;
     }
     Ok(writes.counts)
+}
+
+/// A stored state, read by column name.
+fn state(row: &PgRow) -> Result<NewSubscription, sqlx::Error> {
+    Ok(NewSubscription {
+        stripe_subscription_id: row.try_get("stripe_subscription_id")?,
+        user_id: row.try_get("user_id")?,
+        stripe_customer: row.try_get("stripe_customer")?,
+        plan: row.try_get("plan")?,
+        currency: row.try_get("currency")?,
+        amount_minor: row.try_get("amount_minor")?,
+        quantity: row.try_get("quantity")?,
+        billing_interval: row.try_get("billing_interval")?,
+        interval_count: row.try_get("interval_count")?,
+        status: row.try_get("status")?,
+        started_at: row.try_get("started_at")?,
+        ended_at: row.try_get("ended_at")?,
+        effective_at: row.try_get("effective_at")?,
+        mrr_minor: row.try_get("mrr_minor")?,
+    })
 }
 
 type Query<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;

@@ -3,9 +3,9 @@
 use sqlx::PgPool;
 
 use super::UpsertCounts;
-use crate::cohorts::rollup;
-use crate::cohorts::settings::RollupSettings;
+use super::cohorts::rollup;
 use crate::domain::NewUser;
+use crate::reporting::Settings;
 
 /// Inserts new users and updates changed ones in one statement; users sent
 /// again unchanged are not touched (no dead tuples, `updated_at` kept).
@@ -13,7 +13,7 @@ use crate::domain::NewUser;
 #[tracing::instrument(skip_all, fields(rows = users.len()))]
 pub async fn upsert(
     pool: &PgPool,
-    rollup: &RollupSettings,
+    rollup: &Settings,
     users: &[NewUser],
 ) -> Result<UpsertCounts, sqlx::Error> {
     let mut ids = Vec::with_capacity(users.len());

@@ -6,16 +6,11 @@ use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 
+use super::locks::PAYMENT_LOCK_NAMESPACE;
 use crate::domain::NewSubscription;
 use crate::webhook::event::Change;
 use crate::webhook::facts::Fact;
 use crate::webhook::fold::{DisputeRow, Folded, PaymentRow, Told, fold};
-
-/// Namespace of the per-payment advisory locks (`pg_advisory_xact_lock(int,
-/// int)` with the payment key's hash): one payment's events apply one at a
-/// time, each folding every fact committed before it. Taken before
-/// `FEED_LOCK` (which the payments triggers take), never after.
-pub const PAYMENT_LOCK_NAMESPACE: i32 = 0x7061_7931; // "pay1"
 
 /// What became of an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,13 +8,13 @@ pub mod facts;
 pub mod fold;
 #[cfg(test)]
 mod fold_tests;
-pub mod listing;
 pub mod shape;
 pub mod signature;
 mod subscription;
 
 use std::sync::Arc;
 
+use crate::repo::Pool;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -22,7 +22,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
-use sqlx::PgPool;
 
 use crate::repo::webhook::{Received, apply};
 
@@ -30,13 +29,13 @@ use crate::repo::webhook::{Received, apply};
 pub const PATH: &str = "/stripe/webhook";
 
 struct Endpoint {
-    pool: PgPool,
+    pool: Pool,
     secret: Option<SecretString>,
 }
 
 /// The webhook route over `pool`, verifying with `secret` (without one the
 /// endpoint answers 503 and writes nothing).
-pub fn router(pool: PgPool, secret: Option<SecretString>) -> axum::Router {
+pub fn router(pool: Pool, secret: Option<SecretString>) -> axum::Router {
     axum::Router::new()
         .route(PATH, post(receive))
         .with_state(Arc::new(Endpoint { pool, secret }))

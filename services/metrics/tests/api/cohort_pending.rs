@@ -9,8 +9,8 @@
 use chrono::NaiveDate;
 use growth_proto::common::v1::Granularity;
 use growth_proto::metrics::v1::{self as pb, RetentionMetric, RetentionMode};
-use metrics_svc::cohorts::fold;
-use metrics_svc::cohorts::refresh::REFRESH_LOCK;
+use metrics_svc::repo::cohorts::fold;
+use metrics_svc::repo::locks::{self, FOLD_LOCK, REFRESH_LOCK};
 use sqlx::PgPool;
 
 use crate::cohort_fixtures::{active, full_dry_run, import, matrix, paid, refresh_with, signup};
@@ -35,7 +35,7 @@ async fn pending(pool: &PgPool) -> Vec<(String, Vec<NaiveDate>, i64)> {
 /// background fold waits until it is dropped or committed.
 async fn hold_folds(pool: &PgPool) -> sqlx::Transaction<'static, sqlx::Postgres> {
     let mut tx = pool.begin().await.unwrap();
-    fold::lock(&mut tx).await.unwrap();
+    locks::hold(&mut tx, FOLD_LOCK).await.unwrap();
     tx
 }
 

@@ -187,6 +187,6 @@ async fn a_payment_marks_only_its_users_cohorts_for_the_incremental_refresh(pool
             .unwrap();
     assert!(body.contains(&format!(
         "pg_advisory_xact_lock({})",
-        metrics_svc::repo::events::FEED_LOCK
+        metrics_svc::repo::locks::FEED_LOCK
     )));
 }

@@ -61,7 +61,7 @@ fn at_ts(t: Option<&prost_types::Timestamp>) -> DateTime<Utc> {
 
 /// The bitmaps once everything pending is folded in.
 async fn rollup_snapshot(pool: &PgPool) -> Vec<(String, NaiveDate, String, Option<NaiveDate>)> {
-    metrics_svc::cohorts::fold::fold(pool).await.unwrap();
+    metrics_svc::repo::cohorts::fold::fold(pool).await.unwrap();
     sqlx::query_as(
         "SELECT user_id, cohort_day, active_days::text, last_active_day FROM metrics.user_cohorts ORDER BY user_id",
     )

@@ -251,7 +251,7 @@ async fn rpcs_of_later_work_say_they_are_not_implemented(pool: PgPool) {
 
 /// `user`'s bitmap once the pending activity is folded in.
 async fn folded_rollup(app: &TestApp, user: &str) -> String {
-    metrics_svc::cohorts::fold::fold(&app.pool)
+    metrics_svc::repo::cohorts::fold::fold(&app.pool)
         .await
         .expect("fold");
     sqlx::query_scalar("SELECT active_days::text FROM metrics.user_cohorts WHERE user_id = $1")

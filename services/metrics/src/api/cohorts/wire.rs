@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 use growth_proto::common::v1::Money;
 use growth_proto::metrics::v1 as pb;
 
-use super::overview::OverviewRow;
-use super::read::{Cell, Row};
-use super::revenue::CohortRevenue;
+use crate::cohorts::measure::Mode;
+use crate::cohorts::overview::OverviewRow;
+use crate::cohorts::read::{Cell, Row};
+use crate::cohorts::revenue::CohortRevenue;
 
 fn rate(retained: i64, size: i64) -> f64 {
     if size > 0 {
@@ -33,7 +34,7 @@ pub fn row(
     row: Row,
     segment: &str,
     revenue: Option<&BTreeMap<String, CohortRevenue>>,
-    mode: &str,
+    mode: Mode,
 ) -> pb::CohortRow {
     let per_currency: Vec<(&String, Vec<i64>)> = revenue
         .into_iter()

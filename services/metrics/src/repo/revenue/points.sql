@@ -1,30 +1,4 @@
-//! The one set-based pass every revenue query starts with: each customer's
-//! MRR per currency, as changes.
-//!
-//! Nothing is valued customer by customer and month by month. Every state
-//! is turned into a change of its customer's MRR (minus the previous state's
-//! MRR, plus its own), each change is put in the month it falls in with a
-//! binary search over the sorted month boundaries (`width_bucket`), the
-//! changes are summed per customer, currency and month, and a running sum
-//! over a customer's months gives their MRR at each month's start and end.
-//! A customer whose MRR did not change in a month costs nothing for that
-//! month: month totals are running sums over the months' changes. The work
-//! is one pass over the history, whatever the number of months.
 
-/// SQL parameters of [`CTES`]: `$1` the first month's first day (date),
-/// `$2` the number of months `n`, `$3` the reporting time zone.
-///
-/// CTEs defined:
-/// - `bounds(at)`: the `n + 1` month-start instants `at[1..=n+1]`, each
-///   capped at `now()` (so the current month ends now). MRR "at" an instant
-///   counts the latest state of each subscription at or before it, so month
-///   `m` runs over changes in `(at[m], at[m+1]]`;
-/// - `pairs(user_id, currency, m, start_mrr, end_mrr, subs, paid_before)`:
-///   one row per customer, currency and month `m` (1..=n) in which their MRR
-///   changed, plus `m = 0` for their history up to `at[1]`: MRR at the
-///   month's start and end, the change in their paid subscriptions, and
-///   whether they had MRR > 0 at any time before the month.
-pub const CTES: &str = "
     bounds AS (
         SELECT array_agg(
                    least((($1::date + make_interval(months => g))::timestamp AT TIME ZONE $3), now())
@@ -63,4 +37,4 @@ pub const CTES: &str = "
                (lag(m) OVER w IS NOT NULL) AS paid_before
         FROM buckets
         WINDOW w AS (PARTITION BY user_id, currency ORDER BY m)
-    )";
+    )

@@ -3,9 +3,9 @@
 use growth_proto::common::v1::Money;
 use growth_proto::metrics::v1 as pb;
 
-use super::findings::{Amount, Finding, Kind, Severity};
-use super::run::AuditRecord;
-use super::verdict::Verdict;
+use crate::audit::findings::{Amount, Finding, Kind, Severity};
+use crate::audit::run::AuditRecord;
+use crate::audit::verdict::Verdict;
 use crate::convert::timestamp;
 
 fn money(amount: &Option<Amount>) -> Option<Money> {

@@ -2,13 +2,13 @@
 
 use growth_proto::metrics::v1 as pb;
 use growth_runtime::status::FieldViolation;
-use sqlx::PgPool;
 
 use crate::convert::timestamp;
 use crate::domain::fields;
 use crate::error::MetricsError;
 use crate::paging;
 use crate::repo::stripe_events::{self, EventFilter, StoredEvent};
+use crate::state::Metrics;
 
 /// The stored name of an outcome; `None` for UNSPECIFIED.
 fn outcome_name(outcome: pb::StripeEventOutcome) -> Option<&'static str> {
@@ -87,14 +87,14 @@ fn wire(e: StoredEvent) -> pb::StripeEvent {
     }
 }
 
-/// `ListStripeEvents` over `pool`.
+/// `ListStripeEvents`.
 pub async fn list(
-    pool: &PgPool,
-    r: &pb::ListStripeEventsRequest,
+    state: &Metrics,
+    r: pb::ListStripeEventsRequest,
 ) -> Result<pb::ListStripeEventsResponse, MetricsError> {
-    let filter = filter(r)?;
+    let filter = filter(&r)?;
     let (limit, offset) = paging::by_offset(r.page.as_ref())?;
-    let mut events = stripe_events::list(pool, &filter, limit + 1, offset).await?;
+    let mut events = stripe_events::list(&state.pool, &filter, limit + 1, offset).await?;
     let more = events.len() as i64 > limit;
     events.truncate(limit as usize);
     Ok(pb::ListStripeEventsResponse {

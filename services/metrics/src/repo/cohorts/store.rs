@@ -7,8 +7,9 @@ use futures::TryStreamExt;
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row as _};
 
-use super::matrix::{BITMAP_BYTES, Builder, Matrices, UserActivity};
-use super::period::Period;
+use crate::cohorts::matrix::{BITMAP_BYTES, Builder, Matrices, UserActivity};
+use crate::cohorts::measure::Mode;
+use crate::cohorts::period::Period;
 
 /// Users read in one statement (one snapshot) and counted as they arrive.
 pub struct Loaded {
@@ -153,16 +154,17 @@ pub async fn write(
         let computed = matrices.by_period.get(period);
         for cohort in wanted {
             let Some(counts) = computed.and_then(|m| m.get(cohort)) else {
-                for mode in ["on", "on_or_after"] {
-                    let key = (period.name().to_owned(), *cohort, mode.to_owned());
+                for mode in Mode::ALL {
+                    let key = (period.name().to_owned(), *cohort, mode.name().to_owned());
                     written += stored.get(&key).map_or(0, |(_, cells)| cells.len() as u64);
                 }
                 gone_types.push(period.name());
                 gone_cohorts.push(*cohort);
                 continue;
             };
-            for (mode, values) in [("on", &counts.on), ("on_or_after", &counts.on_or_after)] {
-                let key = (period.name().to_owned(), *cohort, mode.to_owned());
+            for mode in Mode::ALL {
+                let values = counts.retained(mode);
+                let key = (period.name().to_owned(), *cohort, mode.name().to_owned());
                 let changed = match stored.get(&key) {
                     Some((size, cells)) if *size == counts.size => changed_cells(cells, values),
                     _ => values.len() as u64,
@@ -174,7 +176,7 @@ pub async fn write(
                 written += changed;
                 types.push(period.name());
                 cohorts.push(*cohort);
-                modes.push(mode);
+                modes.push(mode.name());
                 sizes.push(counts.size);
                 rows.push(array_text(values));
             }

@@ -1,0 +1,43 @@
+//! `GetRevenueSummary` and `GetChurnReport`: months validated in the
+//! reporting time zone, one query each, results onto the wire (`wire`).
+
+pub mod wire;
+
+use growth_proto::metrics::v1 as pb;
+
+use crate::error::MetricsError;
+use crate::repo;
+use crate::revenue::month;
+use crate::state::Metrics;
+
+/// `GetRevenueSummary`, months cut in the reporting time zone.
+pub async fn summary(
+    state: &Metrics,
+    r: pb::GetRevenueSummaryRequest,
+) -> Result<pb::GetRevenueSummaryResponse, MetricsError> {
+    let (pool, time_zone) = (&state.pool, state.reporting.time_zone.as_str());
+    let today = repo::reporting::today(pool, time_zone).await?;
+    let months = month::range(&r.month_from, &r.month_to, today)?;
+    let totals = repo::revenue::totals(pool, &months, time_zone).await?;
+    let money = repo::revenue::money(pool, &months, time_zone).await?;
+    Ok(pb::GetRevenueSummaryResponse {
+        months: wire::months(&months, &totals, &money),
+        time_zone: time_zone.to_owned(),
+    })
+}
+
+/// `GetChurnReport`, the month cut in the reporting time zone.
+pub async fn churn_report(
+    state: &Metrics,
+    r: pb::GetChurnReportRequest,
+) -> Result<pb::GetChurnReportResponse, MetricsError> {
+    let (pool, time_zone) = (&state.pool, state.reporting.time_zone.as_str());
+    let today = repo::reporting::today(pool, time_zone).await?;
+    let first = month::parse("month", &r.month, today)?;
+    let rows = repo::revenue::churn_rows(pool, first, time_zone).await?;
+    Ok(wire::report(
+        month::label(first),
+        time_zone.to_owned(),
+        rows,
+    ))
+}

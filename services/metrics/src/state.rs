@@ -1,0 +1,31 @@
+//! What the RPCs and the service's background tasks share.
+
+use std::sync::Arc;
+
+use growth_runtime::Shutdown;
+
+use crate::alerts::AlertQueue;
+use crate::audit::verdict::Thresholds;
+use crate::repo::Pool;
+use crate::reporting;
+use crate::stripe::StripeClient;
+use crate::watch::FeedSignal;
+
+/// The metrics service's shared state; cheap to clone.
+#[derive(Clone)]
+pub struct Metrics {
+    /// The `metrics` schema.
+    pub pool: Pool,
+    /// Time zone and activity events (the rollup is already ensured).
+    pub reporting: Arc<reporting::Settings>,
+    /// Wakes feed streams when events are committed.
+    pub feed: FeedSignal,
+    /// Ends feed streams when the service stops.
+    pub shutdown: Shutdown,
+    /// The audit's Stripe client; `None` refuses audits.
+    pub stripe: Option<StripeClient>,
+    /// What makes an audit WARNING or FAIL.
+    pub thresholds: Thresholds,
+    /// Where an audit's alerts go.
+    pub alerts: AlertQueue,
+}
