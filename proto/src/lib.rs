@@ -3,8 +3,15 @@
 //! Modules mirror the protobuf packages: `growth.metrics.v1` is
 //! [`metrics::v1`], and so on. The `client` and `server` features select which
 //! gRPC halves are generated, so the CLI can build client-only.
+//!
+//! Two pure modules are shared by every part that talks to a peer, the CLI
+//! included: [`backoff`] (the one retry backoff) and [`retry_after`] (the one
+//! `Retry-After` parser).
 
 #![allow(clippy::all, missing_docs)]
+
+pub mod backoff;
+pub mod retry_after;
 
 /// `growth.common.v1`: money, granularity, date ranges, paging.
 pub mod common {

@@ -83,6 +83,7 @@ impl FakeKit {
             requests: Vec::new(),
             failures: None,
             hangs: 0,
+            hang_skip: 0,
             down: false,
             max_per_page: 1000,
         }));
@@ -202,7 +203,17 @@ impl FakeKit {
     /// subscriber upserts or lookups) take effect, then their answer is held
     /// for [`HANG`]: "sent, but no answer".
     pub fn apply_then_hang(&self, n: u32) {
-        self.state().hangs = n;
+        let mut state = self.state();
+        state.hangs = n;
+        state.hang_skip = 0;
+    }
+
+    /// Lets `skip` successful actions through, then the next one takes
+    /// effect and its answer is held for [`HANG`].
+    pub fn apply_then_hang_after(&self, skip: u32) {
+        let mut state = self.state();
+        state.hangs = 1;
+        state.hang_skip = skip;
     }
 
     /// While down, every request is answered 503.
@@ -307,6 +318,7 @@ struct State {
     requests: Vec<Recorded>,
     failures: Option<Fault>,
     hangs: u32,
+    hang_skip: u32,
     down: bool,
     max_per_page: usize,
 }
@@ -345,8 +357,12 @@ impl State {
             KitApi::V4 => self.v4(req, &segments),
         };
         if action && (200..300).contains(&reply.status) && self.hangs > 0 {
-            self.hangs -= 1;
-            reply.hang = true;
+            if self.hang_skip > 0 {
+                self.hang_skip -= 1;
+            } else {
+                self.hangs -= 1;
+                reply.hang = true;
+            }
         }
         reply
     }

@@ -9,4 +9,5 @@ mod feed;
 mod helpers;
 mod kit_client;
 mod outbox;
+mod outbox_takeover;
 mod stages;
