@@ -11,3 +11,4 @@ mod kit_client;
 mod outbox;
 mod outbox_takeover;
 mod stages;
+mod trigger_rules;
