@@ -159,7 +159,7 @@ async fn a_peer_that_never_answers_delays_no_other_row_beyond_its_timeout(pool: 
     let took = started.elapsed();
     assert_eq!((round.claimed, round.delivered), (ROWS, ROWS - 1));
     assert!(
-        took < Duration::from_secs(3),
+        took < Duration::from_secs(5),
         "one unanswered request held the round for {took:?} (hang: {HANG:?})"
     );
     let pending = deliveries(&c.lifecycle, DeliveryStatus::Pending).await;

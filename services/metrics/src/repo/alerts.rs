@@ -12,7 +12,7 @@ pub const OUTBOX: TableSpec = TableSpec {
     id: "alert_id",
     id_type: "int8",
     claimed_status: "pending",
-    order: "alert_id",
+    order: "next_attempt_at, alert_id",
     columns: "t.alert_id, t.channel, t.month, t.title, t.body, t.attempts",
     reference: Some("external_ref"),
 };

@@ -255,7 +255,7 @@ async fn a_channel_that_never_answers_holds_no_other_alert_beyond_its_timeout(po
     }
     let took = started.elapsed();
     assert!(
-        took < Duration::from_secs(3),
+        took < Duration::from_secs(5),
         "the hung Slack held GitHub's alert for {took:?}"
     );
     assert_eq!(rows[0].0, "github");

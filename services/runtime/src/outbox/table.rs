@@ -113,23 +113,27 @@ impl<R> SqlTable<R> {
             columns,
             reference,
         } = spec;
+        // Two index probes, each stopping at its first row: a row whose
+        // holder is gone (few: only claimed rows), else the first due row in
+        // `order` (the due index), so a backlog costs no sort per claim.
         let claimed = "t.lease_until IS NOT NULL";
-        let orphaned = format!(
-            "c.lease_until IS NOT NULL AND (c.lease_until < now()
-                 OR (c.lease_holder IS NOT NULL AND {}))",
-            holder_gone("c.lease_holder")
-        );
+        let holder_gone = holder_gone("c.lease_holder");
         let claim_sql = format!(
-            "UPDATE {table} t SET status = '{claimed_status}', lease_holder = $1,
+            "WITH orphaned AS (
+                 SELECT c.{id} FROM {table} c
+                 WHERE c.lease_until IS NOT NULL AND c.{id} <> ALL($3::{id_type}[])
+                   AND (c.lease_until < now() OR (c.lease_holder IS NOT NULL AND {holder_gone}))
+                 LIMIT 1 FOR UPDATE SKIP LOCKED),
+             due AS (
+                 SELECT c.{id} FROM {table} c
+                 WHERE c.lease_until IS NULL AND c.status = 'pending' AND c.next_attempt_at <= now()
+                   AND c.{id} <> ALL($3::{id_type}[])
+                 ORDER BY {order} LIMIT 1 FOR UPDATE SKIP LOCKED)
+             UPDATE {table} t SET status = '{claimed_status}', lease_holder = $1,
                  lease_until = now() + make_interval(secs => $2),
                  attempts = t.attempts + CASE WHEN {claimed} THEN 1 ELSE 0 END,
                  outcome_unknown = t.outcome_unknown OR {claimed}
-             WHERE t.{id} = (
-                 SELECT c.{id} FROM {table} c
-                 WHERE c.{id} <> ALL($3::{id_type}[])
-                   AND ((c.lease_until IS NULL AND c.status = 'pending' AND c.next_attempt_at <= now())
-                        OR ({orphaned}))
-                 ORDER BY {order} LIMIT 1 FOR UPDATE SKIP LOCKED)
+             WHERE t.{id} = (SELECT {id} FROM orphaned UNION ALL SELECT {id} FROM due LIMIT 1)
              RETURNING {columns}, t.{id}::text AS outbox_id, t.attempts AS outbox_attempts,
                  t.outcome_unknown AS outbox_unknown"
         );
