@@ -15,9 +15,7 @@ use sqlx::PgPool;
 
 use crate::fake_kit::{FakeKit, HANG, KEY};
 use crate::helpers::*;
-use crate::outbox::{
-    activate, add_rule, deliveries, kit_args, kit_client, rule, successful_actions,
-};
+use crate::outbox::{activate, add_rule, deliveries, kit_args, rule, successful_actions};
 
 const ROWS: usize = 10;
 
@@ -57,6 +55,17 @@ async fn ten_deliveries(pool: PgPool, fake: &FakeKit) -> Cluster {
     c
 }
 
+/// A client of the fake with a 500 ms timeout and Kit's rate limit out of
+/// the way, so that only a hang or a lease can slow a round down.
+fn unlimited_kit(fake: &FakeKit) -> KitClient {
+    let mut config = lifecycle_svc::kit::KitConfig::v4(SecretString::from(KEY.to_owned()));
+    config.api_base = fake.base_url();
+    config.timeout = Duration::from_millis(500);
+    config.requests_per_minute = 60_000;
+    config.burst = 1000;
+    KitClient::new(config).unwrap()
+}
+
 /// The idempotency keys of Kit's tag actions, in the order they arrived.
 fn actions(fake: &FakeKit) -> Vec<String> {
     fake.mutations()
@@ -87,6 +96,7 @@ async fn a_worker_killed_mid_batch_resends_at_most_its_row_and_loses_no_attempt(
         .env("KIT_API_KEY", KEY)
         .env("KIT_API_BASE", fake.base_url())
         .env("KIT_TIMEOUT_MS", "30000")
+        .env("KIT_REQUESTS_PER_MINUTE", "60000")
         .env("OUTBOX_POLL_INTERVAL_MS", "50")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -105,7 +115,7 @@ async fn a_worker_killed_mid_batch_resends_at_most_its_row_and_loses_no_attempt(
 
     // A new worker: the dead one's row is taken over as soon as its session
     // is gone, long before its lease (4 × 30 s + 5 s) runs out.
-    let kit = kit_client(&fake);
+    let kit = unlimited_kit(&fake);
     let config = lifecycle_svc::outbox::OutboxConfig {
         retry_base: Duration::ZERO,
         ..Default::default()
@@ -145,13 +155,7 @@ async fn a_peer_that_never_answers_delays_no_other_row_beyond_its_timeout(pool: 
     // the client waits (500 ms).
     fake.apply_then_hang(1);
     let c = ten_deliveries(pool, &fake).await;
-    // Kit's rate limit out of the way: only the hang may slow the round.
-    let mut config = lifecycle_svc::kit::KitConfig::v4(SecretString::from(KEY.to_owned()));
-    config.api_base = fake.base_url();
-    config.timeout = Duration::from_millis(500);
-    config.requests_per_minute = 60_000;
-    config.burst = 1000;
-    let kit = KitClient::new(config).unwrap();
+    let kit = unlimited_kit(&fake);
     let started = Instant::now();
     let round = deliver_due(&c.pool, Some(&kit), &Default::default())
         .await
