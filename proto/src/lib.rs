@@ -8,12 +8,11 @@
 //! included: [`backoff`] (the one retry backoff) and [`retry_after`] (the one
 //! `Retry-After` parser).
 
-#![allow(clippy::all, missing_docs)]
-
 pub mod backoff;
 pub mod retry_after;
 
 /// `growth.common.v1`: money, granularity, date ranges, paging.
+#[allow(clippy::all, missing_docs)]
 pub mod common {
     pub mod v1 {
         tonic::include_proto!("growth.common.v1");
@@ -21,6 +20,7 @@ pub mod common {
 }
 
 /// `growth.metrics.v1`: the metrics service.
+#[allow(clippy::all, missing_docs)]
 pub mod metrics {
     pub mod v1 {
         tonic::include_proto!("growth.metrics.v1");
@@ -28,6 +28,7 @@ pub mod metrics {
 }
 
 /// `growth.lifecycle.v1`: the lifecycle service.
+#[allow(clippy::all, missing_docs)]
 pub mod lifecycle {
     pub mod v1 {
         tonic::include_proto!("growth.lifecycle.v1");
