@@ -3,8 +3,13 @@
 //! Modules mirror the protobuf packages: `growth.metrics.v1` is
 //! [`metrics::v1`], and so on. The `client` and `server` features select which
 //! gRPC halves are generated, so the CLI can build client-only.
+//!
+//! Two pure modules are shared by every part that talks to a peer, the CLI
+//! included: [`backoff`] (the one retry backoff) and [`retry_after`] (the one
+//! `Retry-After` parser).
 
-#![allow(clippy::all, missing_docs)]
+pub mod backoff;
+pub mod retry_after;
 
 /// Connecting to a service with a bearer token (the CLI, the tests, and
 /// lifecycle calling metrics).
@@ -13,6 +18,7 @@ pub mod client;
 pub mod status;
 
 /// `growth.common.v1`: money, granularity, date ranges, paging.
+#[allow(clippy::all, missing_docs)]
 pub mod common {
     pub mod v1 {
         tonic::include_proto!("growth.common.v1");
@@ -20,6 +26,7 @@ pub mod common {
 }
 
 /// `growth.metrics.v1`: the metrics service.
+#[allow(clippy::all, missing_docs)]
 pub mod metrics {
     pub mod v1 {
         tonic::include_proto!("growth.metrics.v1");
@@ -27,6 +34,7 @@ pub mod metrics {
 }
 
 /// `growth.lifecycle.v1`: the lifecycle service.
+#[allow(clippy::all, missing_docs)]
 pub mod lifecycle {
     pub mod v1 {
         tonic::include_proto!("growth.lifecycle.v1");

@@ -185,7 +185,8 @@ impl LifecycleArgs {
             max_attempts: self.outbox_max_attempts.max(1),
             retry_base: Duration::from_millis(self.outbox_retry_base_ms),
             poll_interval: Duration::from_millis(self.outbox_poll_interval_ms.max(10)),
-            // Verify, upsert and the action: three requests at most, plus margin.
+            // Verify, upsert and the action: three requests at most.
+            send_timeout: timeout * 3 + Duration::from_secs(1),
             lease: timeout * 4 + Duration::from_secs(5),
             ..OutboxConfig::default()
         }

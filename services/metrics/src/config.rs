@@ -84,13 +84,19 @@ pub struct MetricsArgs {
     #[arg(long, env = "ALERT_POLL_INTERVAL_MS", default_value_t = 5000)]
     pub alert_poll_interval_ms: u64,
 
-    /// First alert retry delay (ms), doubling per attempt up to an hour.
+    /// First alert retry delay (ms): the ceiling doubles per attempt up to an
+    /// hour, the wait is drawn below it (full jitter).
     #[arg(long, env = "ALERT_RETRY_BASE_MS", default_value_t = 30_000)]
     pub alert_retry_base_ms: u64,
 
     /// Delivery attempts before an alert is parked as dead.
     #[arg(long, env = "ALERT_MAX_ATTEMPTS", default_value_t = 10)]
     pub alert_max_attempts: i32,
+
+    /// Timeout (ms) of one Slack or GitHub request; an alert that gets no
+    /// answer in time is retried.
+    #[arg(long, env = "ALERT_TIMEOUT_MS", default_value_t = 15_000)]
+    pub alert_timeout_ms: u64,
 
     /// Critical findings that make an audit FAIL.
     #[arg(long, env = "AUDIT_FAIL_CRITICAL_FINDINGS", default_value_t = 1)]
@@ -126,6 +132,7 @@ impl Default for MetricsArgs {
             alert_poll_interval_ms: 5000,
             alert_retry_base_ms: 30_000,
             alert_max_attempts: 10,
+            alert_timeout_ms: 15_000,
             audit_fail_critical_findings: 1,
             audit_fail_net_ratio: 0.005,
             reporting_time_zone: "UTC".to_owned(),
@@ -210,6 +217,7 @@ impl MetricsArgs {
             poll_interval: Duration::from_millis(self.alert_poll_interval_ms.max(10)),
             retry_base: Duration::from_millis(self.alert_retry_base_ms.max(1)),
             max_attempts: self.alert_max_attempts.max(1),
+            timeout: Duration::from_millis(self.alert_timeout_ms.max(1)),
         })
     }
 

@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use futures::Stream;
+use growth_proto::backoff::Backoff;
 use growth_proto::metrics::v1::{Event, FeedEvent, WatchEventsResponse};
 use growth_runtime::Shutdown;
 use tokio::sync::watch;
@@ -36,21 +37,23 @@ impl FeedSignal {
     pub fn spawn(pool: Pool, shutdown: Shutdown) -> Self {
         let (sender, receiver) = watch::channel(0u64);
         tokio::spawn(async move {
-            let mut backoff = Duration::from_millis(100);
+            let backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(5));
+            let mut failures = 0;
             loop {
+                let wait = backoff.delay(failures, None);
+                failures += 1;
                 tokio::select! {
                     _ = shutdown.wait() => return,
                     result = feed::listen(&pool, || sender.send_modify(|n| *n += 1)) => {
                         if let Err(e) = result {
-                            tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "event feed listener lost; reconnecting");
+                            tracing::warn!(error = %e, retry_in_ms = wait.as_millis() as u64, "event feed listener lost; reconnecting");
                         }
                     }
                 }
                 tokio::select! {
                     _ = shutdown.wait() => return,
-                    _ = tokio::time::sleep(backoff) => {}
+                    _ = tokio::time::sleep(wait) => {}
                 }
-                backoff = (backoff * 2).min(Duration::from_secs(5));
             }
         });
         Self { receiver }

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use growth_proto::backoff::Backoff;
+
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -43,8 +45,11 @@ pub async fn connect(
 ) -> anyhow::Result<PgPool> {
     let options = connect_options(url)?;
     let deadline = tokio::time::Instant::now() + wait;
-    let mut delay = Duration::from_millis(200);
+    let backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(5));
+    let mut attempt = 0;
     loop {
+        let delay = backoff.delay(attempt, None);
+        attempt += 1;
         match pool_options(max_connections)
             .connect_with(options.clone())
             .await
@@ -53,7 +58,6 @@ pub async fn connect(
             Err(e) if tokio::time::Instant::now() + delay < deadline => {
                 tracing::warn!(error = %kind_only(&e), retry_in_ms = delay.as_millis() as u64, "database not reachable yet");
                 tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(5));
             }
             Err(e) => {
                 anyhow::bail!(

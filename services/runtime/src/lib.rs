@@ -1,15 +1,16 @@
 //! The shared runtime of the growth services, written once and used by both:
 //! configuration, telemetry, the database pool and migrations, the bearer-token
 //! auth layer, request spans and Prometheus metrics, the HTTP side listener,
-//! graceful shutdown, and the gRPC server bootstrap with health and reflection.
+//! graceful shutdown, the gRPC server bootstrap with health and reflection,
+//! and the outbox kit every side effect on the outside world goes through.
 
 pub mod auth;
-pub mod backoff;
 pub mod config;
 pub mod db;
 pub mod http;
 pub mod launch;
 pub mod observe;
+pub mod outbox;
 pub mod server;
 pub mod session_lock;
 pub mod shutdown;

@@ -27,6 +27,17 @@ impl SessionLock {
         }
     }
 
+    /// The lock's key.
+    pub fn key(&self) -> i64 {
+        self.key
+    }
+
+    /// The connection that holds the lock, for statements that should fail
+    /// when the lock is lost (the outbox claims and records on it).
+    pub fn connection(&mut self) -> &mut PgConnection {
+        &mut self.conn
+    }
+
     /// Whether the lock's connection is still alive (so the lock still held).
     pub async fn still_held(&mut self) -> bool {
         self.conn.ping().await.is_ok()

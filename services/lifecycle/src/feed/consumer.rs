@@ -5,9 +5,9 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use chrono::Utc;
+use growth_proto::backoff::Backoff;
 use growth_proto::metrics::v1::{FeedEvent, WatchEventsRequest};
 use growth_runtime::{SessionLock, Shutdown};
-use rand::Rng;
 use tokio::sync::watch;
 use tokio::time::{Instant, sleep, sleep_until};
 
@@ -65,10 +65,8 @@ impl Consumer {
     /// false when shutting down.
     async fn back_off(&mut self) -> bool {
         self.failures = self.failures.saturating_add(1);
-        let ceiling = Duration::from_millis(100)
-            .saturating_mul(1 << self.failures.min(10))
-            .min(self.config.max_backoff);
-        let wait = ceiling.mul_f64(rand::rng().random_range(0.5..1.0));
+        let wait = Backoff::new(Duration::from_millis(100), self.config.max_backoff)
+            .delay(self.failures, None);
         tokio::select! {
             _ = self.shutdown.wait() => false,
             _ = sleep(wait) => true,

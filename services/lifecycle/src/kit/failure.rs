@@ -3,15 +3,13 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 
 /// The wait suggested after a 429 without `Retry-After` (Kit never sends one):
 /// Kit's rate-limit page says "a wait of up to 60 seconds resets the limit".
 pub const RATE_LIMIT_RESET: Duration = Duration::from_secs(60);
-/// The longest `Retry-After` taken at its word.
-const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
 
 /// The client could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -109,10 +107,10 @@ pub(super) fn from_status(
     body: &str,
 ) -> KitFailure {
     let message = format!("{what}: kit answered {status}{}", kit_error_text(body));
-    let retry_after = headers
-        .get(RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| parse_retry_after(v, Utc::now()));
+    let retry_after = growth_proto::retry_after::parse(
+        headers.get(RETRY_AFTER).and_then(|v| v.to_str().ok()),
+        Utc::now(),
+    );
     match status.as_u16() {
         429 => KitFailure::retryable(retry_after.or(Some(RATE_LIMIT_RESET)), message),
         408 | 409 | 500..=599 => KitFailure::retryable(retry_after, message),
@@ -171,21 +169,6 @@ fn kit_error_text(body: &str) -> String {
     } else {
         format!(": {text}")
     }
-}
-
-/// `Retry-After` as delta-seconds or an HTTP-date (RFC 9110), capped.
-fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
-    let value = value.trim();
-    let wait = if let Ok(seconds) = value.parse::<f64>() {
-        (seconds.is_finite() && seconds >= 0.0)
-            .then(|| Duration::from_secs_f64(seconds.min(MAX_RETRY_AFTER.as_secs_f64())))?
-    } else {
-        let at = DateTime::parse_from_rfc2822(value).ok()?;
-        (at.with_timezone(&Utc) - now)
-            .to_std()
-            .unwrap_or(Duration::ZERO)
-    };
-    Some(wait.min(MAX_RETRY_AFTER))
 }
 
 #[cfg(test)]
@@ -265,21 +248,26 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_takes_seconds_or_an_http_date() {
-        let now = DateTime::parse_from_rfc3339("2026-03-01T12:00:00Z")
-            .expect("date")
-            .with_timezone(&Utc);
-        let parse = |v: &str| parse_retry_after(v, now);
-        assert_eq!(parse("120"), Some(Duration::from_secs(120)));
-        assert_eq!(parse(" 1.5 "), Some(Duration::from_millis(1500)));
-        assert_eq!(
-            parse("Sun, 01 Mar 2026 12:00:30 GMT"),
-            Some(Duration::from_secs(30))
+    fn retry_after_is_read_as_seconds_or_a_date() {
+        let in_a_minute = (Utc::now() + chrono::Duration::seconds(60))
+            .to_rfc2822()
+            .replace("+0000", "GMT");
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            RETRY_AFTER,
+            HeaderValue::from_str(&in_a_minute).expect("header"),
         );
-        assert_eq!(parse("Sun, 01 Mar 2026 11:00:00 GMT"), Some(Duration::ZERO));
-        assert_eq!(parse("99999999"), Some(MAX_RETRY_AFTER));
-        assert_eq!(parse("-3"), None);
-        assert_eq!(parse("soon"), None);
+        let status = StatusCode::from_u16(503).expect("status");
+        let FailureKind::Retryable {
+            retry_after: Some(wait),
+        } = from_status("add tag", status, &headers, "").kind
+        else {
+            panic!("a 503 with Retry-After is retryable after a wait");
+        };
+        assert!(
+            wait > Duration::from_secs(50) && wait <= Duration::from_secs(60),
+            "{wait:?}"
+        );
     }
 
     #[test]

@@ -1,20 +1,19 @@
-//! The outbox worker's loop and one delivery round.
+//! Kit as a channel of the runtime's outbox kit, and the worker's start.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use chrono::Utc;
 use growth_runtime::Shutdown;
+use growth_runtime::outbox::{self, Deliver, Holder, Outcome, Record, Round, SqlTable};
 use sqlx::PgPool;
 use tokio::sync::Notify;
-use tokio::time::Instant;
 
-use super::{OutboxConfig, backoff};
+use super::OutboxConfig;
 use crate::domain::trigger::Action;
 use crate::kit::{FailureKind, KitActionKind, KitClient, KitFailure, KitRequest};
 use crate::repo::deliveries::{self, DeliveryRow};
 
-/// Starts the worker; it stops when `shutdown` fires.
+/// Starts the worker; it stops when `shutdown` fires. Without a Kit client
+/// due rows are only marked `skipped_no_credentials`.
 pub fn spawn(
     pool: PgPool,
     kit: Option<KitClient>,
@@ -22,41 +21,64 @@ pub fn spawn(
     wake: Arc<Notify>,
     shutdown: Shutdown,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut paused_until: Option<Instant> = None;
-        loop {
-            if paused_until.is_none_or(|t| t <= Instant::now()) {
-                paused_until = None;
-                match deliver_due(&pool, kit.as_ref(), &config).await {
-                    Ok(round) => {
-                        if let Some(wait) = round.pause {
-                            paused_until = Some(Instant::now() + wait);
-                        } else if round.claimed > 0 {
-                            continue; // there may be more due rows
-                        }
-                    }
-                    Err(e) => tracing::warn!(error = %e, "outbox round failed; will retry"),
+    match kit {
+        Some(kit) => outbox::spawn(
+            pool,
+            SqlTable::new(deliveries::OUTBOX),
+            KitChannel { kit },
+            config.policy(),
+            wake,
+            shutdown,
+        ),
+        None => tokio::spawn(async move {
+            loop {
+                if let Err(e) = skip_without_credentials(&pool).await {
+                    tracing::warn!(error = %e, "outbox round failed; will retry");
+                }
+                tokio::select! {
+                    _ = shutdown.wait() => return,
+                    _ = wake.notified() => {}
+                    _ = tokio::time::sleep(config.poll_interval) => {}
                 }
             }
-            let next = paused_until.unwrap_or_else(|| Instant::now() + config.poll_interval);
-            tokio::select! {
-                _ = shutdown.wait() => return,
-                _ = wake.notified(), if paused_until.is_none() => {}
-                _ = tokio::time::sleep_until(next) => {}
-            }
-        }
-    })
+        }),
+    }
 }
 
-/// What one round did.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Round {
-    /// Rows claimed.
-    pub claimed: usize,
-    /// Rows delivered (sent, or found already applied).
-    pub delivered: usize,
-    /// Kit asked to slow down: wait this long before the next round.
-    pub pause: Option<Duration>,
+/// Delivers the rows due now, once each, in a worker session of its own
+/// (the background worker keeps one across rounds).
+pub async fn deliver_due(
+    pool: &PgPool,
+    kit: Option<&KitClient>,
+    config: &OutboxConfig,
+) -> Result<Round, sqlx::Error> {
+    let Some(kit) = kit else {
+        skip_without_credentials(pool).await?;
+        return Ok(Round::default());
+    };
+    let channel = KitChannel { kit: kit.clone() };
+    let table = SqlTable::new(deliveries::OUTBOX);
+    let mut holder = Holder::acquire(pool).await?;
+    let round = outbox::deliver_round(&table, &channel, &mut holder, &config.policy()).await;
+    holder.release().await;
+    round
+}
+
+async fn skip_without_credentials(pool: &PgPool) -> Result<(), sqlx::Error> {
+    let skipped = deliveries::skip_without_credentials(pool).await?;
+    if skipped > 0 {
+        tracing::warn!(
+            skipped,
+            "no Kit API key configured: deliveries kept as skipped_no_credentials"
+        );
+    }
+    Ok(())
+}
+
+/// Kit, as a channel of the outbox kit: one delivery is one Kit action.
+pub struct KitChannel {
+    /// The client.
+    pub kit: KitClient,
 }
 
 fn request(row: &DeliveryRow) -> Option<KitRequest> {
@@ -71,89 +93,68 @@ fn request(row: &DeliveryRow) -> Option<KitRequest> {
     Some(req)
 }
 
-/// Sends `req`, first asking Kit whether an earlier attempt with an unknown
-/// outcome already took effect. `Ok(true)`: sent; `Ok(false)`: was there.
-async fn attempt(kit: &KitClient, row: &DeliveryRow, req: &KitRequest) -> Result<bool, KitFailure> {
-    if row.outcome_unknown && req.kind.is_verifiable() && kit.verify(req).await? == Some(true) {
-        return Ok(false);
+impl KitChannel {
+    /// Sends `req`, first asking Kit whether an earlier attempt with an
+    /// unknown outcome already took effect. `Ok(true)`: sent; `Ok(false)`:
+    /// was there.
+    async fn attempt(&self, row: &DeliveryRow, req: &KitRequest) -> Result<bool, KitFailure> {
+        if row.outcome_unknown
+            && req.kind.is_verifiable()
+            && self.kit.verify(req).await? == Some(true)
+        {
+            return Ok(false);
+        }
+        self.kit.send(req).await.map(|()| true)
     }
-    kit.send(req).await.map(|()| true)
 }
 
-/// Delivers the rows due now, once each; sql errors end the round (claimed
-/// rows then wait for their lease to expire and are verified before resending).
-pub async fn deliver_due(
-    pool: &PgPool,
-    kit: Option<&KitClient>,
-    config: &OutboxConfig,
-) -> Result<Round, sqlx::Error> {
-    let Some(kit) = kit else {
-        let skipped = deliveries::skip_without_credentials(pool).await?;
-        if skipped > 0 {
-            tracing::warn!(
-                skipped,
-                "no Kit API key configured: deliveries kept as skipped_no_credentials"
-            );
-        }
-        return Ok(Round::default());
-    };
-    let rows = deliveries::claim(pool, config.batch, config.lease).await?;
-    let mut round = Round {
-        claimed: rows.len(),
-        ..Round::default()
-    };
-    for (i, row) in rows.iter().enumerate() {
+impl Deliver for KitChannel {
+    type Row = DeliveryRow;
+
+    async fn deliver(&self, row: &DeliveryRow) -> Outcome {
         let Some(req) = request(row) else {
-            deliveries::failed(
-                pool,
-                row.delivery_id,
-                "unknown action number in the row",
-                None,
-                false,
-            )
-            .await?;
-            continue;
+            return Outcome::Permanent {
+                error: "unknown action number in the row".into(),
+            };
         };
-        let outcome = attempt(kit, row, &req).await;
-        let id = row.delivery_id;
-        match outcome {
+        match self.attempt(row, &req).await {
             Ok(sent) => {
-                deliveries::delivered(pool, id).await?;
-                round.delivered += 1;
-                metrics::counter!("lifecycle_kit_deliveries_total", "outcome" => "delivered")
-                    .increment(1);
-                tracing::info!(delivery_id = %id, user_id = %row.user_id, action = req.kind.as_str(), target = %row.target_id, sent, "kit action delivered");
+                tracing::info!(delivery_id = %row.delivery_id, user_id = %row.user_id, action = req.kind.as_str(), target = %row.target_id, sent, "kit action delivered");
+                Outcome::Delivered { reference: None }
             }
-            Err(failure) => {
-                let (retry_after, unknown) = match failure.kind {
-                    FailureKind::Rejected => (None, false),
-                    FailureKind::Retryable { retry_after } => (retry_after, false),
-                    FailureKind::Unknown => (None, true),
-                };
-                let retry = !matches!(failure.kind, FailureKind::Rejected)
-                    && row.attempts < config.max_attempts;
-                let retry_at = retry.then(|| {
-                    let wait = backoff(config, row.attempts, retry_after);
-                    Utc::now()
-                        + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1))
-                });
-                let outcome = if retry { "retry" } else { "dead" };
-                metrics::counter!("lifecycle_kit_deliveries_total", "outcome" => outcome)
-                    .increment(1);
-                tracing::warn!(delivery_id = %id, attempts = row.attempts, error = %failure.message, dead = !retry, unknown, "kit action not delivered");
-                deliveries::failed(pool, id, &failure.message, retry_at, unknown).await?;
-                if let Some(wait) = retry_after {
-                    // Kit's limit is per account: hold the rest of the batch too.
-                    let resume = Utc::now()
-                        + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::minutes(1));
-                    for rest in &rows[i + 1..] {
-                        deliveries::release(pool, rest.delivery_id, resume).await?;
-                    }
-                    round.pause = Some(wait);
-                    break;
-                }
-            }
+            Err(failure) => match failure.kind {
+                FailureKind::Rejected => Outcome::Permanent {
+                    error: failure.message,
+                },
+                FailureKind::Retryable { retry_after } => Outcome::Retry {
+                    error: failure.message,
+                    retry_after,
+                    unknown: false,
+                },
+                FailureKind::Unknown => Outcome::Retry {
+                    error: failure.message,
+                    retry_after: None,
+                    unknown: true,
+                },
+            },
         }
     }
-    Ok(round)
+
+    fn recorded(&self, row: &DeliveryRow, attempts: i32, record: &Record) {
+        let outcome = match record {
+            Record::Delivered { .. } => "delivered",
+            Record::Failed { retry_in: None, .. } => "dead",
+            Record::Failed { .. } => "retry",
+        };
+        metrics::counter!("lifecycle_kit_deliveries_total", "outcome" => outcome).increment(1);
+        if let Record::Failed {
+            error,
+            retry_in,
+            unknown,
+        } = record
+        {
+            let retry_in_ms = retry_in.map(|d| d.as_millis() as u64);
+            tracing::warn!(delivery_id = %row.delivery_id, attempts, error = %error, dead = retry_in.is_none(), unknown, retry_in_ms, "kit action not delivered");
+        }
+    }
 }

@@ -1,12 +1,14 @@
 //! `lifecycle.deliveries`, the Kit outbox. Rows are queued with their
-//! transition, claimed by the worker with `FOR UPDATE SKIP LOCKED` and a
-//! lease committed before the request goes out, so a crash mid-send leaves a
-//! `sending` row whose expired lease says "the outcome is unknown".
+//! transition and delivered by the runtime's outbox kit, described here by
+//! [`OUTBOX`]: claimed one at a time (`sending`, `FOR UPDATE SKIP LOCKED`, a
+//! lease held by the worker's session) before the request goes out, so a
+//! crash mid-send leaves one `sending` row whose dead holder says "the
+//! outcome is unknown".
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use growth_runtime::outbox::TableSpec;
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -52,6 +54,17 @@ const COLUMNS: &str =
     "delivery_id, rule_id, user_id, email, transition_id, action, target_id, fields,
     status, attempts, last_error, outcome_unknown, next_attempt_at, created_at, delivered_at,
     idempotency_key";
+
+/// The Kit outbox, for the outbox kit.
+pub const OUTBOX: TableSpec = TableSpec {
+    table: "lifecycle.deliveries",
+    id: "delivery_id",
+    id_type: "uuid",
+    claimed_status: "sending",
+    order: "next_attempt_at, created_at",
+    columns: COLUMNS,
+    reference: None,
+};
 
 /// A delivery to queue.
 #[derive(Debug, Clone)]
@@ -112,86 +125,6 @@ pub async fn enqueue(tx: &mut PgConnection, rows: &[NewDelivery]) -> Result<u64,
     .await?
     .rows_affected();
     Ok(n)
-}
-
-/// Claims up to `limit` due rows (pending and due, or `sending` with an
-/// expired lease: a worker died mid-send) for `lease`, counting the attempt.
-/// Commits at once, before anything is sent.
-pub async fn claim(
-    pool: &PgPool,
-    limit: i64,
-    lease: Duration,
-) -> Result<Vec<DeliveryRow>, sqlx::Error> {
-    let sql = format!(
-        "UPDATE lifecycle.deliveries d
-         SET status = 'sending', attempts = d.attempts + 1,
-             lease_until = now() + make_interval(secs => $2),
-             outcome_unknown = d.outcome_unknown OR d.status = 'sending'
-         WHERE delivery_id IN (
-             SELECT delivery_id FROM lifecycle.deliveries
-             WHERE (status = 'pending' AND next_attempt_at <= now())
-                OR (status = 'sending' AND lease_until < now())
-             ORDER BY next_attempt_at, created_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-         RETURNING {COLUMNS}"
-    );
-    sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(limit)
-        .bind(lease.as_secs_f64())
-        .fetch_all(pool)
-        .await
-}
-
-/// Kit accepted (or already had) the action.
-pub async fn delivered(pool: &PgPool, id: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE lifecycle.deliveries SET status = 'delivered', delivered_at = now(),
-             lease_until = NULL, outcome_unknown = false
-         WHERE delivery_id = $1 AND status = 'sending'",
-    )
-    .bind(id)
-    .execute(pool)
-    .await?;
-    Ok(())
-}
-
-/// An attempt failed: retry at `retry_at`, or park as dead when `None`.
-/// `unknown` records that the attempt may have reached Kit.
-pub async fn failed(
-    pool: &PgPool,
-    id: Uuid,
-    error: &str,
-    retry_at: Option<DateTime<Utc>>,
-    unknown: bool,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE lifecycle.deliveries SET last_error = $2, lease_until = NULL,
-             outcome_unknown = $4,
-             status = CASE WHEN $3::timestamptz IS NULL THEN 'dead' ELSE 'pending' END,
-             next_attempt_at = COALESCE($3, next_attempt_at)
-         WHERE delivery_id = $1 AND status = 'sending'",
-    )
-    .bind(id)
-    .bind(error)
-    .bind(retry_at)
-    .bind(unknown)
-    .execute(pool)
-    .await?;
-    Ok(())
-}
-
-/// Gives back a claimed row that was not sent (the worker paused for Kit's
-/// rate limit): the attempt is not counted.
-pub async fn release(pool: &PgPool, id: Uuid, retry_at: DateTime<Utc>) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE lifecycle.deliveries SET status = 'pending', attempts = attempts - 1,
-             lease_until = NULL, next_attempt_at = $2
-         WHERE delivery_id = $1 AND status = 'sending'",
-    )
-    .bind(id)
-    .bind(retry_at)
-    .execute(pool)
-    .await?;
-    Ok(())
 }
 
 /// Without a Kit key: marks due pending rows `skipped_no_credentials`.

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use lifecycle_svc::kit::KitApi;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
@@ -83,6 +83,7 @@ impl FakeKit {
             requests: Vec::new(),
             failures: None,
             hangs: 0,
+            hang_skip: 0,
             down: false,
             max_per_page: 1000,
         }));
@@ -202,7 +203,17 @@ impl FakeKit {
     /// subscriber upserts or lookups) take effect, then their answer is held
     /// for [`HANG`]: "sent, but no answer".
     pub fn apply_then_hang(&self, n: u32) {
-        self.state().hangs = n;
+        let mut state = self.state();
+        state.hangs = n;
+        state.hang_skip = 0;
+    }
+
+    /// Lets `skip` successful actions through, then the next one takes
+    /// effect and its answer is held for [`HANG`].
+    pub fn apply_then_hang_after(&self, skip: u32) {
+        let mut state = self.state();
+        state.hangs = 1;
+        state.hang_skip = skip;
     }
 
     /// While down, every request is answered 503.
@@ -307,6 +318,7 @@ struct State {
     requests: Vec<Recorded>,
     failures: Option<Fault>,
     hangs: u32,
+    hang_skip: u32,
     down: bool,
     max_per_page: usize,
 }
@@ -345,217 +357,14 @@ impl State {
             KitApi::V4 => self.v4(req, &segments),
         };
         if action && (200..300).contains(&reply.status) && self.hangs > 0 {
-            self.hangs -= 1;
-            reply.hang = true;
+            if self.hang_skip > 0 {
+                self.hang_skip -= 1;
+            } else {
+                self.hangs -= 1;
+                reply.hang = true;
+            }
         }
         reply
-    }
-
-    fn v3(&mut self, req: &Recorded, seg: &[&str]) -> Reply {
-        let params: Map<String, Value> = if req.is_mutation() {
-            req.body
-                .as_ref()
-                .and_then(Value::as_object)
-                .cloned()
-                .unwrap_or_default()
-        } else {
-            req.query
-                .iter()
-                .map(|(k, v)| (k.clone(), json!(v)))
-                .collect()
-        };
-        let given = |k: &str| params.get(k).and_then(Value::as_str);
-        let secret_ok = self.secret.is_some() && given("api_secret") == self.secret.as_deref();
-        let key_ok = secret_ok || given("api_key") == Some(self.key.as_str());
-        let email = given("email")
-            .filter(|e| e.contains('@'))
-            .map(str::to_owned);
-        match (req.method.as_str(), seg) {
-            (
-                "POST",
-                [
-                    "v3",
-                    collection @ ("tags" | "sequences" | "forms"),
-                    id,
-                    "subscribe",
-                ],
-            ) => {
-                if !key_ok {
-                    return self.error(401, "API Key not valid");
-                }
-                let Some(email) = email else {
-                    return self.error(422, "Email address can't be blank");
-                };
-                if !is_id(id) {
-                    return self.error(404, "Not Found");
-                }
-                let (subscriber_id, _) = self.upsert(&email);
-                self.apply(&email, collection, id, true, params.get("fields"));
-                Reply::json(
-                    200,
-                    json!({"subscription": {
-                        "id": self.requests.len() + 1, "state": "active",
-                        "subscribable_id": id.parse::<u64>().ok(),
-                        "subscriber": {"id": subscriber_id},
-                    }}),
-                )
-            }
-            ("POST", ["v3", "tags", id, "unsubscribe"]) => {
-                if !secret_ok {
-                    return self.error(401, "API Secret not valid");
-                }
-                let Some(email) = email else {
-                    return self.error(422, "Email address can't be blank");
-                };
-                if !is_id(id) || !self.subscribers.contains_key(&email.to_lowercase()) {
-                    return self.error(404, "Not Found");
-                }
-                self.apply(&email, "tags", id, false, None);
-                Reply::json(
-                    200,
-                    json!({"id": id.parse::<u64>().ok(), "name": format!("Tag {id}")}),
-                )
-            }
-            ("GET", ["v3", "subscribers"]) => {
-                if !secret_ok {
-                    return self.error(401, "API Secret not valid");
-                }
-                let wanted = given("email_address").map(str::to_lowercase);
-                let found: Vec<Value> = self
-                    .subscribers
-                    .values()
-                    .filter(|s| wanted.as_ref().is_none_or(|w| *w == s.email.to_lowercase()))
-                    .map(subscriber_json)
-                    .collect();
-                Reply::json(
-                    200,
-                    json!({
-                        "total_subscribers": found.len(), "page": 1, "total_pages": 1,
-                        "subscribers": found,
-                    }),
-                )
-            }
-            ("GET", ["v3", "subscribers", id, "tags"]) => {
-                if !key_ok {
-                    return self.error(401, "API Key not valid");
-                }
-                match self.by_id(id) {
-                    Some(s) => Reply::json(200, json!({"tags": tags_json(&s.tags)})),
-                    None => self.error(404, "Not Found"),
-                }
-            }
-            ("PUT", ["v3", "subscribers", id]) => {
-                if !secret_ok {
-                    return self.error(401, "API Secret not valid");
-                }
-                let Some(email) = self.by_id(id).map(|s| s.email.clone()) else {
-                    return self.error(404, "Not Found");
-                };
-                self.merge_fields(&email, params.get("fields"));
-                let body = self
-                    .subscribers
-                    .get(&email.to_lowercase())
-                    .map(subscriber_json);
-                Reply::json(200, json!({"subscriber": body}))
-            }
-            _ => self.error(404, "Not Found"),
-        }
-    }
-
-    fn v4(&mut self, req: &Recorded, seg: &[&str]) -> Reply {
-        if req.header("x-kit-api-key") != Some(self.key.as_str()) {
-            return self.error(401, "The access token is invalid");
-        }
-        let email = req
-            .body
-            .as_ref()
-            .and_then(|b| b["email_address"].as_str())
-            .filter(|e| e.contains('@'))
-            .map(str::to_owned);
-        match (req.method.as_str(), seg) {
-            ("POST", ["v4", "subscribers"]) => {
-                let Some(email) = email else {
-                    return self.error(422, "Email address is invalid");
-                };
-                let (_, created) = self.upsert(&email);
-                self.merge_fields(&email, req.body.as_ref().and_then(|b| b.get("fields")));
-                let body = self
-                    .subscribers
-                    .get(&email.to_lowercase())
-                    .map(subscriber_json);
-                Reply::json(if created { 201 } else { 200 }, json!({"subscriber": body}))
-            }
-            ("GET", ["v4", "subscribers"]) => {
-                let wanted: Option<Vec<String>> = req
-                    .query
-                    .get("email_address")
-                    .map(|list| list.split(',').map(|e| e.trim().to_lowercase()).collect());
-                let found: Vec<Value> = self
-                    .subscribers
-                    .values()
-                    .filter(|s| {
-                        wanted
-                            .as_ref()
-                            .is_none_or(|w| w.contains(&s.email.to_lowercase()))
-                    })
-                    .map(subscriber_json)
-                    .collect();
-                Reply::json(
-                    200,
-                    json!({"subscribers": found, "pagination": page_info(0, 0, false, 500)}),
-                )
-            }
-            ("GET", ["v4", "subscribers", id, "tags"]) => {
-                let Some(tags) = self.by_id(id).map(|s| tags_json(&s.tags)) else {
-                    return self.error(404, "Not Found");
-                };
-                let per_page = req
-                    .query
-                    .get("per_page")
-                    .and_then(|p| p.parse().ok())
-                    .unwrap_or(500usize);
-                let per_page = per_page.clamp(1, 1000).min(self.max_per_page);
-                let start = req
-                    .query
-                    .get("after")
-                    .and_then(|a| a.parse().ok())
-                    .unwrap_or(0usize);
-                let end = (start + per_page).min(tags.len());
-                let page = tags.get(start.min(end)..end).unwrap_or_default().to_vec();
-                let info = page_info(start, end, end < tags.len(), per_page);
-                Reply::json(200, json!({"tags": page, "pagination": info}))
-            }
-            (
-                method @ ("POST" | "DELETE"),
-                [
-                    "v4",
-                    collection @ ("tags" | "sequences" | "forms"),
-                    id,
-                    "subscribers",
-                ],
-            ) => {
-                if !is_id(id) || (method == "DELETE" && *collection != "tags") {
-                    return self.error(404, "Not Found");
-                }
-                let Some(email) = email else {
-                    return self.error(422, "Either subscriber id or email address is required");
-                };
-                if !self.subscribers.contains_key(&email.to_lowercase()) {
-                    return self.error(404, "Not Found");
-                }
-                if method == "DELETE" {
-                    self.apply(&email, collection, id, false, None);
-                    return Reply::empty(204);
-                }
-                let added = self.apply(&email, collection, id, true, None);
-                let body = self
-                    .subscribers
-                    .get(&email.to_lowercase())
-                    .map(subscriber_json);
-                Reply::json(if added { 201 } else { 200 }, json!({"subscriber": body}))
-            }
-            _ => self.error(404, "Not Found"),
-        }
     }
 
     /// Kit's error body: v3 `{"error", "message"}`, v4 `{"errors": [...]}`.
@@ -572,89 +381,10 @@ impl State {
             KitApi::V4 => Reply::json(status, json!({"errors": [text]})),
         }
     }
-
-    /// The subscriber's id, and whether it was created now.
-    fn upsert(&mut self, email: &str) -> (u64, bool) {
-        if let Some(s) = self.subscribers.get(&email.to_lowercase()) {
-            return (s.id, false);
-        }
-        let id = self.next_id;
-        self.next_id += 1;
-        let subscriber = Subscriber {
-            id,
-            email: email.to_owned(),
-            ..Subscriber::default()
-        };
-        self.subscribers.insert(email.to_lowercase(), subscriber);
-        (id, true)
-    }
-
-    /// Adds or removes `id` in the subscriber's `collection`; whether it changed.
-    fn apply(
-        &mut self,
-        email: &str,
-        collection: &str,
-        id: &str,
-        add: bool,
-        fields: Option<&Value>,
-    ) -> bool {
-        self.merge_fields(email, fields);
-        let Some(s) = self.subscribers.get_mut(&email.to_lowercase()) else {
-            return false;
-        };
-        let set = match collection {
-            "tags" => &mut s.tags,
-            "sequences" => &mut s.sequences,
-            _ => &mut s.forms,
-        };
-        if add {
-            set.insert(id.to_owned())
-        } else {
-            set.remove(id)
-        }
-    }
-
-    fn merge_fields(&mut self, email: &str, fields: Option<&Value>) {
-        let (Some(s), Some(fields)) = (
-            self.subscribers.get_mut(&email.to_lowercase()),
-            fields.and_then(Value::as_object),
-        ) else {
-            return;
-        };
-        for (k, v) in fields {
-            let v = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
-            s.fields.insert(k.clone(), v);
-        }
-    }
-
-    fn by_id(&self, id: &str) -> Option<&Subscriber> {
-        self.subscribers.values().find(|s| s.id.to_string() == id)
-    }
 }
 
-fn is_id(id: &str) -> bool {
-    !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit())
-}
+mod store;
 
-fn subscriber_json(s: &Subscriber) -> Value {
-    json!({
-        "id": s.id, "first_name": null, "email_address": s.email, "state": "active",
-        "created_at": "2026-01-01T00:00:00Z", "fields": s.fields,
-    })
-}
-
-fn tags_json(tags: &BTreeSet<String>) -> Vec<Value> {
-    tags.iter()
-        .map(|t| {
-            json!({"id": t.parse::<u64>().ok(), "name": format!("Tag {t}"),
-                        "tagged_at": "2026-01-01T00:00:00Z"})
-        })
-        .collect()
-}
-
-fn page_info(start: usize, end: usize, has_next: bool, per_page: usize) -> Value {
-    json!({
-        "has_previous_page": start > 0, "has_next_page": has_next,
-        "start_cursor": start.to_string(), "end_cursor": end.to_string(), "per_page": per_page,
-    })
-}
+use store::{is_id, page_info, subscriber_json, tags_json};
+mod v3;
+mod v4;

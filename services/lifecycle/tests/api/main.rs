@@ -9,4 +9,6 @@ mod feed;
 mod helpers;
 mod kit_client;
 mod outbox;
+mod outbox_takeover;
 mod stages;
+mod trigger_rules;

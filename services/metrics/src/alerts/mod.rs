@@ -2,26 +2,30 @@
 //! them, delivered from there by a background worker to a Slack incoming
 //! webhook and to a GitHub issue per month (opened once, then updated).
 //!
-//! Delivery is retried with backoff (honouring `Retry-After`) until
-//! `ALERT_MAX_ATTEMPTS`, then the row is parked as `dead` with the last
-//! error. A delivered row is never sent again. The one window left is a crash
-//! between the channel accepting an alert and the row being marked delivered:
-//! GitHub is safe there (the issue for the month is found and updated, not
-//! opened twice); a Slack incoming webhook has no idempotency key, so that
-//! window can repeat one Slack message.
+//! Delivery goes through the runtime's outbox kit
+//! ([`growth_runtime::outbox`]): one alert claimed at a time, sent outside
+//! any transaction, retried with backoff and full jitter (honouring
+//! `Retry-After`) until `ALERT_MAX_ATTEMPTS`, then parked as `dead` with the
+//! last error. A delivered row is never sent again. The one window left is a
+//! crash (or a timeout) between the channel accepting an alert and the row
+//! being marked delivered: GitHub is safe there (the issue for the month is
+//! found and updated, not opened twice); a Slack incoming webhook has no
+//! idempotency key, so that window can repeat one Slack message.
 
 mod send;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
+use growth_runtime::Shutdown;
+use growth_runtime::outbox::{
+    self, Deliver, Holder, OutboxPolicy, Outcome, Record, Round, SqlTable, deliver_round,
+};
 use secrecy::SecretString;
 use sqlx::PgPool;
 use tokio::sync::Notify;
 
-use crate::repo::alerts as repo;
-use growth_runtime::Shutdown;
+use crate::repo::alerts::{self as repo, Alert};
 
 /// A GitHub repository to open audit issues in.
 #[derive(Clone, Debug)]
@@ -43,13 +47,25 @@ pub struct AlertConfig {
     pub github: Option<GithubTarget>,
     /// How often the worker looks for due alerts without being woken.
     pub poll_interval: Duration,
-    /// First retry delay; doubles per attempt, capped at an hour.
+    /// First retry delay; the ceiling doubles per attempt, capped at an
+    /// hour, and the wait is drawn below it (full jitter).
     pub retry_base: Duration,
     /// Attempts before a row is parked as dead.
     pub max_attempts: i32,
+    /// Timeout of one HTTP request (a GitHub alert makes two).
+    pub timeout: Duration,
 }
 
 impl AlertConfig {
+    /// The outbox kit's policy: one delivery may take two requests.
+    pub fn policy(&self) -> OutboxPolicy {
+        let send_timeout = self.timeout * 2 + Duration::from_secs(1);
+        OutboxPolicy {
+            poll_interval: self.poll_interval,
+            ..OutboxPolicy::new(self.max_attempts, self.retry_base, send_timeout)
+        }
+    }
+
     /// The configured channels.
     pub fn channels(&self) -> Vec<&'static str> {
         let mut out = Vec::new();
@@ -78,13 +94,11 @@ impl AlertQueue {
     }
 }
 
-/// Starts the delivery worker; stops on shutdown.
+/// Starts the delivery worker (the runtime's outbox kit over
+/// [`repo::OUTBOX`]); stops on shutdown.
 pub fn spawn(pool: PgPool, config: AlertConfig, shutdown: Shutdown) -> anyhow::Result<AlertQueue> {
     crate::stripe::client::install_crypto_provider();
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(15))
-        .user_agent(concat!("growth-metrics-svc/", env!("CARGO_PKG_VERSION")))
-        .build()?;
+    let http = client(&config)?;
     let wake = Arc::new(Notify::new());
     let queue = AlertQueue {
         channels: config.channels(),
@@ -93,82 +107,74 @@ pub fn spawn(pool: PgPool, config: AlertConfig, shutdown: Shutdown) -> anyhow::R
     if queue.channels.is_empty() {
         return Ok(queue);
     }
-    let config = Arc::new(config);
-    tokio::spawn(async move {
-        loop {
-            if let Err(e) = deliver_due(&pool, &http, &config).await {
-                tracing::warn!(error = %e, "alert delivery pass failed; will retry");
-            }
-            tokio::select! {
-                _ = shutdown.wait() => return,
-                _ = wake.notified() => {}
-                _ = tokio::time::sleep(config.poll_interval) => {}
-            }
-        }
-    });
+    let policy = config.policy();
+    let channel = Channels {
+        http,
+        config: Arc::new(config),
+    };
+    outbox::spawn(pool, table(), channel, policy, wake, shutdown);
     Ok(queue)
 }
 
-/// The wait before the next attempt after `attempts` failures.
-fn backoff(config: &AlertConfig, attempts: i32, retry_after: Option<Duration>) -> Duration {
-    growth_runtime::backoff::outbox_delay(config.retry_base, attempts, retry_after)
+/// The HTTP client of both channels, with the per-request timeout.
+pub fn client(config: &AlertConfig) -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .timeout(config.timeout)
+        .user_agent(concat!("growth-metrics-svc/", env!("CARGO_PKG_VERSION")))
+        .build()?)
 }
 
-/// Delivers every due alert once; returns how many were delivered.
+fn table() -> SqlTable<Alert> {
+    SqlTable::new(repo::OUTBOX)
+}
+
+/// Delivers every due alert once, in a worker session of its own (the
+/// background worker keeps one across rounds).
 pub async fn deliver_due(
     pool: &PgPool,
     http: &reqwest::Client,
     config: &AlertConfig,
-) -> Result<usize, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    let due = repo::claim_due(&mut tx, 20).await?;
-    let mut delivered = 0;
-    for alert in due {
-        match send::send(http, config, &alert).await {
-            Ok(reference) => {
-                repo::delivered(&mut tx, alert.alert_id, reference.as_deref()).await?;
-                delivered += 1;
-                tracing::info!(alert_id = alert.alert_id, channel = %alert.channel, month = %alert.month, "audit alert delivered");
-            }
-            Err(failure) => {
-                let attempts = alert.attempts + 1;
-                let retry_at = (attempts < config.max_attempts).then(|| {
-                    let wait = backoff(config, attempts - 1, failure.retry_after);
-                    Utc::now()
-                        + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1))
-                });
-                tracing::warn!(alert_id = alert.alert_id, channel = %alert.channel, attempts, error = %failure.message, dead = retry_at.is_none(), "audit alert not delivered");
-                repo::failed(&mut tx, alert.alert_id, &failure.message, retry_at).await?;
-            }
-        }
-    }
-    tx.commit().await?;
-    Ok(delivered)
+) -> Result<Round, sqlx::Error> {
+    let channel = Channels {
+        http: http.clone(),
+        config: Arc::new(config.clone()),
+    };
+    let mut holder = Holder::acquire(pool).await?;
+    let round = deliver_round(&table(), &channel, &mut holder, &config.policy()).await;
+    holder.release().await;
+    round
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// Slack and GitHub, as one outbox channel.
+struct Channels {
+    http: reqwest::Client,
+    config: Arc<AlertConfig>,
+}
 
-    fn config() -> AlertConfig {
-        AlertConfig {
-            slack_webhook_url: None,
-            github: None,
-            poll_interval: Duration::from_secs(5),
-            retry_base: Duration::from_secs(30),
-            max_attempts: 8,
+impl Deliver for Channels {
+    type Row = Alert;
+
+    async fn deliver(&self, alert: &Alert) -> Outcome {
+        match send::send(&self.http, &self.config, alert).await {
+            Ok(reference) => Outcome::Delivered { reference },
+            Err(failure) => Outcome::Retry {
+                error: failure.message,
+                retry_after: failure.retry_after,
+                unknown: failure.unknown,
+            },
         }
     }
 
-    #[test]
-    fn backoff_doubles_is_capped_and_respects_retry_after() {
-        let c = config();
-        assert_eq!(backoff(&c, 0, None), Duration::from_secs(30));
-        assert_eq!(backoff(&c, 2, None), Duration::from_secs(120));
-        assert_eq!(backoff(&c, 20, None), Duration::from_secs(3600));
-        assert_eq!(
-            backoff(&c, 0, Some(Duration::from_secs(90))),
-            Duration::from_secs(90)
-        );
+    fn recorded(&self, alert: &Alert, attempts: i32, record: &Record) {
+        match record {
+            Record::Delivered { .. } => {
+                tracing::info!(alert_id = alert.alert_id, channel = %alert.channel, month = %alert.month, "audit alert delivered");
+            }
+            Record::Failed {
+                error, retry_in, ..
+            } => {
+                tracing::warn!(alert_id = alert.alert_id, channel = %alert.channel, attempts, error = %error, dead = retry_in.is_none(), "audit alert not delivered");
+            }
+        }
     }
 }

@@ -8,11 +8,13 @@ use serde_json::json;
 use super::AlertConfig;
 use crate::repo::alerts::Alert;
 
-/// A failed attempt: the error (never containing a credential) and the
-/// channel's `Retry-After`, if any.
+/// A failed attempt: the error (never containing a credential), the
+/// channel's `Retry-After`, if any, and whether the request may have reached
+/// the channel without an answer.
 pub struct Failure {
     pub message: String,
     pub retry_after: Option<Duration>,
+    pub unknown: bool,
 }
 
 impl Failure {
@@ -20,17 +22,19 @@ impl Failure {
         Self {
             message: message.into(),
             retry_after: None,
+            unknown: false,
         }
     }
 
     async fn from_response(what: &str, response: reqwest::Response) -> Self {
         let status = response.status();
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+        let retry_after = growth_proto::retry_after::parse(
+            response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok()),
+            chrono::Utc::now(),
+        );
         let body: String = response
             .text()
             .await
@@ -41,12 +45,18 @@ impl Failure {
         Self {
             message: format!("{what} answered {status}: {body}"),
             retry_after,
+            unknown: false,
         }
     }
 }
 
+/// No answer: refused connections never reached the channel; anything else
+/// (a timeout, a reset) may have.
 fn transport(what: &str, e: reqwest::Error) -> Failure {
-    Failure::new(format!("{what} unreachable: {}", e.without_url()))
+    Failure {
+        unknown: !e.is_connect(),
+        ..Failure::new(format!("{what} unreachable: {}", e.without_url()))
+    }
 }
 
 /// Sends `alert`; `Ok` carries what the channel made of it.

@@ -1,10 +1,21 @@
-//! `metrics.alert_outbox`: queued with the audit run, claimed by the
-//! delivery worker with `FOR UPDATE SKIP LOCKED` (several replicas never
-//! deliver one row twice at once).
+//! `metrics.alert_outbox`: queued with the audit run, delivered by the
+//! runtime's outbox kit (one row claimed at a time, `SKIP LOCKED`, a lease
+//! held by the worker's session), described here by [`OUTBOX`].
 
-use chrono::{DateTime, Utc};
-use sqlx::{PgConnection, PgPool, Postgres, Transaction};
+use growth_runtime::outbox::TableSpec;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
+
+/// The alert outbox, for the outbox kit. A claimed alert stays `pending`.
+pub const OUTBOX: TableSpec = TableSpec {
+    table: "metrics.alert_outbox",
+    id: "alert_id",
+    id_type: "int8",
+    claimed_status: "pending",
+    order: "next_attempt_at, alert_id",
+    columns: "t.alert_id, t.channel, t.month, t.title, t.body, t.attempts",
+    reference: Some("external_ref"),
+};
 
 /// One queued alert.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -44,58 +55,6 @@ pub async fn enqueue(
     .bind(verdict)
     .bind(title)
     .bind(body)
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
-}
-
-/// Due alerts, locked for this transaction.
-pub async fn claim_due(
-    tx: &mut Transaction<'_, Postgres>,
-    limit: i64,
-) -> Result<Vec<Alert>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT alert_id, channel, month, title, body, attempts FROM metrics.alert_outbox
-         WHERE status = 'pending' AND next_attempt_at <= now()
-         ORDER BY alert_id LIMIT $1 FOR UPDATE SKIP LOCKED",
-    )
-    .bind(limit)
-    .fetch_all(&mut **tx)
-    .await
-}
-
-/// Marks an alert delivered.
-pub async fn delivered(
-    tx: &mut PgConnection,
-    alert_id: i64,
-    external_ref: Option<&str>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE metrics.alert_outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = now(),
-             external_ref = $2, last_error = NULL WHERE alert_id = $1",
-    )
-    .bind(alert_id)
-    .bind(external_ref)
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
-}
-
-/// Records a failed attempt: retried at `retry_at`, or dead when `None`.
-pub async fn failed(
-    tx: &mut PgConnection,
-    alert_id: i64,
-    error: &str,
-    retry_at: Option<DateTime<Utc>>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE metrics.alert_outbox SET attempts = attempts + 1, last_error = $2,
-             status = CASE WHEN $3::timestamptz IS NULL THEN 'dead' ELSE 'pending' END,
-             next_attempt_at = COALESCE($3, next_attempt_at) WHERE alert_id = $1",
-    )
-    .bind(alert_id)
-    .bind(error)
-    .bind(retry_at)
     .execute(&mut *tx)
     .await?;
     Ok(())

@@ -1,15 +1,20 @@
-//! When to retry a Stripe request and how long to wait: exponential backoff
-//! with full jitter, overridden by `Retry-After`, and Stripe's own
-//! `Stripe-Should-Retry` verdict when it gives one.
+//! When to retry a Stripe request and how long to wait: the system's one
+//! backoff ([`growth_proto::backoff`], exponential with full jitter), never
+//! sooner than `Retry-After` (the one parser, [`growth_proto::retry_after`]),
+//! and Stripe's own `Stripe-Should-Retry` verdict when it gives one.
 
 use std::time::Duration;
 
-use rand::Rng;
+use growth_proto::backoff::Backoff;
 
 /// First backoff step.
 pub const BASE_DELAY: Duration = Duration::from_millis(250);
 /// Longest wait between attempts.
 pub const MAX_DELAY: Duration = Duration::from_secs(20);
+/// Shortest wait between attempts.
+const MIN_DELAY: Duration = Duration::from_millis(10);
+/// Stripe's backoff.
+const BACKOFF: Backoff = Backoff::new(BASE_DELAY, MAX_DELAY);
 
 /// What to do after a response with `status` and headers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,12 +33,13 @@ pub fn decide(status: u16, headers: &reqwest::header::HeaderMap) -> Decision {
         .get("stripe-should-retry")
         .and_then(|v| v.to_str().ok())
         .map(|v| v.eq_ignore_ascii_case("true"));
-    let retry_after = headers
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .map(|s| Duration::from_secs_f64(s.min(MAX_DELAY.as_secs_f64())));
+    let retry_after = growth_proto::retry_after::parse(
+        headers
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok()),
+        chrono::Utc::now(),
+    )
+    .map(|wait| wait.min(MAX_DELAY));
     match (status, should_retry) {
         (200..=299, _) => Decision::Done,
         (_, Some(false)) => Decision::Fail,
@@ -46,14 +52,7 @@ pub fn decide(status: u16, headers: &reqwest::header::HeaderMap) -> Decision {
 /// The wait before attempt `attempt` (1 = the first retry): full jitter over
 /// an exponential ceiling, never shorter than `floor` (a `Retry-After`).
 pub fn delay(attempt: u32, floor: Option<Duration>) -> Duration {
-    let ceiling = BASE_DELAY
-        .saturating_mul(1u32 << attempt.min(16))
-        .min(MAX_DELAY);
-    let jittered = ceiling.mul_f64(rand::rng().random::<f64>());
-    match floor {
-        Some(floor) => floor.max(jittered),
-        None => jittered.max(Duration::from_millis(10)),
-    }
+    BACKOFF.delay(attempt, Some(floor.unwrap_or(MIN_DELAY)))
 }
 
 #[cfg(test)]
@@ -100,5 +99,24 @@ mod tests {
             assert!(d <= MAX_DELAY, "{d:?}");
         }
         assert!(delay(1, Some(Duration::from_secs(3))) >= Duration::from_secs(3));
+        assert!(delay(1, None) >= MIN_DELAY);
+        assert!(delay(1, None) <= Duration::from_millis(500));
+    }
+
+    #[test]
+    fn retry_after_is_read_as_seconds_or_a_date_and_capped() {
+        let in_a_minute = (chrono::Utc::now() + chrono::Duration::seconds(60))
+            .to_rfc2822()
+            .replace("+0000", "GMT");
+        let mut h = HeaderMap::new();
+        h.insert(
+            "retry-after",
+            HeaderValue::from_str(&in_a_minute).expect("header"),
+        );
+        assert_eq!(decide(429, &h), Decision::Retry(Some(MAX_DELAY)));
+        assert_eq!(
+            decide(503, &headers(&[("retry-after", "0.5")])),
+            Decision::Retry(Some(Duration::from_millis(500)))
+        );
     }
 }

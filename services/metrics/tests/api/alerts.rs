@@ -200,3 +200,69 @@ async fn an_alert_is_parked_as_dead_after_the_last_attempt(pool: PgPool) {
         .expect("error");
     assert_eq!(error, "Slack answered 500 Internal Server Error: boom");
 }
+
+#[sqlx::test(migrations = false)]
+async fn a_channel_that_never_answers_holds_no_other_alert_beyond_its_timeout(pool: PgPool) {
+    let stripe = failing_stripe().await;
+    let slack = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(60)))
+        .mount(&slack)
+        .await;
+    let github = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/repos/acme/revenue/issues"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .mount(&github)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/repos/acme/revenue/issues"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"number": 3})))
+        .expect(1)
+        .mount(&github)
+        .await;
+    let mut app = spawn_app_with(
+        pool,
+        MetricsArgs {
+            slack_webhook_url: growth_runtime::config::OptionalSecret::from(
+                format!("{}/hook", slack.uri()).as_str(),
+            ),
+            github_token: growth_runtime::config::OptionalSecret::from("ghp_test"),
+            github_repository: Some("acme/revenue".into()),
+            github_api_base: github.uri(),
+            alert_timeout_ms: 300,
+            alert_retry_base_ms: 60_000,
+            ..args(&stripe)
+        },
+    )
+    .await;
+    let started = std::time::Instant::now();
+    audit(&mut app).await;
+    let mut rows: Vec<(String, String, Option<String>)> = Vec::new();
+    for _ in 0..200 {
+        rows = sqlx::query_as(
+            "SELECT channel, status, last_error FROM metrics.alert_outbox ORDER BY channel",
+        )
+        .fetch_all(&app.pool)
+        .await
+        .expect("outbox");
+        if rows.iter().any(|r| r.0 == "github" && r.1 == "delivered")
+            && rows.iter().any(|r| r.0 == "slack" && r.2.is_some())
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(5),
+        "the hung Slack held GitHub's alert for {took:?}"
+    );
+    assert_eq!(rows[0].0, "github");
+    assert_eq!(rows[0].1, "delivered");
+    assert_eq!(rows[1].0, "slack");
+    assert_eq!(rows[1].1, "pending", "retried later");
+    let error = rows[1].2.clone().unwrap_or_default();
+    assert!(error.starts_with("Slack unreachable"), "{error}");
+    github.verify().await;
+}
