@@ -542,7 +542,7 @@ def fmt_s(x):
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--dir", required=True, help="output of `growthctl bench retention --out DIR`")
+    ap.add_argument("--dir", required=True, help="output of `growth-dev bench retention --out DIR`")
     ap.add_argument("--database-url", help="scratch database (default: meta.json's database_url)")
     ap.add_argument("--runs", type=int, default=3, help="timed runs per engine; the best counts (default 3)")
     ap.add_argument("--engines", default="duckdb,clickhouse,postgres",

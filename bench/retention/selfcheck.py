@@ -286,7 +286,7 @@ def load_postgres(base_url: str, db: str, data_dir: str) -> str:
 
 
 def export_from_postgres(url: str, data_dir: str) -> None:
-    """Rewrite users.csv / events.csv as `growthctl bench retention` writes
+    """Rewrite users.csv / events.csv as `growth-dev bench retention` writes
     them: COPY (SELECT ...) TO STDOUT WITH (FORMAT csv, HEADER), i.e. in
     PostgreSQL's text form ('2025-03-01 23:30:00.123456+00'), not 'T...Z'."""
     import psycopg

@@ -72,9 +72,21 @@ pub async fn connect(
 }
 
 /// Applies a service's migrations, keeping the migration history in the
-/// service's own schema so that neither service sees the other's.
+/// service's own schema so that neither service sees the other's. Runs on a
+/// connection of its own that does not report PostgreSQL's NOTICEs (the
+/// migrator's `CREATE SCHEMA IF NOT EXISTS` would log "already exists,
+/// skipping" at every start).
 pub async fn migrate(pool: &PgPool, migrator: &Migrator) -> Result<(), MigrateError> {
-    migrator.run(pool).await
+    let mut conn = pool.acquire().await?;
+    sqlx::query("SET client_min_messages TO warning")
+        .execute(&mut *conn)
+        .await?;
+    let applied = migrator.run(&mut *conn).await;
+    // Back to the server's default before the connection returns to the pool.
+    sqlx::query("RESET client_min_messages")
+        .execute(&mut *conn)
+        .await?;
+    applied
 }
 
 /// What a database error means for a caller.

@@ -1,4 +1,4 @@
-//! `growthctl bench audit`: a whole `RunRevenueAudit` through the real
+//! `growth-dev bench audit`: a whole `RunRevenueAudit` through the real
 //! service (fetch, reconcile, store findings) against the fake Stripe with a
 //! fixed latency per page, next to the bound the rate limit sets.
 

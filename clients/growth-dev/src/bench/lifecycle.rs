@@ -1,4 +1,4 @@
-//! `growthctl bench lifecycle`: `EvaluateUsers` over every user at growing
+//! `growth-dev bench lifecycle`: `EvaluateUsers` over every user at growing
 //! sizes (the scaling curve), next to the floor it cannot beat — paging the
 //! same users' activity summaries out of metrics with nothing else done —
 //! and the live feed: events tracked at a steady rate, with the lag from

@@ -1,4 +1,4 @@
-//! The feed half of `growthctl bench lifecycle`: events tracked at a steady
+//! The feed half of `growth-dev bench lifecycle`: events tracked at a steady
 //! rate through `TrackEvents`; the lag of each batch is the time from its
 //! `TrackEvents` returning to the lifecycle cursor (committed with the new
 //! stages) passing the batch's last sequence. Then a burst, to see the most

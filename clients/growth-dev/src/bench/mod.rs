@@ -1,4 +1,4 @@
-//! Benchmarks. `growthctl bench ingest`: `TrackEvents` in batches through the real gRPC
+//! Benchmarks. `growth-dev bench ingest`: `TrackEvents` in batches through the real gRPC
 //! server next to a plain `COPY` of the same rows into the same table (same
 //! indexes and constraints), alternating rounds in one run so that both see
 //! the same machine. TrackEvents is timed until the activity rollup has

@@ -1,4 +1,4 @@
-//! `growthctl bench reconcile`: the reconciliation engine on N Stripe
+//! `growth-dev bench reconcile`: the reconciliation engine on N Stripe
 //! payments against N database rows (with a sprinkling of every kind of
 //! discrepancy), timed as CPU time of the thread that runs it.
 

@@ -1,4 +1,4 @@
-//! `growthctl bench retention`: loads a synthetic SaaS (200,000 users, about
+//! `growth-dev bench retention`: loads a synthetic SaaS (200,000 users, about
 //! 10M events over 12 months) through the project's own ingest into a scratch
 //! database, then measures in one run: a full refresh of all three matrices,
 //! the rollup rebuild from raw events, an incremental refresh after one more

@@ -1,4 +1,4 @@
-//! `growthctl bench stripe-fetch`: fetching a month from a fake Stripe with a
+//! `growth-dev bench stripe-fetch`: fetching a month from a fake Stripe with a
 //! fixed latency per page, next to the bound the rate limit sets
 //! (pages ÷ rate) and next to a strictly sequential paginator (one request
 //! at a time, resource types one after another), in one run.

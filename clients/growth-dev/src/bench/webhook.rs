@@ -1,4 +1,4 @@
-//! `growthctl bench webhook`: signed `payment_intent.succeeded` events
+//! `growth-dev bench webhook`: signed `payment_intent.succeeded` events
 //! posted to the real `POST /stripe/webhook` by concurrent senders, next to
 //! the same number of plain `INSERT … ON CONFLICT` statements into
 //! `metrics.payments` from as many connections (the reference: what a

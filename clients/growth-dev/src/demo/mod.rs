@@ -1,4 +1,4 @@
-//! `growthctl demo`: both services on a local database with demo data.
+//! `growth-dev demo`: both services on a local database with demo data.
 //!
 //! Uses `DATABASE_URL` when set, else a throwaway cluster made with the
 //! machine's `initdb`/`pg_ctl`; applies both schemas' migrations, starts the

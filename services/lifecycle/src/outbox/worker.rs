@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
+use crate::repo::{DbError, Pool};
 use growth_runtime::Shutdown;
 use growth_runtime::outbox::{self, Deliver, Holder, Outcome, Record, Round, SqlTable};
-use sqlx::PgPool;
 use tokio::sync::Notify;
 
 use super::OutboxConfig;
@@ -15,7 +15,7 @@ use crate::repo::deliveries::{self, DeliveryRow};
 /// Starts the worker; it stops when `shutdown` fires. Without a Kit client
 /// due rows are only marked `skipped_no_credentials`.
 pub fn spawn(
-    pool: PgPool,
+    pool: Pool,
     kit: Option<KitClient>,
     config: OutboxConfig,
     wake: Arc<Notify>,
@@ -48,10 +48,10 @@ pub fn spawn(
 /// Delivers the rows due now, once each, in a worker session of its own
 /// (the background worker keeps one across rounds).
 pub async fn deliver_due(
-    pool: &PgPool,
+    pool: &Pool,
     kit: Option<&KitClient>,
     config: &OutboxConfig,
-) -> Result<Round, sqlx::Error> {
+) -> Result<Round, DbError> {
     let Some(kit) = kit else {
         skip_without_credentials(pool).await?;
         return Ok(Round::default());
@@ -64,10 +64,12 @@ pub async fn deliver_due(
     round
 }
 
-async fn skip_without_credentials(pool: &PgPool) -> Result<(), sqlx::Error> {
+async fn skip_without_credentials(pool: &Pool) -> Result<(), DbError> {
     let skipped = deliveries::skip_without_credentials(pool).await?;
+    // Said once at start ("integrations off"); counted here, not logged per round.
     if skipped > 0 {
-        tracing::warn!(
+        metrics::counter!("lifecycle_deliveries_skipped_no_credentials_total").increment(skipped);
+        tracing::debug!(
             skipped,
             "no Kit API key configured: deliveries kept as skipped_no_credentials"
         );

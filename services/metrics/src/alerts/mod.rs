@@ -17,12 +17,12 @@ mod send;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::repo::{DbError, Pool};
 use growth_runtime::Shutdown;
 use growth_runtime::outbox::{
     self, Deliver, Holder, OutboxPolicy, Outcome, Record, Round, SqlTable, deliver_round,
 };
 use secrecy::SecretString;
-use sqlx::PgPool;
 use tokio::sync::Notify;
 
 use crate::repo::alerts::{self as repo, Alert};
@@ -96,7 +96,7 @@ impl AlertQueue {
 
 /// Starts the delivery worker (the runtime's outbox kit over
 /// [`repo::OUTBOX`]); stops on shutdown.
-pub fn spawn(pool: PgPool, config: AlertConfig, shutdown: Shutdown) -> anyhow::Result<AlertQueue> {
+pub fn spawn(pool: Pool, config: AlertConfig, shutdown: Shutdown) -> anyhow::Result<AlertQueue> {
     crate::stripe::client::install_crypto_provider();
     let http = client(&config)?;
     let wake = Arc::new(Notify::new());
@@ -131,10 +131,10 @@ fn table() -> SqlTable<Alert> {
 /// Delivers every due alert once, in a worker session of its own (the
 /// background worker keeps one across rounds).
 pub async fn deliver_due(
-    pool: &PgPool,
+    pool: &Pool,
     http: &reqwest::Client,
     config: &AlertConfig,
-) -> Result<Round, sqlx::Error> {
+) -> Result<Round, DbError> {
     let channel = Channels {
         http: http.clone(),
         config: Arc::new(config.clone()),
