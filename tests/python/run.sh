@@ -2,20 +2,20 @@
 # Proves that a Python gRPC client can discover and call both growth services
 # through server reflection alone (see README.md beside this file).
 #
-# Starts `growthctl demo` (throwaway PostgreSQL, metrics-svc, lifecycle-svc on
+# Starts `growth-dev demo` (throwaway PostgreSQL, metrics-svc, lifecycle-svc on
 # free loopback ports, demo data), runs discover.py against it, then stops the
 # demo with SIGINT and checks that it exits 0. Whatever happens, nothing it
 # started is left running.
 #
 # Environment:
-#   GROWTHCTL  the growthctl binary (default: ${CARGO_TARGET_DIR:-<repo>/target}/debug/growthctl)
+#   GROWTH_DEV  the growth-dev binary (default: ${CARGO_TARGET_DIR:-<repo>/target}/debug/growth-dev)
 #   PY_VENV    the Python virtualenv to create or reuse (default: /tmp/growth-py-venv)
 #   PYTHON     the Python used to create the venv (default: python3, 3.9 or newer)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 HERE="$ROOT/tests/python"
-GROWTHCTL="${GROWTHCTL:-${CARGO_TARGET_DIR:-$ROOT/target}/debug/growthctl}"
+GROWTH_DEV="${GROWTH_DEV:-${CARGO_TARGET_DIR:-$ROOT/target}/debug/growth-dev}"
 VENV="${PY_VENV:-/tmp/growth-py-venv}"
 PYTHON="${PYTHON:-python3}"
 TOKEN="demo-token"
@@ -28,7 +28,7 @@ PINS=(grpcio==1.76.0 grpcio-reflection==1.76.0 protobuf==6.33.1 typing-extension
 log() { printf '%s\n' "run.sh: $*" >&2; }
 die() { log "$*"; exit 1; }
 
-[[ -x "$GROWTHCTL" ]] || die "no growthctl binary at $GROWTHCTL (build it, or set GROWTHCTL)"
+[[ -x "$GROWTH_DEV" ]] || die "no growth-dev binary at $GROWTH_DEV (build it, or set GROWTH_DEV)"
 
 # ------------------------------------------------------------------ venv ---
 if [[ -f "$VENV/pyvenv.cfg" ]] && ! "$VENV/bin/python" -c 'import sys' 2>/dev/null; then
@@ -106,8 +106,8 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # ---------------------------------------------------------------- demo ---
-log "starting $GROWTHCTL demo"
-env -u DATABASE_URL "$GROWTHCTL" demo --users 50 --months 2 --metrics-port 0 --lifecycle-port 0 \
+log "starting $GROWTH_DEV demo"
+env -u DATABASE_URL "$GROWTH_DEV" demo --users 50 --months 2 --metrics-port 0 --lifecycle-port 0 \
     </dev/null >"$WORK/demo.out" 2>"$WORK/demo.err" &
 DEMO_PID=$!
 # Where the demo puts its throwaway cluster (std::env::temp_dir() + its pid).
