@@ -22,7 +22,7 @@ use super::apply::{Mode, apply};
 use crate::convert;
 use crate::domain::{Signals, Stage};
 use crate::error::LifecycleError;
-use crate::repo::{self, EVALUATION_LOCK};
+use crate::repo::{self, locks::EVALUATION_LOCK};
 use crate::state::Lifecycle;
 use crate::upstream::{self, MAX_USERS_PER_CALL};
 

@@ -13,7 +13,7 @@ use tokio::time::{Instant, sleep, sleep_until};
 
 use super::{FeedConfig, FeedState};
 use crate::evaluate::apply::{ApplyError, CursorMove, Mode, apply};
-use crate::repo::FEED_LOCK;
+use crate::repo::locks::FEED_LOCK;
 use crate::state::Lifecycle;
 use crate::upstream;
 

@@ -8,8 +8,6 @@ pub mod profiles;
 pub mod rules;
 pub mod transitions;
 
-pub use locks::{EVALUATION_LOCK, FEED_LOCK, WRITE_LOCK};
-
 /// The connection pool the repository functions run on.
 pub type Pool = sqlx::PgPool;
 /// What a repository function fails with.

@@ -43,7 +43,7 @@ async fn leaders(pool: &PgPool) -> i64 {
            AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
            AND ((classid::bigint << 32) | objid::bigint) = $1",
     )
-    .bind(lifecycle_svc::repo::FEED_LOCK)
+    .bind(lifecycle_svc::repo::locks::FEED_LOCK)
     .fetch_one(pool)
     .await
     .unwrap()

@@ -238,7 +238,7 @@ async fn a_second_evaluation_is_refused_while_one_runs_and_none_duplicates(pool:
     // Someone holds the evaluation lock: a real run is refused, a dry run is not.
     let mut holder = c.pool.acquire().await.unwrap();
     sqlx::query("SELECT pg_advisory_lock($1)")
-        .bind(lifecycle_svc::repo::EVALUATION_LOCK)
+        .bind(lifecycle_svc::repo::locks::EVALUATION_LOCK)
         .execute(&mut *holder)
         .await
         .unwrap();
@@ -251,7 +251,7 @@ async fn a_second_evaluation_is_refused_while_one_runs_and_none_duplicates(pool:
     })
     .await;
     sqlx::query("SELECT pg_advisory_unlock($1)")
-        .bind(lifecycle_svc::repo::EVALUATION_LOCK)
+        .bind(lifecycle_svc::repo::locks::EVALUATION_LOCK)
         .execute(&mut *holder)
         .await
         .unwrap();
