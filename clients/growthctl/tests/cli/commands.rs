@@ -90,13 +90,27 @@ async fn health_fails_when_a_service_is_down(pool: PgPool) {
     assert_eq!(stdout(&up).matches("SERVING").count(), 2);
 
     // Still pointed at the lifecycle service's address, now closed.
-    let command = command(&services, &["--format", "json", "health"]);
+    let command_all = command(&services, &["--format", "json", "health"]);
+    let metrics_only = command(
+        &services,
+        &["--format", "json", "health", "--service", "metrics"],
+    );
+    let lifecycle_only = command(&services, &["health", "--service", "lifecycle"]);
     services.lifecycle.stop().await.expect("lifecycle stops");
-    let down = run(command, "").await;
+    let down = run(command_all, "").await;
     assert_eq!(down.status.code(), Some(1));
     let report = json(&down);
     assert_eq!(report[0]["status"], "SERVING");
     assert_eq!(report[1]["status"], "UNREACHABLE");
+
+    // One service can be asked for alone.
+    let metrics_only = run(metrics_only, "").await;
+    assert!(metrics_only.status.success(), "{}", stderr(&metrics_only));
+    let report = json(&metrics_only);
+    assert_eq!(report.as_array().map(Vec::len), Some(1));
+    assert_eq!(report[0]["service"], "metrics");
+    let lifecycle_only = run(lifecycle_only, "").await;
+    assert_eq!(lifecycle_only.status.code(), Some(1));
 }
 
 #[sqlx::test(migrations = false)]
