@@ -20,6 +20,10 @@ pub const SERVICE: &str = "lifecycle-svc";
 /// The health-check name of the feed consumer (NOT_SERVING while degraded).
 pub const FEED_HEALTH: &str = "lifecycle.feed";
 
+/// The health-check name of the database (NOT_SERVING while it does not
+/// answer; `growth_runtime::db_health`).
+pub const DATABASE_HEALTH: &str = "lifecycle.database";
+
 /// The `lifecycle` schema's migrations; their history is kept in
 /// `lifecycle._sqlx_migrations`, apart from the metrics service's.
 pub fn migrator() -> Migrator {
@@ -50,6 +54,7 @@ pub async fn start(pool: Pool, serve: Serve, args: LifecycleArgs) -> anyhow::Res
     if let Some(api) = args.kit_api() {
         tracing::info!(?api, "kit deliveries enabled");
     }
+    let database_healthy = growth_runtime::db_health::watch(pool.clone(), serve.shutdown.clone());
     let state = Lifecycle {
         pool: pool.clone(),
         metrics,
@@ -84,6 +89,7 @@ pub async fn start(pool: Pool, serve: Serve, args: LifecycleArgs) -> anyhow::Res
     )
     .add_service(LifecycleServiceServer::new(LifecycleGrpc::new(state)))
     .health_component(FEED_HEALTH, feed_healthy)
+    .health_component(DATABASE_HEALTH, database_healthy)
     .start(serve.grpc_addr, serve.http_addr)
     .await
 }

@@ -15,6 +15,9 @@ use crate::watch::FeedSignal;
 
 /// The service name in logs and metrics.
 pub const SERVICE: &str = "metrics-svc";
+/// The health-check name of the database (NOT_SERVING while it does not
+/// answer; `growth_runtime::db_health`).
+pub const DATABASE_HEALTH: &str = "metrics.database";
 /// Largest gRPC message accepted (a 10,000-row batch with properties).
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
 
@@ -57,6 +60,7 @@ pub async fn start_with(
     let stripe = args.stripe().map(|c| StripeClient::new(&c)).transpose()?;
     let alerts = crate::alerts::spawn(pool.clone(), args.alerts()?, serve.shutdown.clone())?;
     let webhook = crate::webhook::router(pool.clone(), args.stripe_webhook_secret.get().cloned());
+    let database_healthy = growth_runtime::db_health::watch(pool.clone(), serve.shutdown.clone());
     let state = Metrics {
         pool,
         reporting: Arc::new(reporting),
@@ -76,6 +80,7 @@ pub async fn start_with(
         serve.grace,
     )
     .add_service(grpc)
+    .health_component(DATABASE_HEALTH, database_healthy)
     .http_routes(webhook)
     .start(serve.grpc_addr, serve.http_addr)
     .await

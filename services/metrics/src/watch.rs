@@ -88,7 +88,13 @@ pub fn stream(
             let rows = match feed::page(&pool, cursor, limit).await {
                 Ok(rows) => rows,
                 Err(e) => {
-                    yield Err(Status::from(MetricsError::from(e)));
+                    // The caller resumes from the cursor (a database
+                    // restart, say): it is in the message, as on shutdown.
+                    let status = Status::from(MetricsError::from(e));
+                    yield Err(Status::new(
+                        status.code(),
+                        format!("{}; resume from cursor {cursor}", status.message()),
+                    ));
                     return;
                 }
             };

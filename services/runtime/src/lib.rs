@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod config;
 pub mod db;
+pub mod db_health;
 pub mod http;
 pub mod launch;
 pub mod observe;

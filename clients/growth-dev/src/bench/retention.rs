@@ -91,29 +91,30 @@ async fn refresh(
     Ok(client.clone().refresh_cohorts(r).await?.into_inner())
 }
 
-/// One more day of activity: `n` events of random users, all today, sent
-/// and folded into the rollup (as a day's events would be by the time a
-/// refresh runs). Returns how long that took.
-async fn one_more_day(client: &Metrics, pool: &PgPool, n: usize) -> anyhow::Result<Duration> {
+/// Live traffic: `n` login events of random users, spread in time order over
+/// `from..to`, each batch of 1,000 a different user per event (as a
+/// product's events arrive), sent and then folded into the rollup (as they
+/// would be by the time a refresh runs). Returns how long that took.
+async fn traffic(
+    client: &Metrics,
+    pool: &PgPool,
+    n: usize,
+    (from, to): (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>),
+    tag: &str,
+) -> anyhow::Result<Duration> {
     let users: Vec<String> =
         sqlx::query_scalar("SELECT user_id FROM metrics.users ORDER BY random() LIMIT $1")
-            .bind(n as i64 / 3)
+            .bind((n as i64 / 3).max(1))
             .fetch_all(pool)
             .await?;
-    let now = chrono::Utc::now();
-    let start_of_day = now
-        .date_naive()
-        .and_hms_opt(0, 0, 0)
-        .unwrap_or_default()
-        .and_utc();
-    let span = (now - start_of_day).num_seconds().max(1);
+    let span = (to - from).num_milliseconds().max(1);
     let events: Vec<pb::Event> = (0..n)
         .map(|i| pb::Event {
-            event_id: format!("bench-day-{i}"),
+            event_id: format!("bench-{tag}-{i}"),
             user_id: users[i % users.len().max(1)].clone(),
             name: "login".into(),
             occurred_at: Some(ts(
-                start_of_day + chrono::Duration::seconds((i as i64 * 7919) % span)
+                from + chrono::Duration::milliseconds(span * i as i64 / n.max(1) as i64)
             )),
             properties_json: String::new(),
         })
@@ -129,6 +130,26 @@ async fn one_more_day(client: &Metrics, pool: &PgPool, n: usize) -> anyhow::Resu
     }
     metrics_svc::repo::cohorts::fold::fold(pool).await?;
     Ok(started.elapsed())
+}
+
+/// The pending activity's table: size on disk, rows (counted) and dead rows
+/// (as the statistics collector last saw them).
+async fn pending_state(pool: &PgPool) -> anyhow::Result<String> {
+    // Other sessions report their counts at most once a second.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (bytes, live, dead): (i64, i64, i64) = sqlx::query_as(
+        "SELECT coalesce(sum(pg_total_relation_size(relid)), 0)::bigint,
+                (SELECT count(*) FROM metrics.activity_pending),
+                coalesce(sum(n_dead_tup), 0)::bigint
+         FROM pg_stat_user_tables
+         WHERE schemaname = 'metrics' AND relname LIKE 'activity_pending%'",
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(format!(
+        "metrics.activity_pending: {:.1} MiB, {live} rows and {dead} dead rows",
+        bytes as f64 / 1024.0 / 1024.0
+    ))
 }
 
 fn ms(d: Duration) -> f64 {
@@ -147,6 +168,25 @@ async fn run_in(args: &RetentionBenchArgs, options: PgConnectOptions) -> anyhow:
     let target = Target::new(&server.grpc_addr.to_string(), "127.0.0.1:1", None)?;
     let client = target.metrics().await?;
 
+    // The pending activity must keep itself small without autovacuum (off on
+    // these machines, and in production it may be slow to reach a busy
+    // table): it is off for the benchmark's tables whatever the server says.
+    let server_autovacuum: String = sqlx::query_scalar("SHOW autovacuum")
+        .fetch_one(&pool)
+        .await?;
+    sqlx::query(
+        "DO $$ DECLARE t regclass; BEGIN
+             FOR t IN SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                      WHERE n.nspname = 'metrics' AND c.relkind = 'r' LOOP
+                 EXECUTE format('ALTER TABLE %s SET (autovacuum_enabled = false)', t);
+             END LOOP;
+         END $$",
+    )
+    .execute(&pool)
+    .await?;
+    eprintln!(
+        "bench: autovacuum is {server_autovacuum} on the server and off for the benchmark's tables"
+    );
     let params = SeedParams {
         users: args.users,
         months: args.months,
@@ -172,6 +212,58 @@ async fn run_in(args: &RetentionBenchArgs, options: PgConnectOptions) -> anyhow:
         loaded.as_secs_f64()
     );
     let _ = report;
+
+    // Refreshes as the service meets them, before any VACUUM: the first
+    // (everything); after a month of live traffic (events in time order,
+    // folded in the background as they arrive) one with nothing to do; then
+    // one after one more day.
+    refresh(&client, pb::RefreshCohortsRequest::default()).await?;
+    let now = chrono::Utc::now();
+    let today = now
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default()
+        .and_utc();
+    let month = (events as f64 / f64::from(args.months.max(1))) as usize;
+    let live = traffic(
+        &client,
+        &pool,
+        month,
+        (today - chrono::Duration::days(30), today),
+        "live",
+    )
+    .await?;
+    eprintln!(
+        "bench: a month of live traffic ({month} events in time order) stored and folded in {:.1} s; {}",
+        live.as_secs_f64(),
+        pending_state(&pool).await?
+    );
+    refresh(&client, pb::RefreshCohortsRequest::default()).await?;
+    let started = Instant::now();
+    refresh(&client, pb::RefreshCohortsRequest::default()).await?;
+    let idle_time = started.elapsed();
+    let day = (events as f64 / (f64::from(args.months) * 30.4)) as usize;
+    let ingested = traffic(
+        &client,
+        &pool,
+        day,
+        (today, now.max(today + chrono::Duration::seconds(1))),
+        "day",
+    )
+    .await?;
+    let started = Instant::now();
+    let incremental = refresh(&client, pb::RefreshCohortsRequest::default()).await?;
+    let incremental_time = started.elapsed();
+    let pending = pending_state(&pool).await?;
+    eprintln!(
+        "bench: without VACUUM: a refresh with nothing to do {:.1} ms; one more day ({day} events) stored and folded into the rollup in {:.1} ms, then incremental refresh {:.1} ms ({} cohorts, {} cells written); {pending}",
+        ms(idle_time),
+        ms(ingested),
+        ms(incremental_time),
+        incremental.cohorts_refreshed,
+        incremental.cells_written
+    );
+
     sqlx::query("VACUUM ANALYZE").execute(&pool).await?;
     let copy = copy_rate(&pool, events.min(1_000_000)).await?;
 
@@ -241,20 +333,6 @@ async fn run_in(args: &RetentionBenchArgs, options: PgConnectOptions) -> anyhow:
         );
     }
     let rebuild_time = best(&rewrites);
-    refresh(&client, pb::RefreshCohortsRequest::default()).await?;
-
-    let day = (events as f64 / (f64::from(args.months) * 30.4)) as usize;
-    let ingested = one_more_day(&client, &pool, day).await?;
-    let started = Instant::now();
-    let incremental = refresh(&client, pb::RefreshCohortsRequest::default()).await?;
-    let incremental_time = started.elapsed();
-    eprintln!(
-        "bench: one more day ({day} events) stored and folded into the rollup in {:.1} ms, then incremental refresh {:.1} ms ({} cohorts, {} cells written)",
-        ms(ingested),
-        ms(incremental_time),
-        incremental.cohorts_refreshed,
-        incremental.cells_written
-    );
 
     let mut reads = Vec::new();
     for _ in 0..200 {
@@ -315,6 +393,7 @@ async fn run_in(args: &RetentionBenchArgs, options: PgConnectOptions) -> anyhow:
             "rebuild_seconds": rebuild_time.as_secs_f64(),
             "rebuild_unchanged_seconds": unchanged_time.as_secs_f64(),
             "incremental_refresh_ms": ms(incremental_time),
+            "idle_refresh_ms": ms(idle_time),
             "read_p50_ms": ms(p50),
             "read_p99_ms": ms(p99),
             "track_events_rows_per_s": track_rate,

@@ -8,7 +8,7 @@
 //! | trial_running    | trial                        | trial ends in the future, not paying                        | (stay)      |
 //! | payments_stopped | active, at_risk, reactivated | paying at the last evaluation, not paying now               | churned     |
 //! | inactive         | any but churned              | not paying, no event for `churn_after_days` (or since signup) | churned   |
-//! | came_back        | churned                      | paying again; or never paid, active since the churn and score ≥ `active_from` | reactivated |
+//! | came_back        | churned                      | paying again; or never paid, an event in the last `churn_after_days` (when it occurred) and score ≥ `active_from` | reactivated |
 //! | churned_holds    | churned                      | otherwise                                                   | (stay)      |
 //! | settled          | reactivated                  | reactivated ≥ `reactivated_days` ago, score ≥ `at_risk_below` | active    |
 //! | onboarding       | none, onboarding             | signed up < `onboarding_days` ago, not paying, score < `active_from` | onboarding |
@@ -108,7 +108,10 @@ fn table(
         ));
     }
     if let Some(c) = current.filter(|c| c.stage == Churned) {
-        let active_since_churn = s.last_seen_at.is_some_and(|seen| seen > c.since);
+        // By when the events occurred, not when they arrived: activity that
+        // arrives after the churn was recorded but occurred inside the churn
+        // window would have prevented the churn had it arrived on time.
+        let active_again = s.last_seen_at.is_some() && inactive_days < th.churn_after_days;
         if s.paying && !c.paying {
             return Some(Move(
                 Reactivated,
@@ -116,7 +119,7 @@ fn table(
                 "paying again after churning".into(),
             ));
         }
-        if !s.has_paid && active_since_churn && score >= th.active_from {
+        if !s.has_paid && active_again && score >= th.active_from {
             return Some(Move(
                 Reactivated,
                 "came_back",

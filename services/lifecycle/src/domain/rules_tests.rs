@@ -100,8 +100,17 @@ fn churned_users_come_back_by_paying_again_or_by_engaging_if_they_never_paid() {
         None,
         "below active_from stays churned"
     );
+    s.last_seen_at = Some(now() - Duration::days(31));
+    assert_eq!(
+        decide(churned(), &s, 45),
+        None,
+        "no event in the churn window"
+    );
+    // Late events: recorded churned 20 days ago, events that occurred 25
+    // days ago (before the churn was recorded) arrive now and bring the
+    // score to 57. They fall inside the churn window, so they count.
     s.last_seen_at = Some(now() - Duration::days(25));
-    assert_eq!(decide(churned(), &s, 45), None, "no event since the churn");
+    assert_eq!(decide(churned(), &s, 57).unwrap().0, Stage::Reactivated);
     s.last_seen_at = Some(now() - Duration::days(1));
     s.has_paid = true;
     assert_eq!(

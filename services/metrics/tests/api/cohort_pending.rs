@@ -81,7 +81,11 @@ async fn a_batch_appends_its_active_days_and_a_fold_applies_them_once_or_not_at_
     // A fold that fails before it commits (the process dies, the database
     // restarts) is rolled back with its deletes: nothing is lost.
     let mut failing = no_fold;
-    assert_eq!(fold::fold_in(&mut failing).await.unwrap(), 1, "p's row");
+    assert_eq!(
+        fold::fold_in(&mut failing).await.unwrap().changed,
+        1,
+        "p's row"
+    );
     failing.rollback().await.unwrap();
     assert_eq!(pending(&pool).await, expected);
     assert_eq!(bitmaps(&pool).await, before);
@@ -224,5 +228,55 @@ async fn a_refresh_leaves_activity_appended_after_its_fold_to_the_next_one(pool:
     assert_eq!(
         check.cells_written, 0,
         "a full recomputation changes nothing"
+    );
+}
+
+/// The pages `metrics.activity_pending`'s file holds.
+async fn pending_pages(pool: &PgPool) -> i64 {
+    sqlx::query_scalar(
+        "SELECT pg_relation_size('metrics.activity_pending')
+                / current_setting('block_size')::bigint",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_pending_activity_keeps_itself_small_without_autovacuum(pool: PgPool) {
+    let mut app = spawn_app(pool.clone()).await;
+    sqlx::query("ALTER TABLE metrics.activity_pending SET (autovacuum_enabled = false)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let users: Vec<String> = (0..500).map(|i| format!("u{i:03}")).collect();
+    upsert(
+        &mut app,
+        users
+            .iter()
+            .map(|u| signup(u, at("2025-03-01T10:00:00Z")))
+            .collect(),
+    )
+    .await;
+    // 40 batches of one event per user, each folded: 20,000 rows appended
+    // and deleted in all.
+    let mut pages = Vec::new();
+    for round in 0..40 {
+        let when = at("2025-03-01T12:00:00Z") + chrono::Duration::days(round % 30);
+        let batch = users
+            .iter()
+            .map(|u| active(&format!("{u}-{round}"), u, when))
+            .collect();
+        track(&mut app, batch).await;
+        fold::fold(&pool).await.unwrap();
+        pages.push(pending_pages(&pool).await);
+    }
+    assert!(pending(&pool).await.is_empty());
+    // The space of folded rows is reused: the file stays the size of a few
+    // batches (it grows by a batch's pages each round when it is not).
+    let batch_pages = pages[0].max(1);
+    assert!(
+        pages.iter().all(|&p| p <= 3 * batch_pages),
+        "pages after each round: {pages:?}"
     );
 }
