@@ -4,15 +4,12 @@
 //! servers' crates, sqlx, a fake Stripe. Users and CronJobs use `growthctl`,
 //! which is only a client.
 
-mod bench;
-mod cli;
-mod demo;
-
 use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{BenchCommand, Cli, Command};
+use growth_dev::cli::{BenchCommand, Cli, Command};
+use growth_dev::{bench, demo};
 
 #[tokio::main]
 async fn main() -> ExitCode {

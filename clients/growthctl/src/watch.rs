@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use std::io::Write;
 use std::time::Duration;
 
 use growth_proto::backoff::Backoff;
@@ -42,6 +43,16 @@ fn resumable(status: &tonic::Status) -> bool {
 /// its database) is resumed from the last cursor received, with the shared
 /// backoff, for as long as it takes; each attempt is said on stderr.
 pub async fn run(target: &Target, args: &WatchArgs, format: Format) -> anyhow::Result<ExitCode> {
+    follow(target, args, format, &mut std::io::stdout()).await
+}
+
+/// [`run`], printing to `out`.
+pub async fn follow(
+    target: &Target,
+    args: &WatchArgs,
+    format: Format,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<ExitCode> {
     let mut client = target.metrics().await?;
     let request = |after: i64| pb::WatchEventsRequest {
         after_sequence: after,
@@ -55,10 +66,11 @@ pub async fn run(target: &Target, args: &WatchArgs, format: Format) -> anyhow::R
         return Ok(ExitCode::SUCCESS);
     }
     if format != Format::Json {
-        println!(
+        writeln!(
+            out,
             "{:>10}  {:<20}  {:<16}  {:<20}  properties",
             "sequence", "occurred_at", "user_id", "name"
-        );
+        )?;
     }
     let mut failures = 0u32;
     loop {
@@ -102,7 +114,8 @@ pub async fn run(target: &Target, args: &WatchArgs, format: Format) -> anyhow::R
         for fe in message.events {
             let event = fe.event.unwrap_or_default();
             match format {
-                Format::Json => println!(
+                Format::Json => writeln!(
+                    out,
                     "{}",
                     serde_json::json!({
                         "sequence": fe.sequence,
@@ -113,7 +126,8 @@ pub async fn run(target: &Target, args: &WatchArgs, format: Format) -> anyhow::R
                         "properties": serde_json::from_str::<serde_json::Value>(&event.properties_json).unwrap_or_default(),
                     })
                 ),
-                Format::Table | Format::Md | Format::Csv => println!(
+                Format::Table | Format::Md | Format::Csv => writeln!(
+                    out,
                     "{:>10}  {:<20}  {:<16}  {:<20}  {}",
                     fe.sequence,
                     time(event.occurred_at.as_ref()),
@@ -121,7 +135,7 @@ pub async fn run(target: &Target, args: &WatchArgs, format: Format) -> anyhow::R
                     event.name,
                     event.properties_json
                 ),
-            }
+            }?;
             printed += 1;
             if args.limit == Some(printed) {
                 return Ok(ExitCode::SUCCESS);

@@ -6,7 +6,7 @@
 //! the ingest RPCs, prints what to try, and stops everything on Ctrl-C.
 
 mod lifecycle;
-mod postgres;
+pub mod postgres;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;

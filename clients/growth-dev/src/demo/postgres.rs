@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use anyhow::{Context as _, bail};
 
@@ -64,7 +65,12 @@ impl LocalCluster {
     /// Creates and starts a cluster with trust auth for user `postgres`.
     pub fn start() -> anyhow::Result<Self> {
         let bin = find_bin()?;
-        let dir = std::env::temp_dir().join(format!("growth-demo-pg-{}", std::process::id()));
+        static MADE: AtomicU32 = AtomicU32::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "growth-demo-pg-{}-{}",
+            std::process::id(),
+            MADE.fetch_add(1, Ordering::Relaxed)
+        ));
         if dir.exists() {
             std::fs::remove_dir_all(&dir)
                 .with_context(|| format!("removing stale {}", dir.display()))?;
@@ -99,28 +105,44 @@ impl LocalCluster {
                 "--no-instructions",
             ],
         )?;
+        cluster.pg_ctl("start", None)?;
+        Ok(cluster)
+    }
+
+    /// Runs `pg_ctl <action>` (start, stop, restart) on the cluster, with
+    /// shutdown `mode` (smart, fast, immediate) where it applies, waiting
+    /// until it is done.
+    fn pg_ctl(&self, action: &str, mode: Option<&str>) -> anyhow::Result<()> {
         let options = format!(
             "-p {} -c listen_addresses=127.0.0.1 -k {} -c fsync=off -c synchronous_commit=off",
-            cluster.port,
-            path(&cluster.dir)?
+            self.port,
+            path(&self.dir)?
         );
-        let log = cluster.dir.join("postgres.log");
-        cluster.pg(
-            "pg_ctl",
-            &[
-                "-D",
-                path(&data)?,
-                "-l",
-                path(&log)?,
-                "-o",
-                &options,
-                "-w",
-                "-t",
-                "60",
-                "start",
-            ],
-        )?;
-        Ok(cluster)
+        let data = self.dir.join("data");
+        let log = self.dir.join("postgres.log");
+        let mut args = vec!["-D", path(&data)?, "-l", path(&log)?, "-o", &options];
+        if let Some(mode) = mode {
+            args.extend(["-m", mode]);
+        }
+        args.extend(["-w", "-t", "60", action]);
+        self.pg("pg_ctl", &args)
+    }
+
+    /// Restarts the server, shut down in `mode` (`fast`: connections are
+    /// closed and the server shuts down cleanly; `immediate`: it stops at
+    /// once and recovers from its log when it starts again).
+    pub fn restart(&self, mode: &str) -> anyhow::Result<()> {
+        self.pg_ctl("restart", Some(mode))
+    }
+
+    /// Stops the server (in `mode`), keeping its files for [`Self::resume`].
+    pub fn pause(&self, mode: &str) -> anyhow::Result<()> {
+        self.pg_ctl("stop", Some(mode))
+    }
+
+    /// Starts the server again after [`Self::pause`].
+    pub fn resume(&self) -> anyhow::Result<()> {
+        self.pg_ctl("start", None)
     }
 
     /// The connection URL.
@@ -143,8 +165,7 @@ impl LocalCluster {
             return Ok(());
         }
         self.stopped = true;
-        let data = self.dir.join("data");
-        let result = self.pg("pg_ctl", &["-D", path(&data)?, "-m", "fast", "-w", "stop"]);
+        let result = self.pg_ctl("stop", Some("fast"));
         std::fs::remove_dir_all(&self.dir)
             .with_context(|| format!("removing {}", self.dir.display()))?;
         result

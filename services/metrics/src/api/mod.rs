@@ -11,4 +11,5 @@ pub mod ingest;
 pub mod insights;
 pub mod revenue;
 pub mod stripe_events;
+pub mod today;
 pub mod watch;

@@ -7,6 +7,7 @@ pub mod wire;
 
 use growth_proto::metrics::v1 as pb;
 
+use crate::api::today;
 use crate::cohorts::breakdown::{self, Breakdown, SegmentRow};
 use crate::cohorts::measure::{Metric, Mode};
 use crate::cohorts::overview;
@@ -24,8 +25,7 @@ pub async fn refresh(
     r: pb::RefreshCohortsRequest,
 ) -> Result<pb::RefreshCohortsResponse, MetricsError> {
     let time_zone = &state.reporting.time_zone;
-    let today = repo::reporting::today(&state.pool, time_zone).await?;
-    let asked = parse::refresh(&r, today)?;
+    let (asked, _) = today::parse(state, |today| parse::refresh(&r, today)).await?;
     let started = std::time::Instant::now();
     if asked.rebuild {
         repo::cohorts::rebuild::rebuild(&state.pool, &state.reporting).await?;
@@ -66,8 +66,7 @@ pub async fn matrix(
     r: pb::GetRetentionMatrixRequest,
 ) -> Result<pb::GetRetentionMatrixResponse, MetricsError> {
     let (pool, time_zone) = (&state.pool, &state.reporting.time_zone);
-    let today = repo::reporting::today(pool, time_zone).await?;
-    let asked = parse::matrix(&r, today)?;
+    let (asked, today) = today::parse(state, |today| parse::matrix(&r, today)).await?;
     if let Some(Breakdown::Attribute(key)) = &asked.breakdown
         && !repo::cohorts::breakdown::attribute_exists(pool, key).await?
     {
@@ -145,8 +144,7 @@ pub async fn overview(
     r: pb::GetCohortOverviewRequest,
 ) -> Result<pb::GetCohortOverviewResponse, MetricsError> {
     let (pool, time_zone) = (&state.pool, &state.reporting.time_zone);
-    let today = repo::reporting::today(pool, time_zone).await?;
-    let asked = parse::overview(&r, today)?;
+    let (asked, today) = today::parse(state, |today| parse::overview(&r, today)).await?;
     let period = asked.period;
     let (from, to) = (asked.cohorts.from, asked.cohorts.to);
     let members = stored::members(pool, period, from, to).await?;

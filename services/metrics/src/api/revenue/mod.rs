@@ -5,6 +5,7 @@ pub mod wire;
 
 use growth_proto::metrics::v1 as pb;
 
+use crate::api::today;
 use crate::error::MetricsError;
 use crate::repo;
 use crate::revenue::month;
@@ -16,8 +17,10 @@ pub async fn summary(
     r: pb::GetRevenueSummaryRequest,
 ) -> Result<pb::GetRevenueSummaryResponse, MetricsError> {
     let (pool, time_zone) = (&state.pool, state.reporting.time_zone.as_str());
-    let today = repo::reporting::today(pool, time_zone).await?;
-    let months = month::range(&r.month_from, &r.month_to, today)?;
+    let (months, _) = today::parse(state, |today| {
+        month::range(&r.month_from, &r.month_to, today)
+    })
+    .await?;
     let totals = repo::revenue::totals(pool, &months, time_zone).await?;
     let money = repo::revenue::money(pool, &months, time_zone).await?;
     Ok(pb::GetRevenueSummaryResponse {
@@ -32,8 +35,7 @@ pub async fn churn_report(
     r: pb::GetChurnReportRequest,
 ) -> Result<pb::GetChurnReportResponse, MetricsError> {
     let (pool, time_zone) = (&state.pool, state.reporting.time_zone.as_str());
-    let today = repo::reporting::today(pool, time_zone).await?;
-    let first = month::parse("month", &r.month, today)?;
+    let (first, _) = today::parse(state, |today| month::parse("month", &r.month, today)).await?;
     let rows = repo::revenue::churn_rows(pool, first, time_zone).await?;
     Ok(wire::report(
         month::label(first),
