@@ -235,6 +235,143 @@ async fn months_are_cut_in_the_reporting_time_zone(pool: PgPool) {
 }
 
 #[sqlx::test(migrations = false)]
+async fn a_month_starts_at_the_first_instant_of_its_ambiguous_local_midnight(pool: PgPool) {
+    // On 2026-11-01 Cuba's clocks go back from 01:00 to 00:00: local
+    // midnight happens twice, first at 04:00Z. November starts then.
+    let args = metrics_svc::config::MetricsArgs {
+        reporting_time_zone: "America/Havana".into(),
+        ..metrics_svc::config::MetricsArgs::default()
+    };
+    let mut app = spawn_app_with(pool, args).await;
+    upsert(&mut app, vec![user("u1")]).await;
+    let active = state(
+        "sub_1",
+        "u1",
+        4900,
+        "usd",
+        "2026-10-15T12:00:00Z",
+        "2026-10-15T12:00:00Z",
+    );
+    // Canceled at 00:30 local of November 1st (the first reading).
+    let mut canceled = with_status(active.clone(), pb::SubscriptionStatus::Canceled);
+    canceled.effective_at = ts(at("2026-11-01T04:30:00Z"));
+    canceled.ended_at = canceled.effective_at;
+    import(&mut app, vec![active, canceled]).await;
+    let r = summary(&mut app, "2026-10", "2026-11").await;
+    assert_eq!(
+        moves(currency(&r.months[0], "usd")),
+        [0, 4900, 0, 0, 0, 0, 4900],
+        "October ends with the subscription"
+    );
+    assert_eq!(
+        moves(currency(&r.months[1], "usd")),
+        [4900, 0, 0, 0, 4900, 0, 0],
+        "November churns it"
+    );
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_customer_who_changes_currency_then_cancels_is_reported_whole(pool: PgPool) {
+    let mut app = spawn_app(pool).await;
+    upsert(&mut app, vec![user("u1"), user("u2"), user("u3")]).await;
+    let usd = state(
+        "sub_1",
+        "u1",
+        7900,
+        "usd",
+        "2026-07-01T00:00:00Z",
+        "2026-07-01T00:00:00Z",
+    );
+    let mut eur = state(
+        "sub_1",
+        "u1",
+        6900,
+        "eur",
+        "2026-07-01T00:00:00Z",
+        "2026-08-10T00:00:00Z",
+    );
+    eur.plan = "plan-eur".into();
+    let mut canceled = with_status(eur.clone(), pb::SubscriptionStatus::Canceled);
+    canceled.effective_at = ts(at("2026-08-20T00:00:00Z"));
+    canceled.ended_at = canceled.effective_at;
+    // Two more churned customers: amounts in different currencies are not
+    // compared (by minor units, 150 JPY would come last, 20,000 JPY above
+    // 199.00 USD).
+    let yen = state(
+        "sub_2",
+        "u2",
+        150,
+        "jpy",
+        "2026-07-01T00:00:00Z",
+        "2026-07-01T00:00:00Z",
+    );
+    let dollars = state(
+        "sub_3",
+        "u3",
+        19900,
+        "usd",
+        "2026-07-01T00:00:00Z",
+        "2026-07-01T00:00:00Z",
+    );
+    let ended = |s: &pb::Subscription| {
+        let mut c = with_status(s.clone(), pb::SubscriptionStatus::Canceled);
+        c.effective_at = ts(at("2026-08-05T00:00:00Z"));
+        c.ended_at = c.effective_at;
+        c
+    };
+    let (yen_ended, dollars_ended) = (ended(&yen), ended(&dollars));
+    import(
+        &mut app,
+        vec![usd, eur, canceled, yen, yen_ended, dollars, dollars_ended],
+    )
+    .await;
+    let aug = app
+        .client
+        .get_churn_report(pb::GetChurnReportRequest {
+            month: "2026-08".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let churned: Vec<(&str, &str, String, i64)> = aug
+        .churned_customers
+        .iter()
+        .map(|c| {
+            let m = c.mrr.as_ref().unwrap();
+            (
+                c.user_id.as_str(),
+                c.plan.as_str(),
+                m.currency.clone(),
+                c.churned_at.as_ref().map_or(0, |t| t.seconds),
+            )
+        })
+        .collect();
+    assert_eq!(
+        churned,
+        [
+            (
+                "u2",
+                "plan-150",
+                "jpy".to_owned(),
+                at("2026-08-05T00:00:00Z").timestamp()
+            ),
+            (
+                "u3",
+                "plan-19900",
+                "usd".to_owned(),
+                at("2026-08-05T00:00:00Z").timestamp()
+            ),
+            (
+                "u1",
+                "plan-7900",
+                "usd".to_owned(),
+                at("2026-08-20T00:00:00Z").timestamp()
+            ),
+        ]
+    );
+}
+
+#[sqlx::test(migrations = false)]
 async fn bad_months_are_refused_naming_the_field(pool: PgPool) {
     let mut app = spawn_app(pool).await;
     let next_year = (Utc::now() + chrono::Duration::days(400))

@@ -87,7 +87,8 @@ pub fn months(
 }
 
 /// The response from the query's rows: currencies in order, churned
-/// customers by MRR lost (largest first), then user id.
+/// customers by currency, then MRR lost (largest first: amounts are compared
+/// only within a currency), then user id.
 pub fn report(
     month: String,
     time_zone: String,
@@ -125,9 +126,11 @@ pub fn report(
     r.mrr_at_start.sort_by(|a, b| a.currency.cmp(&b.currency));
     r.mrr_churned.sort_by(|a, b| a.currency.cmp(&b.currency));
     let lost = |c: &pb::ChurnedCustomer| c.mrr.as_ref().map_or(0, |m| m.amount_minor);
+    let currency = |c: &pb::ChurnedCustomer| c.mrr.as_ref().map(|m| m.currency.clone());
     r.churned_customers.sort_by(|a, b| {
-        lost(b)
-            .cmp(&lost(a))
+        currency(a)
+            .cmp(&currency(b))
+            .then_with(|| lost(b).cmp(&lost(a)))
             .then_with(|| a.user_id.cmp(&b.user_id))
     });
     r

@@ -19,14 +19,14 @@
         WHERE c.paying_start AND NOT c.paying_end AND p.start_mrr > 0
     ),
     drops AS (
-        -- The last state in the month that took a paid subscription of the
-        -- customer to zero: when the customer's MRR reached zero.
-        SELECT DISTINCT ON (s.user_id, t.prev_currency)
-               s.user_id, t.prev_currency AS currency, t.prev_plan AS plan, t.effective_at
+        -- When the customer's MRR reached zero: the last state in the month
+        -- that took a paid subscription of theirs to zero, in whatever
+        -- currency it was by then (a customer may change currency, then
+        -- cancel).
+        SELECT DISTINCT ON (s.user_id) s.user_id, t.effective_at
         FROM (
             SELECT h.stripe_subscription_id, h.effective_at, h.mrr_minor,
-                   lag(h.mrr_minor) OVER w AS prev_mrr, lag(h.plan) OVER w AS prev_plan,
-                   lag(h.currency) OVER w AS prev_currency
+                   lag(h.mrr_minor) OVER w AS prev_mrr
             FROM metrics.subscription_states h
             WHERE h.stripe_subscription_id IN (
                 SELECT stripe_subscription_id FROM metrics.subscriptions
@@ -37,7 +37,17 @@
         CROSS JOIN bounds b
         WHERE t.prev_mrr > 0 AND t.mrr_minor = 0
           AND t.effective_at > b.at[1] AND t.effective_at <= b.at[2]
-        ORDER BY s.user_id, t.prev_currency, t.effective_at DESC
+        ORDER BY s.user_id, t.effective_at DESC
+    ),
+    plans AS (
+        -- The plan each churned customer last paid for in each currency.
+        SELECT DISTINCT ON (s.user_id, h.currency) s.user_id, h.currency, h.plan
+        FROM metrics.subscription_states h
+        JOIN metrics.subscriptions s USING (stripe_subscription_id)
+        CROSS JOIN bounds b
+        WHERE s.user_id IN (SELECT user_id FROM churned)
+          AND h.mrr_minor > 0 AND h.effective_at <= b.at[2]
+        ORDER BY s.user_id, h.currency, h.effective_at DESC
     )
     SELECT 'total' AS kind, NULL::text AS currency, NULL::text AS user_id, NULL::text AS email,
            NULL::text AS plan,
@@ -51,8 +61,9 @@
            NULL
     FROM month p GROUP BY p.currency HAVING sum(p.start_mrr) > 0
     UNION ALL
-    SELECT 'customer', c.currency, c.user_id, u.email, coalesce(d.plan, ''), c.start_mrr, NULL,
+    SELECT 'customer', c.currency, c.user_id, u.email, coalesce(pl.plan, ''), c.start_mrr, NULL,
            d.effective_at
     FROM churned c
     JOIN metrics.users u USING (user_id)
-    LEFT JOIN drops d USING (user_id, currency)
+    LEFT JOIN drops d USING (user_id)
+    LEFT JOIN plans pl USING (user_id, currency)

@@ -1,7 +1,7 @@
 
     bounds AS (
         SELECT array_agg(
-                   least((($1::date + make_interval(months => g))::timestamp AT TIME ZONE $3), now())
+                   least(metrics.local_day_start(($1::date + make_interval(months => g))::date, $3), now())
                    ORDER BY g) AS at
         FROM generate_series(0, $2::integer) AS g
     ),
