@@ -60,8 +60,9 @@ pub struct ChurnArgs {
     #[arg(long, value_name = "YYYY-MM", value_parser = names::month)]
     pub month: String,
     /// Output of this command: table (headline numbers and the churned
-    /// customers), csv (the churned customers) or json (default: the global
-    /// --format: json or csv there mean the same here).
+    /// customers), csv (one line per churned customer and currency: user_id,
+    /// email, plan, currency, mrr_lost, churned_at) or json (default: the
+    /// global --format: json or csv there mean the same here).
     #[arg(long, value_enum)]
     pub output: Option<OutputArg>,
 }
@@ -132,8 +133,12 @@ pub struct ShowArgs {
     /// Split each cohort by "plan" or by "attributes.<key>".
     #[arg(long, value_name = "KEY")]
     pub breakdown: Option<String>,
-    /// Output of this command: table, csv or json (default: the global
-    /// --format: json or csv there mean the same here).
+    /// Output of this command: table (one row per cohort, one column per
+    /// offset: a heatmap on a terminal), csv (one line per cell: cohort,
+    /// size, offset, retained, rate, incomplete; revenue: currency and
+    /// revenue_minor instead of retained and rate; with --breakdown a
+    /// segment column after cohort) or json (default: the global --format:
+    /// json or csv there mean the same here).
     #[arg(long, value_enum)]
     pub output: Option<OutputArg>,
 }

@@ -79,12 +79,14 @@ impl ModeArg {
     }
 }
 
-/// How `cohorts show` prints the matrix.
+/// How a report command prints (`cohorts show`, `cohorts churn`, `revenue
+/// summary`); each command's `--output` help says what its table and CSV
+/// hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputArg {
-    /// One row per cohort, one column per offset (a heatmap on a terminal).
+    /// A table for people.
     Table,
-    /// One line per cell: cohort,size,offset,retained,rate,incomplete.
+    /// Comma-separated lines with a header, for spreadsheets and scripts.
     Csv,
     /// The response as one JSON document.
     Json,

@@ -32,8 +32,13 @@ pub struct SummaryArgs {
     /// Last month, inclusive (default: --from; at most 120 months after it).
     #[arg(long, value_name = "YYYY-MM", value_parser = names::month)]
     pub to: Option<String>,
-    /// Output of this command: table, csv or json (default: the global
-    /// --format: json or csv there mean the same here).
+    /// Output of this command: table (one row per month and currency), csv
+    /// (one line per month and currency: month, currency, mrr_at_start, mrr,
+    /// arr, new, expansion, contraction, churned, reactivation, net_new,
+    /// nrr, grr (empty when the month started without MRR), customers,
+    /// active_subscriptions, gross_revenue, refunds, disputes, net_revenue,
+    /// partial (the month is not over); amounts in major units) or json
+    /// (default: the global --format: json or csv there mean the same here).
     #[arg(long, value_enum)]
     pub output: Option<OutputArg>,
 }

@@ -18,6 +18,7 @@ fn summary_json(r: &pb::GetRevenueSummaryResponse) -> Value {
         "time_zone": r.time_zone,
         "months": r.months.iter().map(|m| json!({
             "month": m.month,
+            "partial": m.partial,
             "currencies": m.currencies.iter().map(|c| json!({
                 "currency": c.currency,
                 "mrr_at_start_minor": c.mrr_at_start_minor,
@@ -42,12 +43,22 @@ fn summary_json(r: &pb::GetRevenueSummaryResponse) -> Value {
     })
 }
 
-/// A retention rate, or `n/a` when the month started without MRR.
-fn retention(rate: f64, c: &pb::MrrMovements) -> String {
+/// A retention rate, or `none` when the month started without MRR (the
+/// rate is not a number then, whatever the wire's 0 says).
+fn retention(rate: f64, c: &pb::MrrMovements, shown: fn(f64) -> String, none: &str) -> String {
     if c.mrr_at_start_minor == 0 {
-        "n/a".to_owned()
+        none.to_owned()
     } else {
-        percent(rate)
+        shown(rate)
+    }
+}
+
+/// The month's label; one not over yet says so.
+fn month(m: &pb::MonthlyRevenue) -> String {
+    if m.partial {
+        format!("{} (to date)", m.month)
+    } else {
+        m.month.clone()
     }
 }
 
@@ -73,14 +84,14 @@ fn table(r: &pb::GetRevenueSummaryResponse) -> comfy_table::Table {
     ]);
     for m in &r.months {
         if m.currencies.is_empty() {
-            let mut row = vec![m.month.clone(), "-".to_owned()];
+            let mut row = vec![month(m), "-".to_owned()];
             row.extend(std::iter::repeat_n(String::new(), 15));
             table.add_row(row);
         }
         for c in &m.currencies {
             let money = |minor: i64| major(minor, &c.currency, false);
             table.add_row(vec![
-                m.month.clone(),
+                month(m),
                 c.currency.to_ascii_uppercase(),
                 money(c.mrr_minor),
                 money(c.arr_minor),
@@ -90,8 +101,8 @@ fn table(r: &pb::GetRevenueSummaryResponse) -> comfy_table::Table {
                 money(c.churned_minor),
                 money(c.reactivation_minor),
                 money(c.net_new_minor),
-                retention(c.net_revenue_retention, c),
-                retention(c.gross_revenue_retention, c),
+                retention(c.net_revenue_retention, c, percent, "n/a"),
+                retention(c.gross_revenue_retention, c, percent, "n/a"),
                 c.customers.to_string(),
                 money(c.gross_revenue_minor),
                 money(c.refunds_minor),
@@ -103,16 +114,19 @@ fn table(r: &pb::GetRevenueSummaryResponse) -> comfy_table::Table {
     table
 }
 
-/// One line per month and currency, amounts in major units.
+/// The header of [`csv`] (`revenue summary --help` lists the columns).
+const CSV_COLUMNS: &str = "month,currency,mrr_at_start,mrr,arr,new,expansion,contraction,churned,reactivation,net_new,nrr,grr,customers,active_subscriptions,gross_revenue,refunds,disputes,net_revenue,partial";
+
+/// One line per month and currency, amounts in major units; NRR and GRR
+/// empty when the month started without MRR.
 fn csv(r: &pb::GetRevenueSummaryResponse) -> String {
-    let mut out = String::from(
-        "month,currency,mrr_at_start,mrr,arr,new,expansion,contraction,churned,reactivation,net_new,nrr,grr,customers,active_subscriptions,gross_revenue,refunds,disputes,net_revenue\n",
-    );
+    let mut out = format!("{CSV_COLUMNS}\n");
+    let ratio = |rate: f64| format!("{rate:.4}");
     for m in &r.months {
         for c in &m.currencies {
             let money = |minor: i64| major(minor, &c.currency, true);
             out.push_str(&format!(
-                "{},{},{},{},{},{},{},{},{},{},{},{:.4},{:.4},{},{},{},{},{},{}\n",
+                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
                 m.month,
                 c.currency,
                 money(c.mrr_at_start_minor),
@@ -124,14 +138,15 @@ fn csv(r: &pb::GetRevenueSummaryResponse) -> String {
                 money(c.churned_minor),
                 money(c.reactivation_minor),
                 money(c.net_new_minor),
-                c.net_revenue_retention,
-                c.gross_revenue_retention,
+                retention(c.net_revenue_retention, c, ratio, ""),
+                retention(c.gross_revenue_retention, c, ratio, ""),
                 c.customers,
                 c.active_subscriptions,
                 money(c.gross_revenue_minor),
                 money(c.refunds_minor),
                 money(c.disputes_minor),
                 money(c.net_revenue_minor),
+                m.partial,
             ));
         }
     }
@@ -161,6 +176,7 @@ pub async fn run(
             println!("{}", table(&r));
             println!(
                 "amounts in major units of each currency; NRR/GRR n/a when the month started without MRR; \
+                 (to date): the month is not over, its figures run to now; \
                  gross = payments captured in the month, refunds and disputes (money withdrawn minus \
                  reinstated) made in it, net revenue = gross - refunds - disputes"
             );

@@ -197,6 +197,23 @@ async fn the_revenue_summary_shows_the_movements_computed_by_hand(pool: PgPool) 
     // January started without MRR: retention is not a number.
     assert_eq!(row(&table, "2025-01 USD")[10..12], ["n/a", "n/a"]);
     assert!(table.contains("time zone: UTC"), "{table}");
+    // Not in the CSV either; and the month not over yet says so.
+    let now = chrono::Utc::now().format("%Y-%m").to_string();
+    let csv = ok(
+        &services,
+        &format!("revenue summary --from 2025-01 --to {now} --output csv"),
+    )
+    .await;
+    let january: Vec<&str> = csv.lines().nth(1).expect("January").split(',').collect();
+    assert_eq!(
+        (january[0], january[11], january[12], january[19]),
+        ("2025-01", "", "", "false"),
+        "{csv}"
+    );
+    let last: Vec<&str> = csv.lines().last().expect("a line").split(',').collect();
+    assert_eq!((last[0], last[19]), (now.as_str(), "true"), "{csv}");
+    let table = ok(&services, &format!("revenue summary --from {now}")).await;
+    assert!(table.contains(&format!("{now} (to date)")), "{table}");
 
     let json = json(&ctl(&services, "--format json revenue summary --from 2025-02").await);
     assert_eq!(json["time_zone"], "UTC");
@@ -215,15 +232,15 @@ async fn the_revenue_summary_shows_the_movements_computed_by_hand(pool: PgPool) 
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(
         lines[0],
-        "month,currency,mrr_at_start,mrr,arr,new,expansion,contraction,churned,reactivation,net_new,nrr,grr,customers,active_subscriptions,gross_revenue,refunds,disputes,net_revenue"
+        "month,currency,mrr_at_start,mrr,arr,new,expansion,contraction,churned,reactivation,net_new,nrr,grr,customers,active_subscriptions,gross_revenue,refunds,disputes,net_revenue,partial"
     );
     assert_eq!(
         lines[1],
-        "2025-02,eur,20.00,30.00,360.00,0.00,10.00,0.00,0.00,0.00,10.00,1.5000,1.0000,1,1,0.00,0.00,0.00,0.00"
+        "2025-02,eur,20.00,30.00,360.00,0.00,10.00,0.00,0.00,0.00,10.00,1.5000,1.0000,1,1,0.00,0.00,0.00,0.00,false"
     );
     assert_eq!(
         lines[2],
-        "2025-02,usd,10.00,100.00,1200.00,100.00,0.00,0.00,10.00,0.00,90.00,0.0000,0.0000,1,1,0.00,0.00,0.00,0.00"
+        "2025-02,usd,10.00,100.00,1200.00,100.00,0.00,0.00,10.00,0.00,90.00,0.0000,0.0000,1,1,0.00,0.00,0.00,0.00,false"
     );
 }
 

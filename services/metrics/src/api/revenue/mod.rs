@@ -17,14 +17,14 @@ pub async fn summary(
     r: pb::GetRevenueSummaryRequest,
 ) -> Result<pb::GetRevenueSummaryResponse, MetricsError> {
     let (pool, time_zone) = (&state.pool, state.reporting.time_zone.as_str());
-    let (months, _) = today::parse(state, |today| {
+    let (months, today) = today::parse(state, |today| {
         month::range(&r.month_from, &r.month_to, today)
     })
     .await?;
     let totals = repo::revenue::totals(pool, &months, time_zone).await?;
     let money = repo::revenue::money(pool, &months, time_zone).await?;
     Ok(pb::GetRevenueSummaryResponse {
-        months: wire::months(&months, &totals, &money),
+        months: wire::months(&months, &totals, &money, today),
         time_zone: time_zone.to_owned(),
     })
 }

@@ -40,11 +40,13 @@ pub fn movements(t: &MonthTotals, money: &MonthMoney) -> pb::MrrMovements {
 }
 
 /// Every month of the range in order, one entry per currency with MRR or
-/// money in the month (months with neither have no currencies).
+/// money in the month (months with neither have no currencies); the month
+/// holding `today` is marked partial.
 pub fn months(
     months: &[NaiveDate],
     totals: &[MonthTotals],
     money: &[MonthMoney],
+    today: NaiveDate,
 ) -> Vec<pb::MonthlyRevenue> {
     months
         .iter()
@@ -70,6 +72,7 @@ pub fn months(
             };
             pb::MonthlyRevenue {
                 month: label(*first),
+                partial: label(*first) == label(today),
                 currencies: currencies
                     .into_iter()
                     .map(|c| {
@@ -186,10 +189,18 @@ mod tests {
     fn months_without_totals_are_listed_empty() {
         let first = NaiveDate::from_ymd_opt(2025, 1, 1).expect("valid");
         let second = NaiveDate::from_ymd_opt(2025, 2, 1).expect("valid");
-        let listed = months(&[first, second], &[MonthTotals { k: 2, ..totals() }], &[]);
+        let today = NaiveDate::from_ymd_opt(2025, 2, 14).expect("valid");
+        let listed = months(
+            &[first, second],
+            &[MonthTotals { k: 2, ..totals() }],
+            &[],
+            today,
+        );
         assert_eq!(listed[0].month, "2025-01");
         assert!(listed[0].currencies.is_empty());
         assert_eq!(listed[1].currencies.len(), 1);
+        // The month holding today is not over.
+        assert_eq!((listed[0].partial, listed[1].partial), (false, true));
     }
 
     #[test]
@@ -202,7 +213,7 @@ mod tests {
             refunds: 1_000,
             disputes: 2_500,
         };
-        let listed = months(&[first], &[totals()], std::slice::from_ref(&money));
+        let listed = months(&[first], &[totals()], std::slice::from_ref(&money), first);
         let currencies: Vec<&str> = listed[0]
             .currencies
             .iter()
