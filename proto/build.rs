@@ -8,6 +8,8 @@ use prost::Message;
 
 const PROTOS: &[&str] = &[
     "growth/common/v1/common.proto",
+    "growth/metrics/v1/audit.proto",
+    "growth/metrics/v1/insights.proto",
     "growth/metrics/v1/metrics.proto",
     "growth/lifecycle/v1/lifecycle.proto",
 ];

@@ -182,7 +182,9 @@ async fn reflection_serves_every_descriptor_a_dynamic_client_needs(pool: PgPool)
         metrics.dependency,
         [
             "google/protobuf/timestamp.proto",
-            "growth/common/v1/common.proto"
+            "growth/common/v1/common.proto",
+            "growth/metrics/v1/audit.proto",
+            "growth/metrics/v1/insights.proto"
         ]
     );
     for dependency in &metrics.dependency {

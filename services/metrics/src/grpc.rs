@@ -159,4 +159,25 @@ impl MetricsService for MetricsGrpc {
     ) -> Result<Response<pb::GetGrowthReportResponse>, Status> {
         reply(insights::report(request.into_inner()))
     }
+
+    async fn list_growth_reports(
+        &self,
+        request: Request<pb::ListGrowthReportsRequest>,
+    ) -> Result<Response<pb::ListGrowthReportsResponse>, Status> {
+        reply(insights::list(request.into_inner()))
+    }
+
+    async fn get_active_users(
+        &self,
+        request: Request<pb::GetActiveUsersRequest>,
+    ) -> Result<Response<pb::GetActiveUsersResponse>, Status> {
+        reply(insights::active_users(request.into_inner()))
+    }
+
+    async fn get_cohort_value(
+        &self,
+        request: Request<pb::GetCohortValueRequest>,
+    ) -> Result<Response<pb::GetCohortValueResponse>, Status> {
+        reply(insights::cohort_value(request.into_inner()))
+    }
 }

@@ -1,5 +1,8 @@
-//! `GenerateGrowthInsights` and `GetGrowthReport`: planned work, answered
-//! with `UNIMPLEMENTED` until then.
+//! The weekly growth insights' RPCs (`GenerateGrowthInsights`,
+//! `GetGrowthReport`, `ListGrowthReports`, `GetActiveUsers`,
+//! `GetCohortValue`): their contract is in `insights.proto`; the work is in
+//! progress (issue "Weekly growth insights"), and they answer
+//! `UNIMPLEMENTED` until it lands.
 
 use growth_proto::metrics::v1 as pb;
 
@@ -18,5 +21,32 @@ pub fn generate(
 pub fn report(_: pb::GetGrowthReportRequest) -> Result<pb::GetGrowthReportResponse, MetricsError> {
     Err(MetricsError::Unimplemented(
         "GetGrowthReport is not implemented yet: weekly growth insights are planned work",
+    ))
+}
+
+/// `ListGrowthReports`.
+pub fn list(
+    _: pb::ListGrowthReportsRequest,
+) -> Result<pb::ListGrowthReportsResponse, MetricsError> {
+    Err(MetricsError::Unimplemented(
+        "ListGrowthReports is not implemented yet: weekly growth insights are planned work",
+    ))
+}
+
+/// `GetActiveUsers`.
+pub fn active_users(
+    _: pb::GetActiveUsersRequest,
+) -> Result<pb::GetActiveUsersResponse, MetricsError> {
+    Err(MetricsError::Unimplemented(
+        "GetActiveUsers is not implemented yet: active users over calendar days are planned work",
+    ))
+}
+
+/// `GetCohortValue`.
+pub fn cohort_value(
+    _: pb::GetCohortValueRequest,
+) -> Result<pb::GetCohortValueResponse, MetricsError> {
+    Err(MetricsError::Unimplemented(
+        "GetCohortValue is not implemented yet: cohort value (LTV) is planned work",
     ))
 }
