@@ -4,7 +4,9 @@
 use growth_proto::metrics::v1::{self as pb, metrics_service_server::MetricsService};
 use tonic::{Request, Response, Status};
 
-use crate::api::{activity, audit, cohorts, ingest, insights, revenue, stripe_events, watch};
+use crate::api::{
+    active_users, activity, audit, cohorts, ingest, insights, revenue, stripe_events, watch,
+};
 use crate::error::MetricsError;
 use crate::state::Metrics;
 
@@ -171,7 +173,7 @@ impl MetricsService for MetricsGrpc {
         &self,
         request: Request<pb::GetActiveUsersRequest>,
     ) -> Result<Response<pb::GetActiveUsersResponse>, Status> {
-        reply(insights::active_users(request.into_inner()))
+        reply(active_users::get(&self.state, request.into_inner()).await)
     }
 
     async fn get_cohort_value(

@@ -10,6 +10,7 @@
 //! the reply; [`state`] is what they share, [`reporting`] the service's one
 //! time zone and activity definition, [`error`] the one error table.
 
+pub mod active;
 pub mod alerts;
 pub mod api;
 pub mod app;

@@ -1,6 +1,5 @@
 //! The weekly growth insights' RPCs (`GenerateGrowthInsights`,
-//! `GetGrowthReport`, `ListGrowthReports`, `GetActiveUsers`,
-//! `GetCohortValue`): their contract is in `insights.proto`; the work is in
+//! `GetGrowthReport`, `ListGrowthReports`, `GetCohortValue`): their contract is in `insights.proto`; the work is in
 //! progress (issue "Weekly growth insights"), and they answer
 //! `UNIMPLEMENTED` until it lands.
 
@@ -30,15 +29,6 @@ pub fn list(
 ) -> Result<pb::ListGrowthReportsResponse, MetricsError> {
     Err(MetricsError::Unimplemented(
         "ListGrowthReports is not implemented yet: weekly growth insights are planned work",
-    ))
-}
-
-/// `GetActiveUsers`.
-pub fn active_users(
-    _: pb::GetActiveUsersRequest,
-) -> Result<pb::GetActiveUsersResponse, MetricsError> {
-    Err(MetricsError::Unimplemented(
-        "GetActiveUsers is not implemented yet: active users over calendar days are planned work",
     ))
 }
 

@@ -4,6 +4,7 @@
 //! [`MetricsError`](crate::error::MetricsError). `grpc.rs` only adapts these
 //! to tonic.
 
+pub mod active_users;
 pub mod activity;
 pub mod audit;
 pub mod cohorts;

@@ -1,6 +1,7 @@
 //! SQL of the metrics service. Every write is set-based (`unnest` of arrays)
 //! and runs in one explicit transaction; nothing here knows about gRPC.
 
+pub mod active_years;
 pub mod activity;
 pub mod alerts;
 pub mod audit;

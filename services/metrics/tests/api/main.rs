@@ -2,6 +2,7 @@
 //! 127.0.0.1:0 against a fresh PostgreSQL database per test, called through
 //! the generated client.
 
+mod active_users;
 mod activity;
 mod alerts;
 mod audit;

@@ -187,7 +187,8 @@ fn mode(value: i32) -> Result<Mode, FieldViolation> {
     }
 }
 
-fn date(field: &str, text: &str) -> Result<Option<NaiveDate>, FieldViolation> {
+/// An optional `YYYY-MM-DD` date of `field` (empty: none).
+pub fn date(field: &str, text: &str) -> Result<Option<NaiveDate>, FieldViolation> {
     match text.trim() {
         "" => Ok(None),
         t => NaiveDate::parse_from_str(t, "%Y-%m-%d")

@@ -65,7 +65,8 @@ pub struct Folded {
 ///
 /// Each pair sets the bit of its day counted from the user's cohort day
 /// (days before it or past the window set none) and raises the latest
-/// active day (on or after the cohort day, at any distance). A row is
+/// active day (on or after the cohort day, at any distance); it also sets
+/// the day's bit in the user's calendar year ([`YEARS`]). A row is
 /// written only when that changes something: folding the same activity
 /// twice writes nothing. The cohort days of the users written are marked in
 /// `metrics.cohort_activity` with the highest position of the batches that
@@ -89,6 +90,8 @@ pub async fn fold_in(tx: &mut PgConnection) -> Result<Folded, sqlx::Error> {
              {MARK}
              SELECT cohort_day, max(seq) FROM folded GROUP BY cohort_day
              {MARK_CONFLICT}
+         ), years AS (
+             {YEARS}
          )
          SELECT (SELECT count(*) FROM taken), (SELECT count(*) FROM folded)",
         per_user = per_user_sql(),
@@ -123,6 +126,15 @@ pub fn per_user_sql() -> String {
         last = w - 1,
     )
 }
+
+/// The statement that sets the active days of a CTE `pairs` (user_id, day)
+/// in `metrics.user_active_years`; a row is written only when a bit is new.
+pub const YEARS: &str = "INSERT INTO metrics.user_active_years AS y (user_id, year, days)
+             SELECT user_id, extract(year FROM day)::smallint,
+                    bit_or(set_bit(B'0'::bit(366), extract(doy FROM day)::integer - 1, 1))
+             FROM pairs GROUP BY 1, 2
+             ON CONFLICT (user_id, year) DO UPDATE SET days = y.days | excluded.days
+             WHERE (y.days | excluded.days) <> y.days";
 
 /// The head of a statement that marks cohort days (`SELECT cohort_day,
 /// position` goes between it and [`MARK_CONFLICT`]); the caller holds

@@ -1,5 +1,6 @@
-//! Rebuilding the whole activity rollup (`metrics.user_cohorts`) from the raw
-//! events, after a change of time zone or activity definition, or on request.
+//! Rebuilding the whole activity rollup (`metrics.user_cohorts`, and the
+//! calendar years of `metrics.user_active_years`) from the raw events, after
+//! a change of time zone or activity definition, or on request.
 //!
 //! PostgreSQL runs no parallel workers for a statement that writes, so the
 //! bitmaps are computed from one parallel `SELECT` and written by a second
@@ -10,14 +11,17 @@
 
 use std::collections::HashMap;
 
+use chrono::NaiveDate;
 use futures::TryStreamExt as _;
 use sqlx::{PgConnection, PgPool, Row as _};
 
 use super::fold::{MARK, MARK_CONFLICT};
 use super::store;
+use crate::active::year::Years;
 use crate::cohorts::bitmap::{Bitmap, Columns, WORDS};
 use crate::cohorts::phases::Phases;
 use crate::cohorts::rollup::WINDOW_DAYS;
+use crate::repo::active_years;
 use crate::repo::locks;
 use crate::reporting::Settings;
 
@@ -26,8 +30,9 @@ use crate::reporting::Settings;
 /// (ingest waits) and the fold lock. What is pending is discarded: every
 /// event it came from is committed (under the feed lock, no batch is in
 /// flight) and read here, with the activity definition of `settings`,
-/// which pending rows may not have been made with. Returns the users whose
-/// row changed, so a rebuild that confirms the rollup writes nothing.
+/// which pending rows may not have been made with. Returns the rows written
+/// (users' rollup rows and calendar years), so a rebuild that confirms the
+/// rollup writes nothing.
 #[tracing::instrument(skip_all, fields(time_zone = %settings.time_zone))]
 pub async fn rebuild(pool: &PgPool, settings: &Settings) -> Result<u64, sqlx::Error> {
     let mut phases = Phases::default();
@@ -60,7 +65,8 @@ pub async fn rebuild(pool: &PgPool, settings: &Settings) -> Result<u64, sqlx::Er
         .await?;
     let mut users = cohort_days(&mut tx).await?;
     phases.mark("cohort_days");
-    add_event_words(&mut tx, settings, &mut users).await?;
+    let mut years = Years::default();
+    add_event_words(&mut tx, settings, &mut users, &mut years).await?;
     phases.mark("events");
     let days: Vec<i32> = users
         .values()
@@ -70,8 +76,11 @@ pub async fn rebuild(pool: &PgPool, settings: &Settings) -> Result<u64, sqlx::Er
         .collect();
     let columns = Columns::from(users);
     phases.mark("columns");
-    let changed = write_bitmaps(&mut tx, &columns).await?;
+    let mut changed = write_bitmaps(&mut tx, &columns).await?;
     phases.mark("write");
+    let (years_changed, years_gone) = years.changes(active_years::stored(&mut tx).await?);
+    changed += active_years::write(&mut tx, &years_changed, &years_gone).await?;
+    phases.mark("years");
     sqlx::query(
         "UPDATE metrics.rollup_settings SET time_zone = $1, activity_events = $2, built_at = now()",
     )
@@ -124,7 +133,7 @@ async fn cohort_days(tx: &mut PgConnection) -> Result<HashMap<String, Bitmap>, s
 }
 
 /// Reads the counted events as (user, absolute word, bits, latest day) and
-/// adds them to the users' bitmaps.
+/// adds them to the users' bitmaps and to their calendar years.
 ///
 /// The local day is computed once per event: PostgreSQL inlines a
 /// subquery's column into every expression that uses it, but evaluates a
@@ -134,7 +143,9 @@ async fn add_event_words(
     tx: &mut PgConnection,
     settings: &Settings,
     users: &mut HashMap<String, Bitmap>,
+    years: &mut Years,
 ) -> Result<(), sqlx::Error> {
+    let epoch = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default();
     let sql = format!(
         "SELECT user_id, day >> 6, bit_or(1::bigint << (63 - (day & 63))), max(day)
          FROM (
@@ -152,10 +163,15 @@ async fn add_event_words(
         // Every event's user has a cohort row (the foreign key and the
         // assignment above), so a miss cannot happen in one snapshot.
         let user: &str = row.try_get(0)?;
+        let (word, bits): (i32, i64) = (row.try_get(1)?, row.try_get(2)?);
         if let Some(bitmap) = users.get_mut(user) {
-            let bits: i64 = row.try_get(2)?;
-            bitmap.add_word(row.try_get(1)?, bits as u64, row.try_get(3)?);
+            bitmap.add_word(word, bits as u64, row.try_get(3)?);
         }
+        years.add_word(
+            user,
+            epoch + chrono::Duration::days(i64::from(word) * 64),
+            bits as u64,
+        );
     }
     Ok(())
 }

@@ -1,0 +1,167 @@
+//! One user's active days of one calendar year: `bit(366)` in the database,
+//! bit `d - 1` (from the left) for day-of-year `d`, as six 64-bit words here
+//! (most significant bit first; the 18 bits past 366 stay 0).
+
+use std::collections::HashMap;
+
+use chrono::{Datelike as _, Duration, NaiveDate};
+
+/// Words of a year.
+pub const WORDS: usize = 6;
+/// Bits of a year in the database.
+pub const BITS: usize = 366;
+/// Bytes of the database's `bit(366)`.
+pub const BYTES: usize = BITS.div_ceil(8);
+
+/// The active days of one year.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct YearDays(pub [u64; WORDS]);
+
+impl YearDays {
+    /// Marks day-of-year `ordinal0` (0 = January 1st) active.
+    pub fn set(&mut self, ordinal0: u32) {
+        let i = ordinal0 as usize;
+        if i < BITS {
+            self.0[i / 64] |= 1 << (63 - i % 64);
+        }
+    }
+
+    /// Whether day-of-year `ordinal0` is active.
+    pub fn get(&self, ordinal0: u32) -> bool {
+        let i = ordinal0 as usize;
+        i < BITS && self.0[i / 64] & (1 << (63 - i % 64)) != 0
+    }
+
+    /// Whether no day is active.
+    pub fn is_empty(&self) -> bool {
+        self.0.iter().all(|w| *w == 0)
+    }
+
+    /// From the database's bytes of a `bit(366)` (most significant first);
+    /// shorter input leaves the rest inactive, longer input is cut.
+    pub fn from_bytes(bytes: &[u8]) -> Self {
+        let mut days = Self::default();
+        for (i, byte) in bytes.iter().take(BYTES).enumerate() {
+            days.0[i / 8] |= u64::from(*byte) << (56 - 8 * (i % 8));
+        }
+        days
+    }
+
+    /// The words as `int8` values to bind (`w::bit(64)` gives the bits back).
+    pub fn signed_words(&self) -> [i64; WORDS] {
+        self.0.map(|w| w as i64)
+    }
+}
+
+/// The calendar year and day-of-year (0 = January 1st) of `day`.
+pub fn place(day: NaiveDate) -> (i32, u32) {
+    (day.year(), day.ordinal0())
+}
+
+/// A stored row's key: the user and the year.
+pub type Key = (String, i16);
+
+/// Users' years being assembled from their active days (the rebuild's),
+/// to compare with what is stored.
+#[derive(Debug, Default)]
+pub struct Years(HashMap<String, Vec<(i16, YearDays)>>);
+
+impl Years {
+    /// Adds `user`'s active days of the 64 days from `first`: bit 63 (the
+    /// most significant) is `first`, bit 0 is 63 days later.
+    pub fn add_word(&mut self, user: &str, first: NaiveDate, bits: u64) {
+        if bits == 0 {
+            return;
+        }
+        if !self.0.contains_key(user) {
+            self.0.insert(user.to_owned(), Vec::new());
+        }
+        let Some(years) = self.0.get_mut(user) else {
+            return;
+        };
+        for k in 0..64 {
+            if bits & (1 << (63 - k)) == 0 {
+                continue;
+            }
+            let (year, ordinal0) = place(first + Duration::days(k));
+            let Ok(year) = i16::try_from(year) else {
+                continue;
+            };
+            match years.iter_mut().find(|(y, _)| *y == year) {
+                Some((_, days)) => days.set(ordinal0),
+                None => {
+                    let mut days = YearDays::default();
+                    days.set(ordinal0);
+                    years.push((year, days));
+                }
+            }
+        }
+    }
+
+    /// What to write so that `stored` holds these years: the rows that are
+    /// new or differ, and the stored rows no longer active.
+    pub fn changes(self, mut stored: HashMap<Key, YearDays>) -> (Vec<(Key, YearDays)>, Vec<Key>) {
+        let mut changed = Vec::new();
+        for (user, years) in self.0 {
+            for (year, days) in years {
+                let key = (user.clone(), year);
+                if stored.remove(&key) != Some(days) {
+                    changed.push((key, days));
+                }
+            }
+        }
+        (changed, stored.into_keys().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_are_placed_from_the_left_and_read_back_from_bytes() {
+        let mut days = YearDays::default();
+        for d in [0, 1, 63, 64, 365] {
+            days.set(d);
+        }
+        days.set(400); // past the year: ignored
+        assert!(days.get(0) && days.get(63) && days.get(64) && days.get(365));
+        assert!(!days.get(2) && !days.get(400));
+        // The bytes PostgreSQL sends for that bit(366): 1100…, …1 at 63, 1 at 64, 1 at 365.
+        let mut bytes = [0u8; BYTES];
+        bytes[0] = 0b1100_0000;
+        bytes[7] = 0b0000_0001;
+        bytes[8] = 0b1000_0000;
+        bytes[45] = 0b0000_0100;
+        assert_eq!(YearDays::from_bytes(&bytes), days);
+        assert_eq!(days.signed_words()[0], (0xC000_0000_0000_0001_u64) as i64);
+    }
+
+    #[test]
+    fn a_leap_years_last_day_is_the_last_bit() {
+        let dec31 = NaiveDate::from_ymd_opt(2024, 12, 31).expect("valid");
+        assert_eq!(place(dec31), (2024, 365));
+        let dec31 = NaiveDate::from_ymd_opt(2025, 12, 31).expect("valid");
+        assert_eq!(place(dec31), (2025, 364));
+    }
+
+    #[test]
+    fn words_across_new_year_land_in_both_years_and_only_changes_are_written() {
+        let mut years = Years::default();
+        // 64 days from 2024-12-30: bits for Dec 30, Dec 31 and Jan 1.
+        let first = NaiveDate::from_ymd_opt(2024, 12, 30).expect("valid");
+        years.add_word("u", first, (0b111u64) << 61);
+        let mut y2024 = YearDays::default();
+        y2024.set(364);
+        y2024.set(365);
+        let mut y2025 = YearDays::default();
+        y2025.set(0);
+        let stored = HashMap::from([
+            (("u".to_owned(), 2024), y2024),
+            (("u".to_owned(), 2023), y2025),
+        ]);
+        let (changed, gone) = years.changes(stored);
+        assert_eq!(changed, [(("u".to_owned(), 2025), y2025)]);
+        assert_eq!(gone, [("u".to_owned(), 2023)]);
+    }
+}
