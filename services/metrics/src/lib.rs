@@ -21,6 +21,7 @@ pub mod convert;
 pub mod domain;
 pub mod error;
 pub mod grpc;
+pub mod insights;
 pub mod paging;
 pub mod repo;
 pub mod reporting;

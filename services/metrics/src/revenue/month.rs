@@ -67,6 +67,19 @@ pub fn range(from: &str, to: &str, today: NaiveDate) -> Result<Vec<NaiveDate>, M
         .collect())
 }
 
+/// The boundaries of `months` (consecutive first days) for the revenue
+/// queries: each month's first day, then the day after the last month.
+pub fn bounds(months: &[NaiveDate]) -> Vec<NaiveDate> {
+    let mut bounds = months.to_vec();
+    if let Some(next) = months
+        .last()
+        .and_then(|m| m.checked_add_months(Months::new(1)))
+    {
+        bounds.push(next);
+    }
+    bounds
+}
+
 /// Whole months from `a` to `b` (both first days, `a` <= `b`).
 fn months_between(a: NaiveDate, b: NaiveDate) -> u32 {
     let months = (b.year() - a.year()) * 12 + b.month() as i32 - a.month() as i32;

@@ -21,8 +21,9 @@ pub async fn summary(
         month::range(&r.month_from, &r.month_to, today)
     })
     .await?;
-    let totals = repo::revenue::totals(pool, &months, time_zone).await?;
-    let money = repo::revenue::money(pool, &months, time_zone).await?;
+    let bounds = month::bounds(&months);
+    let totals = repo::revenue::totals(pool, &bounds, time_zone).await?;
+    let money = repo::revenue::money(pool, &bounds, time_zone).await?;
     Ok(pb::GetRevenueSummaryResponse {
         months: wire::months(&months, &totals, &money, today),
         time_zone: time_zone.to_owned(),

@@ -22,12 +22,14 @@ use crate::revenue::churn::ReportRow;
 use crate::revenue::money::MonthMoney;
 use crate::revenue::movements::MonthTotals;
 
-/// SQL parameters of [`CTES`] (`points.sql`): `$1` the first month's first day (date),
-/// `$2` the number of months `n`, `$3` the reporting time zone.
+/// SQL parameters of [`CTES`] (`points.sql`): `$1` the `n + 1` boundaries
+/// of `n` consecutive periods (local dates: months' first days, weeks'
+/// Mondays), `$2` the number of periods `n`, `$3` the reporting time zone.
 ///
 /// CTEs defined:
-/// - `bounds(at)`: the `n + 1` month-start instants `at[1..=n+1]`, each
-///   capped at `now()` (so the current month ends now). MRR "at" an instant
+/// - `bounds(at)`: the `n + 1` period-start instants `at[1..=n+1]` (the
+///   first instants of those local days), each capped at `now()` (so the
+///   current period ends now). MRR "at" an instant
 ///   counts the latest state of each subscription at or before it, so month
 ///   `m` runs over changes in `(at[m], at[m+1]]`;
 /// - `pairs(user_id, currency, m, start_mrr, end_mrr, subs, paid_before)`:
@@ -46,24 +48,25 @@ const MONEY: &str = include_str!("money.sql");
 /// The churn report's rows (see [`ReportRow`]).
 const REPORT: &str = include_str!("churn.sql");
 
-fn month_count(months: &[NaiveDate]) -> i32 {
-    i32::try_from(months.len()).unwrap_or(i32::MAX)
+/// The number of periods between `bounds`.
+fn period_count(bounds: &[NaiveDate]) -> i32 {
+    i32::try_from(bounds.len().saturating_sub(1)).unwrap_or(i32::MAX)
 }
 
-/// Totals of every month starting at `months[0]` (consecutive first days),
-/// cut in `time_zone`.
+/// Totals of the periods between consecutive `bounds` (local dates, at
+/// least two), cut in `time_zone`.
 pub async fn totals(
     pool: &Pool,
-    months: &[NaiveDate],
+    bounds: &[NaiveDate],
     time_zone: &str,
 ) -> Result<Vec<MonthTotals>, sqlx::Error> {
-    let Some(first) = months.first() else {
+    if bounds.len() < 2 {
         return Ok(vec![]);
-    };
+    }
     let sql = format!("WITH {CTES}, {SUMMARY}");
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(first)
-        .bind(month_count(months))
+        .bind(bounds)
+        .bind(period_count(bounds))
         .bind(time_zone)
         .fetch_all(pool)
         .await?;
@@ -86,19 +89,19 @@ fn month_totals(row: &PgRow) -> Result<MonthTotals, sqlx::Error> {
     })
 }
 
-/// The money of every month starting at `months[0]` (consecutive first
-/// days), cut in `time_zone`.
+/// The money of the periods between consecutive `bounds` (local dates, at
+/// least two), cut in `time_zone`.
 pub async fn money(
     pool: &Pool,
-    months: &[NaiveDate],
+    bounds: &[NaiveDate],
     time_zone: &str,
 ) -> Result<Vec<MonthMoney>, sqlx::Error> {
-    let Some(first) = months.first() else {
+    if bounds.len() < 2 {
         return Ok(vec![]);
-    };
+    }
     let rows: Vec<(i32, String, i64, i64, i64)> = sqlx::query_as(MONEY)
-        .bind(first)
-        .bind(month_count(months))
+        .bind(bounds)
+        .bind(period_count(bounds))
         .bind(time_zone)
         .fetch_all(pool)
         .await?;
@@ -123,7 +126,7 @@ pub async fn churn_rows(
 ) -> Result<Vec<ReportRow>, sqlx::Error> {
     let sql = format!("WITH {CTES}, {REPORT}");
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(month)
+        .bind(crate::revenue::month::bounds(&[month]))
         .bind(1i32)
         .bind(time_zone)
         .fetch_all(pool)

@@ -1,8 +1,8 @@
 
     WITH bounds AS (
         SELECT k,
-               metrics.local_day_start(($1::date + make_interval(months => k - 1))::date, $3) AS lo,
-               metrics.local_day_start(($1::date + make_interval(months => k))::date, $3) AS hi
+               metrics.local_day_start(($1::date[])[k], $3) AS lo,
+               metrics.local_day_start(($1::date[])[k + 1], $3) AS hi
         FROM generate_series(1, $2::integer) AS k
     ), span AS (
         SELECT min(lo) AS lo, max(hi) AS hi FROM bounds

@@ -1,9 +1,7 @@
 
     bounds AS (
-        SELECT array_agg(
-                   least(metrics.local_day_start(($1::date + make_interval(months => g))::date, $3), now())
-                   ORDER BY g) AS at
-        FROM generate_series(0, $2::integer) AS g
+        SELECT array_agg(least(metrics.local_day_start(b.day, $3), now()) ORDER BY b.g) AS at
+        FROM unnest($1::date[]) WITH ORDINALITY AS b(day, g)
     ),
     steps AS (
         SELECT h.stripe_subscription_id, h.effective_at, h.currency, h.mrr_minor,
