@@ -9,6 +9,7 @@
 //! `Retry-After` parser).
 
 pub mod backoff;
+pub mod money;
 pub mod retry_after;
 
 /// Connecting to a service with a bearer token (the CLI, the tests, and

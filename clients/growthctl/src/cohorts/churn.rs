@@ -11,7 +11,7 @@ use super::ChurnArgs;
 use super::names::{self, OutputArg};
 use crate::clients::Metrics;
 use crate::output;
-use crate::revenue::money::{major, percent, with_currency};
+use growth_proto::money::{major, percent, with_currency};
 
 fn money_json(m: &Money) -> Value {
     json!({"amount_minor": m.amount_minor, "currency": m.currency})

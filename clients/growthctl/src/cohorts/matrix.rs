@@ -5,7 +5,7 @@ use growth_proto::common::v1::Granularity;
 use growth_proto::metrics::v1 as pb;
 
 use crate::output;
-use crate::revenue::money;
+use growth_proto::money;
 
 /// ANSI 256-colour backgrounds from pale to dark blue, one per eighth of the
 /// rate scale.

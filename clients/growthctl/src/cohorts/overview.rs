@@ -9,7 +9,7 @@ use super::{OverviewArgs, date_range, matrix};
 use crate::cli::Format;
 use crate::clients::Metrics;
 use crate::output;
-use crate::revenue::money;
+use growth_proto::money;
 
 fn overview_json(r: &pb::GetCohortOverviewResponse) -> serde_json::Value {
     json!({

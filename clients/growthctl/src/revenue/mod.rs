@@ -2,7 +2,6 @@
 //! (`revenue summary`). Exit codes: 0 success, 1 failure (a refused RPC shows
 //! the server's message, which names the field), 2 a malformed flag.
 
-pub mod money;
 mod summary;
 
 use std::process::ExitCode;

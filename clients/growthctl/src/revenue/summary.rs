@@ -7,10 +7,10 @@ use growth_proto::metrics::v1 as pb;
 use serde_json::{Value, json};
 
 use super::SummaryArgs;
-use super::money::{major, percent};
 use crate::clients::Metrics;
 use crate::cohorts::names::OutputArg;
 use crate::output;
+use growth_proto::money::{major, percent};
 
 /// The response as JSON (amounts in minor units with their currency).
 fn summary_json(r: &pb::GetRevenueSummaryResponse) -> Value {

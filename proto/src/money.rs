@@ -1,5 +1,6 @@
 //! Money and rates as people read them: major units with thousands
-//! separators, the currency's own number of decimals, rates as percentages.
+//! separators, the currency's own number of decimals, rates as percentages;
+//! shared by growthctl's tables and the services' rendered reports. Pure.
 
 /// Currencies without minor units (Stripe's list of zero-decimal currencies).
 const ZERO_DECIMAL: &[&str] = &[
