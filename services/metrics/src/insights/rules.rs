@@ -48,9 +48,10 @@ pub struct Flagged {
 }
 
 /// The latest audit's verdict as the rules see it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Audit {
     /// Never audited.
+    #[default]
     None,
     /// PASS.
     Pass,

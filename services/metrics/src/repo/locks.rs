@@ -16,6 +16,8 @@
 //!    fold, the upsert's cohort assignment, the rebuild).
 //! 6. [`REFRESH_LOCK`]: a cohort refresh, which takes nothing else in its
 //!    transaction (its fold commits before).
+//! 7. [`REPORTS_LOCK`]: storing a weekly report's revision, which takes
+//!    nothing else.
 //!
 //! Transaction-level locks end with their transaction.
 
@@ -27,6 +29,8 @@ pub const FEED_LOCK: i64 = 0x6d65_7472_6963_7301; // "metrics" + 1
 pub const REFRESH_LOCK: i64 = 0x6d65_7472_6963_7302; // "metrics" + 2
 /// Serialises folds (and other multi-row writers of the activity bitmaps).
 pub const FOLD_LOCK: i64 = 0x6d65_7472_6963_7303; // "metrics" + 3
+/// Serialises the numbering of weekly reports' revisions.
+pub const REPORTS_LOCK: i64 = 0x6d65_7472_6963_7304; // "metrics" + 4
 /// Taken by every subscription write: two writers never compare against the
 /// same latest state at once. Writes are small and rare next to reads, so
 /// one lock for all is enough.

@@ -11,6 +11,7 @@ pub mod feed;
 pub mod locks;
 pub mod payments;
 pub mod reporting;
+pub mod reports;
 pub mod revenue;
 pub mod stripe_events;
 pub mod subscriptions;

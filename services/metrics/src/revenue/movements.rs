@@ -29,6 +29,8 @@ pub struct MonthTotals {
     pub active_subscriptions: i64,
     /// Customers with MRR > 0 at the end.
     pub customers: i64,
+    /// Customers paying in this currency at the start and not at the end.
+    pub churned_customers: i64,
 }
 
 /// `part / whole`, 0 when `whole` is 0.

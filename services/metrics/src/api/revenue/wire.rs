@@ -156,6 +156,7 @@ mod tests {
             reactivation: 500,
             active_subscriptions: 9,
             customers: 8,
+            churned_customers: 2,
         }
     }
 

@@ -86,6 +86,7 @@ fn month_totals(row: &PgRow) -> Result<MonthTotals, sqlx::Error> {
         reactivation: row.try_get("reactivation")?,
         active_subscriptions: row.try_get("active_subscriptions")?,
         customers: row.try_get("customers")?,
+        churned_customers: row.try_get("churned_customers")?,
     })
 }
 

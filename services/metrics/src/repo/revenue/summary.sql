@@ -9,12 +9,14 @@
                sum(end_mrr - start_mrr) FILTER (WHERE start_mrr > 0 AND end_mrr > start_mrr) AS expansion,
                sum(start_mrr - end_mrr) FILTER (WHERE end_mrr > 0 AND end_mrr < start_mrr) AS contraction,
                sum(start_mrr) FILTER (WHERE start_mrr > 0 AND end_mrr = 0) AS churned,
-               sum(end_mrr) FILTER (WHERE start_mrr = 0 AND end_mrr > 0 AND paid_before) AS reactivation
+               sum(end_mrr) FILTER (WHERE start_mrr = 0 AND end_mrr > 0 AND paid_before) AS reactivation,
+               count(*) FILTER (WHERE start_mrr > 0 AND end_mrr = 0) AS churned_customers
         FROM pairs
         GROUP BY currency, m
     ),
     grid AS (
         SELECT c.currency, k.k, x.new, x.expansion, x.contraction, x.churned, x.reactivation,
+               x.churned_customers,
                coalesce(x.d_mrr, 0) AS d_mrr,
                sum(coalesce(x.d_mrr, 0)) OVER w AS mrr_end,
                sum(coalesce(x.d_subs, 0)) OVER w AS subs_end,
@@ -33,7 +35,8 @@
            coalesce(churned, 0)::bigint AS churned,
            coalesce(reactivation, 0)::bigint AS reactivation,
            subs_end::bigint AS active_subscriptions,
-           customers_end::bigint AS customers
+           customers_end::bigint AS customers,
+           coalesce(churned_customers, 0)::bigint AS churned_customers
     FROM grid
     WHERE k >= 1 AND (mrr_end - d_mrr > 0 OR mrr_end > 0)
     ORDER BY k, currency
