@@ -16,6 +16,7 @@ use anyhow::Context as _;
 use clap::Args;
 use growth_proto::common::v1::Granularity;
 use growth_proto::metrics::v1 as pb;
+use growth_proto::timestamp::from_utc;
 use growth_runtime::config::AuthPolicy;
 use growth_runtime::{Serve, Shutdown, db};
 use secrecy::{ExposeSecret, SecretString};
@@ -25,7 +26,6 @@ use sqlx::postgres::PgConnectOptions;
 
 use super::retention_export::{copy_rate, export, ours};
 use growthctl::clients::{Metrics, Target};
-use growthctl::jsonl::ts;
 use growthctl::seed::{self, SeedParams};
 
 /// `bench retention` options.
@@ -112,8 +112,8 @@ async fn one_more_day(client: &Metrics, pool: &PgPool, n: usize) -> anyhow::Resu
             event_id: format!("bench-day-{i}"),
             user_id: users[i % users.len().max(1)].clone(),
             name: "login".into(),
-            occurred_at: Some(ts(
-                start_of_day + chrono::Duration::seconds((i as i64 * 7919) % span)
+            occurred_at: Some(from_utc(
+                start_of_day + chrono::Duration::seconds((i as i64 * 7919) % span),
             )),
             properties_json: String::new(),
         })
