@@ -4,13 +4,19 @@
 //! [`metrics::v1`], and so on. The `client` and `server` features select which
 //! gRPC halves are generated, so the CLI can build client-only.
 //!
-//! Two pure modules are shared by every part that talks to a peer, the CLI
-//! included: [`backoff`] (the one retry backoff) and [`retry_after`] (the one
-//! `Retry-After` parser).
+//! Pure modules shared by both services and the CLI, each the one
+//! implementation of its idea: [`backoff`] (the retry backoff),
+//! [`retry_after`] (the `Retry-After` parser), [`paging`] (page sizes and
+//! tokens of the list RPCs), [`timestamp`] (wire timestamps to and from UTC
+//! instants), [`user_id`] (what a user id is) and [`money`] (amounts as
+//! people read them).
 
 pub mod backoff;
 pub mod money;
+pub mod paging;
 pub mod retry_after;
+pub mod timestamp;
+pub mod user_id;
 
 /// Connecting to a service with a bearer token (the CLI, the tests, and
 /// lifecycle calling metrics).

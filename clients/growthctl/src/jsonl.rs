@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use growth_proto::common::v1::Money;
 use growth_proto::metrics::v1 as pb;
+use growth_proto::timestamp::from_utc;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
@@ -62,14 +63,6 @@ pub struct PaymentLine {
     raw: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
-/// A protobuf timestamp from a UTC instant.
-pub fn ts(at: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: at.timestamp(),
-        nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0),
-    }
-}
-
 fn json_text(map: Option<serde_json::Map<String, serde_json::Value>>) -> String {
     map.map(|m| serde_json::Value::Object(m).to_string())
         .unwrap_or_default()
@@ -80,9 +73,9 @@ impl From<UserLine> for pb::User {
         pb::User {
             user_id: line.user_id,
             email: line.email,
-            signup_at: Some(ts(line.signup_at)),
+            signup_at: Some(from_utc(line.signup_at)),
             plan: line.plan,
-            trial_ends_at: line.trial_ends_at.map(ts),
+            trial_ends_at: line.trial_ends_at.map(from_utc),
             attributes_json: json_text(line.attributes),
         }
     }
@@ -94,7 +87,7 @@ impl From<EventLine> for pb::Event {
             event_id: line.event_id,
             user_id: line.user_id,
             name: line.name,
-            occurred_at: Some(ts(line.occurred_at)),
+            occurred_at: Some(from_utc(line.occurred_at)),
             properties_json: json_text(line.properties),
         }
     }
@@ -124,9 +117,9 @@ impl TryFrom<PaymentLine> for pb::Payment {
             }),
             status: status as i32,
             refunded_minor: line.refunded_minor,
-            created_at: Some(ts(line.created_at)),
+            created_at: Some(from_utc(line.created_at)),
             raw_json: json_text(line.raw),
-            refunded_at: line.refunded_at.map(ts),
+            refunded_at: line.refunded_at.map(from_utc),
         })
     }
 }

@@ -5,6 +5,17 @@ use tonic::Code;
 
 use crate::cli::Format;
 
+/// A wire time for tables: `2025-11-24 08:15:02Z`; `None` when unset.
+pub fn time(ts: Option<&prost_types::Timestamp>) -> Option<String> {
+    ts.and_then(growth_proto::timestamp::to_utc)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%SZ").to_string())
+}
+
+/// A wire time for JSON: RFC 3339 in UTC to the second, or null when unset.
+pub fn time_json(ts: Option<&prost_types::Timestamp>) -> serde_json::Value {
+    growth_proto::timestamp::rfc3339(ts).map_or(serde_json::Value::Null, Into::into)
+}
+
 /// A table with the house style.
 pub fn table<const N: usize>(header: [&str; N]) -> Table {
     let mut table = Table::new();

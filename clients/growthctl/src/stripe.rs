@@ -6,11 +6,12 @@ use std::process::ExitCode;
 use clap::{Subcommand, ValueEnum};
 use growth_proto::common::v1::PageRequest;
 use growth_proto::metrics::v1::{self as pb, StripeEventOutcome};
+use growth_proto::timestamp::from_utc;
 use serde_json::{Value, json};
 
 use crate::cli::Format;
 use crate::clients::Target;
-use crate::lifecycle::names::{instant, time, time_json, timestamp};
+use crate::lifecycle::names::{instant, time};
 use crate::output;
 
 /// `stripe` subcommands.
@@ -78,8 +79,8 @@ fn event_json(e: &pb::StripeEvent) -> Value {
     json!({
         "event_id": e.event_id,
         "type": e.r#type,
-        "created_at": time_json(e.created_at.as_ref()),
-        "received_at": time_json(e.received_at.as_ref()),
+        "created_at": output::time_json(e.created_at.as_ref()),
+        "received_at": output::time_json(e.received_at.as_ref()),
         "outcome": outcome_name(e.outcome),
         "api_version": e.api_version,
         "payment": e.payment,
@@ -102,7 +103,7 @@ pub async fn run(
         } => {
             let events = client
                 .list_stripe_events(pb::ListStripeEventsRequest {
-                    since: since.map(timestamp),
+                    since: since.map(from_utc),
                     r#type: kind.clone().unwrap_or_default(),
                     outcome: outcome.map_or(0, |o| o.proto() as i32),
                     page: Some(PageRequest {

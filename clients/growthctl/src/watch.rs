@@ -15,11 +15,7 @@ use crate::cli::{Format, WatchArgs};
 use crate::clients::Target;
 
 fn time(ts: Option<&prost_types::Timestamp>) -> String {
-    ts.and_then(|t| {
-        chrono::DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(0))
-    })
-    .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-    .unwrap_or_default()
+    growth_proto::timestamp::rfc3339(ts).unwrap_or_default()
 }
 
 /// The waits between attempts to resume a broken feed.

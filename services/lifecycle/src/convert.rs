@@ -1,25 +1,12 @@
 //! Conversions between stored rows and wire messages.
 
-use chrono::{DateTime, Utc};
 use growth_proto::lifecycle::v1 as pb;
+use growth_proto::timestamp::from_utc;
 
 use crate::domain::Component;
 use crate::repo::deliveries::DeliveryRow;
 use crate::repo::rules::RuleRow;
 use crate::repo::transitions::TransitionRow;
-
-/// A UTC instant as a protobuf timestamp.
-pub fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: at.timestamp(),
-        nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0),
-    }
-}
-
-/// A protobuf timestamp as a UTC instant; `None` when out of range.
-pub fn instant(ts: &prost_types::Timestamp) -> Option<DateTime<Utc>> {
-    DateTime::from_timestamp(ts.seconds, u32::try_from(ts.nanos).ok()?)
-}
 
 /// A transition on the wire.
 pub fn transition(t: TransitionRow) -> pb::Transition {
@@ -28,7 +15,7 @@ pub fn transition(t: TransitionRow) -> pb::Transition {
         user_id: t.user_id,
         from_stage: t.from_stage.map_or(0, i32::from),
         to_stage: i32::from(t.to_stage),
-        occurred_at: Some(timestamp(t.occurred_at)),
+        occurred_at: Some(from_utc(t.occurred_at)),
         reason: t.reason,
         score: i32::from(t.score),
     }
@@ -94,9 +81,9 @@ pub fn delivery(d: DeliveryRow) -> pb::TriggerDelivery {
         status: delivery_status(&d.status) as i32,
         attempts: d.attempts,
         last_error: d.last_error.unwrap_or_default(),
-        next_attempt_at: (d.status == "pending").then(|| timestamp(d.next_attempt_at)),
-        created_at: Some(timestamp(d.created_at)),
-        delivered_at: d.delivered_at.map(timestamp),
+        next_attempt_at: (d.status == "pending").then(|| from_utc(d.next_attempt_at)),
+        created_at: Some(from_utc(d.created_at)),
+        delivered_at: d.delivered_at.map(from_utc),
         idempotency_key: d.idempotency_key,
     }
 }

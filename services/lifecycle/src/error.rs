@@ -42,6 +42,18 @@ impl From<Vec<FieldViolation>> for LifecycleError {
     }
 }
 
+impl From<FieldViolation> for LifecycleError {
+    fn from(violation: FieldViolation) -> Self {
+        Self::Invalid(vec![violation])
+    }
+}
+
+impl From<growth_proto::paging::PageError> for LifecycleError {
+    fn from(error: growth_proto::paging::PageError) -> Self {
+        Self::invalid(error.field, error.reason)
+    }
+}
+
 impl From<ApplyError> for LifecycleError {
     fn from(error: ApplyError) -> Self {
         match error {

@@ -14,7 +14,6 @@ pub mod feed;
 pub mod grpc;
 pub mod kit;
 pub mod outbox;
-pub mod paging;
 pub mod repo;
 pub mod state;
 pub mod upstream;

@@ -43,6 +43,12 @@ impl From<Vec<FieldViolation>> for MetricsError {
     }
 }
 
+impl From<growth_proto::paging::PageError> for MetricsError {
+    fn from(error: growth_proto::paging::PageError) -> Self {
+        Self::invalid(error.field, error.reason)
+    }
+}
+
 impl From<MetricsError> for Status {
     fn from(error: MetricsError) -> Self {
         match error {

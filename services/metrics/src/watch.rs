@@ -9,11 +9,11 @@ use std::time::Duration;
 use futures::Stream;
 use growth_proto::backoff::Backoff;
 use growth_proto::metrics::v1::{Event, FeedEvent, WatchEventsResponse};
+use growth_proto::timestamp::from_utc;
 use growth_runtime::Shutdown;
 use tokio::sync::watch;
 use tonic::Status;
 
-use crate::convert::timestamp;
 use crate::error::MetricsError;
 use crate::repo::Pool;
 use crate::repo::feed::{self, FeedRow};
@@ -133,9 +133,9 @@ fn feed_event(row: FeedRow) -> FeedEvent {
             event_id: row.event_id,
             user_id: row.user_id,
             name: row.name,
-            occurred_at: Some(timestamp(row.occurred_at)),
+            occurred_at: Some(from_utc(row.occurred_at)),
             properties_json: row.properties,
         }),
-        recorded_at: Some(timestamp(row.recorded_at)),
+        recorded_at: Some(from_utc(row.recorded_at)),
     }
 }

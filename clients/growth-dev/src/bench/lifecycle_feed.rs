@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use growth_proto::metrics::v1 as pb;
+use growth_proto::timestamp::from_utc;
 use sqlx::PgPool;
 
 use growthctl::clients::Target;
-use growthctl::jsonl::ts;
 
 /// Puts the consumer's cursor at the newest event, so the follower starts
 /// live instead of replaying the bulk-loaded history.
@@ -51,7 +51,7 @@ fn batch(tag: &str, n: u64, users: u64, seed: u64) -> Vec<pb::Event> {
                 event_id: format!("{tag}_{seed}_{i}"),
                 user_id: format!("lc_{user:07}"),
                 name: NAMES[(i % 5) as usize].to_owned(),
-                occurred_at: Some(ts(now)),
+                occurred_at: Some(from_utc(now)),
                 properties_json: String::new(),
             }
         })

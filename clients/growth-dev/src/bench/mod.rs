@@ -21,6 +21,7 @@ use anyhow::Context as _;
 use chrono::{TimeZone, Utc};
 use clap::Args;
 use growth_proto::metrics::v1 as pb;
+use growth_proto::timestamp::from_utc;
 use growth_runtime::config::AuthPolicy;
 use growth_runtime::{Serve, Shutdown, db};
 use secrecy::SecretString;
@@ -28,7 +29,6 @@ use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, PgPool};
 
 use growthctl::clients::Target;
-use growthctl::jsonl::ts;
 use growthctl::output;
 
 /// `bench ingest` options.
@@ -80,8 +80,8 @@ fn synthetic_events(args: &IngestArgs) -> Vec<pb::Event> {
                 ),
                 user_id: format!("bench_{user:07}"),
                 name: NAMES[(i % 5) as usize].to_owned(),
-                occurred_at: Some(ts(
-                    start + chrono::Duration::seconds((i * 131 % 31_536_000) as i64)
+                occurred_at: Some(from_utc(
+                    start + chrono::Duration::seconds((i * 131 % 31_536_000) as i64),
                 )),
                 properties_json: format!(r#"{{"source":"web","n":{}}}"#, i % 100),
             }
@@ -261,7 +261,7 @@ async fn run_in(args: &IngestArgs, options: PgConnectOptions) -> anyhow::Result<
             .map(|i| pb::User {
                 user_id: format!("bench_{i:07}"),
                 email: format!("bench_{i}@example.com"),
-                signup_at: Some(ts(day)),
+                signup_at: Some(from_utc(day)),
                 plan: "pro".into(),
                 ..Default::default()
             })

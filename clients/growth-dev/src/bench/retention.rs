@@ -16,6 +16,7 @@ use anyhow::Context as _;
 use clap::Args;
 use growth_proto::common::v1::Granularity;
 use growth_proto::metrics::v1 as pb;
+use growth_proto::timestamp::from_utc;
 use growth_runtime::config::AuthPolicy;
 use growth_runtime::{Serve, Shutdown, db};
 use secrecy::{ExposeSecret, SecretString};
@@ -25,7 +26,6 @@ use sqlx::postgres::PgConnectOptions;
 
 use super::retention_export::{copy_rate, export, ours};
 use growthctl::clients::{Metrics, Target};
-use growthctl::jsonl::ts;
 use growthctl::seed::{self, SeedParams};
 
 /// `bench retention` options.
@@ -113,8 +113,8 @@ async fn traffic(
             event_id: format!("bench-{tag}-{i}"),
             user_id: users[i % users.len().max(1)].clone(),
             name: "login".into(),
-            occurred_at: Some(ts(
-                from + chrono::Duration::milliseconds(span * i as i64 / n.max(1) as i64)
+            occurred_at: Some(from_utc(
+                from + chrono::Duration::milliseconds(span * i as i64 / n.max(1) as i64),
             )),
             properties_json: String::new(),
         })

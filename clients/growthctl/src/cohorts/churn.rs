@@ -31,7 +31,7 @@ fn report_json(r: &pb::GetChurnReportResponse) -> Value {
             "email": c.email,
             "plan": c.plan,
             "mrr": c.mrr.as_ref().map(money_json),
-            "churned_at": names::time_json(c.churned_at.as_ref()),
+            "churned_at": output::time_json(c.churned_at.as_ref()),
         })).collect::<Vec<_>>(),
     })
 }
@@ -104,7 +104,7 @@ fn csv(r: &pb::GetChurnReportResponse) -> String {
     let mut out = String::from("user_id,email,plan,currency,mrr_lost,churned_at\n");
     for c in &r.churned_customers {
         let (amount, currency) = lost(c);
-        let at = names::time_json(c.churned_at.as_ref());
+        let at = output::time_json(c.churned_at.as_ref());
         out.push_str(&format!(
             "{},{},{},{},{},{}\n",
             field(&c.user_id),

@@ -1,7 +1,7 @@
 //! Command-line values of the cohort enums, their short printed names (the
 //! protobuf name without its type prefix), dates in and times out.
 
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono::NaiveDate;
 use clap::ValueEnum;
 use growth_proto::common::v1::Granularity;
 use growth_proto::metrics::v1::{RetentionMetric, RetentionMode};
@@ -142,23 +142,9 @@ pub fn mode(v: i32) -> String {
     })
 }
 
-fn utc(ts: Option<&prost_types::Timestamp>) -> Option<DateTime<Utc>> {
-    ts.and_then(|t| DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(0)))
-}
-
 /// A time for tables: `2025-11-24 08:15:02Z`, or `never` when unset.
 pub fn time(ts: Option<&prost_types::Timestamp>) -> String {
-    utc(ts).map_or_else(
-        || "never".to_owned(),
-        |t| t.format("%Y-%m-%d %H:%M:%SZ").to_string(),
-    )
-}
-
-/// A time for JSON: RFC 3339 in UTC, or null when unset.
-pub fn time_json(ts: Option<&prost_types::Timestamp>) -> serde_json::Value {
-    utc(ts).map_or(serde_json::Value::Null, |t| {
-        t.to_rfc3339_opts(SecondsFormat::Secs, true).into()
-    })
+    crate::output::time(ts).unwrap_or_else(|| "never".to_owned())
 }
 
 #[cfg(test)]

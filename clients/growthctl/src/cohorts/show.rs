@@ -19,7 +19,7 @@ fn matrix_json(r: &pb::GetRetentionMatrixResponse) -> Value {
         "mode": names::mode(r.mode),
         "time_zone": r.time_zone,
         "max_offset": r.max_offset,
-        "refreshed_at": names::time_json(r.refreshed_at.as_ref()),
+        "refreshed_at": crate::output::time_json(r.refreshed_at.as_ref()),
         "rows": r.rows.iter().map(|row| json!({
             "cohort": row.cohort,
             "segment": row.segment,

@@ -5,16 +5,14 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use growth_proto::common::v1::PageRequest;
 use growth_proto::lifecycle::v1::{self as pb, DeliveryStatus};
+use growth_proto::paging::MAX_SIZE;
 use serde_json::{Value, json};
 
 use super::DeliveriesArgs;
-use super::names::{self, time, time_json};
+use super::names::{self, time};
 use crate::cli::Format;
 use crate::clients::Lifecycle;
 use crate::output;
-
-/// Largest page the service serves.
-const MAX_PAGE: usize = 1000;
 
 fn delivery_json(d: &pb::TriggerDelivery) -> Value {
     json!({
@@ -27,9 +25,9 @@ fn delivery_json(d: &pb::TriggerDelivery) -> Value {
         "status": names::status(d.status),
         "attempts": d.attempts,
         "last_error": d.last_error,
-        "next_attempt_at": time_json(d.next_attempt_at.as_ref()),
-        "created_at": time_json(d.created_at.as_ref()),
-        "delivered_at": time_json(d.delivered_at.as_ref()),
+        "next_attempt_at": output::time_json(d.next_attempt_at.as_ref()),
+        "created_at": output::time_json(d.created_at.as_ref()),
+        "delivered_at": output::time_json(d.delivered_at.as_ref()),
         "idempotency_key": d.idempotency_key,
     })
 }
@@ -73,13 +71,13 @@ pub async fn list(
     let mut rows: Vec<pb::TriggerDelivery> = Vec::new();
     let mut page_token = String::new();
     while rows.len() < limit {
-        let want = (limit - rows.len()).min(MAX_PAGE);
+        let want = (limit - rows.len()).min(MAX_SIZE as usize);
         let page = client
             .list_trigger_deliveries(pb::ListTriggerDeliveriesRequest {
                 status,
                 user_id: args.user.clone().unwrap_or_default(),
                 page: Some(PageRequest {
-                    page_size: i32::try_from(want).unwrap_or(1000),
+                    page_size: i32::try_from(want).unwrap_or(MAX_SIZE),
                     page_token: page_token.clone(),
                 }),
             })

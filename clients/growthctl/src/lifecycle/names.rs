@@ -2,11 +2,13 @@
 //! (the protobuf name without its type prefix, as `audit` prints them), and
 //! times in and out.
 
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use clap::ValueEnum;
 use growth_proto::lifecycle::v1::{
     self as pb, CustomFieldValue, DeliveryStatus, KitAction, LifecycleStage,
 };
+
+use crate::output;
 
 /// A lifecycle stage on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -134,30 +136,9 @@ pub fn instant(text: &str) -> Result<DateTime<Utc>, String> {
         })
 }
 
-/// An instant as a protobuf timestamp.
-pub fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: t.timestamp(),
-        nanos: i32::try_from(t.timestamp_subsec_nanos()).unwrap_or(0),
-    }
-}
-
-fn utc(ts: Option<&prost_types::Timestamp>) -> Option<DateTime<Utc>> {
-    ts.and_then(|t| DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(0)))
-}
-
 /// A time for tables: `2025-11-24 08:15:02Z` (empty when unset).
 pub fn time(ts: Option<&prost_types::Timestamp>) -> String {
-    utc(ts)
-        .map(|t| t.format("%Y-%m-%d %H:%M:%SZ").to_string())
-        .unwrap_or_default()
-}
-
-/// A time for JSON: RFC 3339 in UTC, or null when unset.
-pub fn time_json(ts: Option<&prost_types::Timestamp>) -> serde_json::Value {
-    utc(ts).map_or(serde_json::Value::Null, |t| {
-        t.to_rfc3339_opts(SecondsFormat::Secs, true).into()
-    })
+    crate::output::time(ts).unwrap_or_default()
 }
 
 fn short(full: &str, prefix: &str) -> String {
@@ -199,7 +180,7 @@ pub fn transition_json(t: &pb::Transition) -> serde_json::Value {
         "user_id": t.user_id,
         "from": stage(t.from_stage),
         "to": stage(t.to_stage),
-        "occurred_at": time_json(t.occurred_at.as_ref()),
+        "occurred_at": output::time_json(t.occurred_at.as_ref()),
         "reason": t.reason,
         "score": t.score,
     })

@@ -5,16 +5,15 @@ use std::process::ExitCode;
 use chrono::{DateTime, Utc};
 use growth_proto::common::v1::PageRequest;
 use growth_proto::lifecycle::v1 as pb;
+use growth_proto::paging::MAX_SIZE;
+use growth_proto::timestamp::from_utc;
 use serde_json::{Value, json};
 
 use super::TransitionsArgs;
-use super::names::{self, stage, time, time_json};
+use super::names::{self, stage, time};
 use crate::cli::Format;
 use crate::clients::Lifecycle;
 use crate::output;
-
-/// Largest page the service serves.
-const MAX_PAGE: u32 = 1000;
 
 fn component_line(c: &pb::ScoreComponent) -> String {
     format!(
@@ -28,10 +27,10 @@ fn lifecycle_json(r: &pb::GetUserLifecycleResponse) -> Value {
     json!({
         "user_id": r.user_id,
         "stage": stage(r.stage),
-        "stage_since": time_json(r.stage_since.as_ref()),
+        "stage_since": output::time_json(r.stage_since.as_ref()),
         "score": {
             "total": score.total,
-            "computed_at": time_json(score.computed_at.as_ref()),
+            "computed_at": output::time_json(score.computed_at.as_ref()),
             "components": score.components.iter().map(|c| json!({
                 "name": c.name,
                 "points": c.points,
@@ -39,7 +38,7 @@ fn lifecycle_json(r: &pb::GetUserLifecycleResponse) -> Value {
                 "explanation": c.explanation,
             })).collect::<Vec<_>>(),
         },
-        "evaluated_at": time_json(r.evaluated_at.as_ref()),
+        "evaluated_at": output::time_json(r.evaluated_at.as_ref()),
         "recent_transitions": r.recent_transitions.iter().map(names::transition_json).collect::<Vec<_>>(),
     })
 }
@@ -96,7 +95,7 @@ pub async fn stages(
 ) -> anyhow::Result<ExitCode> {
     let r = client
         .get_stage_distribution(pb::GetStageDistributionRequest {
-            as_of: as_of.map(names::timestamp),
+            as_of: as_of.map(from_utc),
         })
         .await?
         .into_inner();
@@ -108,7 +107,7 @@ pub async fn stages(
         }
     };
     let json = json!({
-        "as_of": time_json(r.as_of.as_ref()),
+        "as_of": output::time_json(r.as_of.as_ref()),
         "total_users": r.total_users,
         "stages": r.stages.iter().map(|s| json!({
             "stage": stage(s.stage),
@@ -148,16 +147,16 @@ pub async fn transitions(
     let mut page_token = String::new();
     let limit = args.limit as usize;
     while rows.len() < limit {
-        let want = (limit - rows.len()).min(MAX_PAGE as usize);
+        let want = (limit - rows.len()).min(MAX_SIZE as usize);
         let page = client
             .list_transitions(pb::ListTransitionsRequest {
                 user_id: args.user.clone().unwrap_or_default(),
                 from_stage: names::stage_filter(args.from),
                 to_stage: names::stage_filter(args.to),
-                since: args.since.map(names::timestamp),
-                until: args.until.map(names::timestamp),
+                since: args.since.map(from_utc),
+                until: args.until.map(from_utc),
                 page: Some(PageRequest {
-                    page_size: i32::try_from(want).unwrap_or(1000),
+                    page_size: i32::try_from(want).unwrap_or(MAX_SIZE),
                     page_token: page_token.clone(),
                 }),
             })

@@ -13,11 +13,11 @@
 use chrono::{DateTime, Duration, Months, Utc};
 use growth_proto::common::v1::Money;
 use growth_proto::metrics::v1 as pb;
+use growth_proto::timestamp::from_utc;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::subscriptions;
-use crate::jsonl::ts;
 
 /// Knobs of the model.
 #[derive(Debug, Clone)]
@@ -208,9 +208,9 @@ impl Model {
         let user = pb::User {
             user_id: user_id.clone(),
             email: format!("{user_id}@example.com"),
-            signup_at: Some(ts(signup_at)),
+            signup_at: Some(from_utc(signup_at)),
             plan: plan.to_owned(),
-            trial_ends_at: Some(ts(trial_ends_at)),
+            trial_ends_at: Some(from_utc(trial_ends_at)),
             attributes_json: serde_json::json!({
                 "country": country,
                 "channel": channel,
@@ -255,7 +255,7 @@ impl Model {
                 } else {
                     (*pick(&mut rng, EVENTS)).to_owned()
                 },
-                occurred_at: Some(ts(at)),
+                occurred_at: Some(from_utc(at)),
                 properties_json: serde_json::json!({ "source": *pick(&mut rng, SOURCES) })
                     .to_string(),
             })
@@ -308,7 +308,7 @@ impl Model {
             }),
             status: status as i32,
             refunded_minor: refunded,
-            created_at: Some(ts(at)),
+            created_at: Some(from_utc(at)),
             refunded_at: None,
         }
     }

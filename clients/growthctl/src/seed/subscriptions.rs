@@ -10,10 +10,9 @@
 use chrono::{DateTime, Duration, Months, Utc};
 use growth_proto::common::v1::Money;
 use growth_proto::metrics::v1::{self as pb, BillingInterval, SubscriptionStatus};
+use growth_proto::timestamp::from_utc;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-
-use crate::jsonl::ts;
 
 /// Share of converted users on an annual plan.
 const ANNUAL: f64 = 0.12;
@@ -92,9 +91,9 @@ impl Sub<'_> {
             interval: interval as i32,
             interval_count: 1,
             status: status as i32,
-            started_at: Some(ts(self.started_at)),
-            ended_at: (status == SubscriptionStatus::Canceled).then(|| ts(at)),
-            effective_at: Some(ts(at)),
+            started_at: Some(from_utc(self.started_at)),
+            ended_at: (status == SubscriptionStatus::Canceled).then(|| from_utc(at)),
+            effective_at: Some(from_utc(at)),
         }
     }
 }

@@ -5,28 +5,24 @@
 pub mod stages;
 pub mod triggers;
 
+use growth_runtime::status::FieldViolation;
+
 use crate::error::LifecycleError;
 
-/// Checks a user id the way the metrics service does: 1 to 128 characters.
-pub fn user_id(field: &str, id: &str) -> Result<String, LifecycleError> {
-    let id = id.trim();
-    if id.is_empty() {
-        return Err(LifecycleError::invalid(field, "is required"));
-    }
-    if id.chars().count() > 128 {
-        return Err(LifecycleError::invalid(
-            field,
-            "must be at most 128 characters",
-        ));
-    }
-    Ok(id.to_owned())
+/// A user id, held to the one rule ([`growth_proto::user_id`], the metrics
+/// service's too), so that a bad id is refused here with the field named
+/// instead of reaching the metrics service or the database.
+pub fn user_id(field: &str, id: &str) -> Result<String, FieldViolation> {
+    growth_proto::user_id::check(id)
+        .map(|()| id.to_owned())
+        .map_err(|e| FieldViolation::new(field, e.to_string()))
 }
 
-/// An optional user-id filter ("" = any).
+/// An optional user-id filter: empty means any user.
 pub fn user_filter(field: &str, id: &str) -> Result<Option<String>, LifecycleError> {
-    if id.trim().is_empty() {
+    if id.is_empty() {
         Ok(None)
     } else {
-        user_id(field, id).map(Some)
+        Ok(Some(user_id(field, id)?))
     }
 }

@@ -3,18 +3,22 @@
 
 use chrono::Utc;
 use growth_proto::lifecycle::v1 as pb;
+use growth_proto::paging::Page;
+use growth_proto::timestamp::{from_utc, to_utc};
 
-use crate::convert::{self, instant, timestamp};
+use crate::convert;
 use crate::domain::Stage;
 use crate::error::LifecycleError;
 use crate::evaluate::bulk::{self, Progress, Selection};
-use crate::paging;
 use crate::repo::transitions::Filter;
 use crate::repo::{profiles, transitions};
 use crate::state::Lifecycle;
 
 /// Most explicit ids one `EvaluateUsers` call takes.
 const MAX_IDS: usize = 100_000;
+
+/// The token kind of a transitions page: `t:<id of the last transition>`.
+const TRANSITIONS_AFTER: &str = "t";
 
 fn stage_filter(field: &str, value: i32) -> Result<Option<Stage>, LifecycleError> {
     Stage::parse_filter(value).map_err(|e| LifecycleError::invalid(field, e))
@@ -24,7 +28,7 @@ fn time(
     field: &str,
     ts: Option<&prost_types::Timestamp>,
 ) -> Result<Option<chrono::DateTime<Utc>>, LifecycleError> {
-    ts.map(|t| instant(t).ok_or_else(|| LifecycleError::invalid(field, "is not a valid timestamp")))
+    ts.map(|t| to_utc(t).ok_or_else(|| LifecycleError::invalid(field, "is not a valid timestamp")))
         .transpose()
 }
 
@@ -47,7 +51,7 @@ pub async fn get_user(
     Ok(pb::GetUserLifecycleResponse {
         user_id: id,
         stage: i32::from(profile.stage),
-        stage_since: Some(timestamp(profile.stage_since)),
+        stage_since: Some(from_utc(profile.stage_since)),
         score: Some(pb::EngagementScore {
             total: i32::from(profile.score),
             components: profile
@@ -56,10 +60,10 @@ pub async fn get_user(
                 .into_iter()
                 .map(convert::component)
                 .collect(),
-            computed_at: Some(timestamp(profile.evaluated_at)),
+            computed_at: Some(from_utc(profile.evaluated_at)),
         }),
         recent_transitions: recent.into_iter().map(convert::transition).collect(),
-        evaluated_at: Some(timestamp(profile.evaluated_at)),
+        evaluated_at: Some(from_utc(profile.evaluated_at)),
     })
 }
 
@@ -83,13 +87,12 @@ pub async fn list_transitions(
             format!("must be after since ({since})"),
         ));
     }
-    let limit = paging::limit(r.page.as_ref())?;
-    let before = paging::before_id(r.page.as_ref())?;
-    let rows = transitions::list(&state.pool, &filter, before, limit).await?;
-    let next_page_token = match rows.last() {
-        Some(last) if rows.len() as i64 == limit => paging::after_id(last.transition_id),
-        _ => String::new(),
-    };
+    let page = Page::read(r.page.as_ref())?;
+    let before = page
+        .key(TRANSITIONS_AFTER, |id| id.parse::<i64>().ok())?
+        .unwrap_or(i64::MAX);
+    let rows = transitions::list(&state.pool, &filter, before, page.size).await?;
+    let next_page_token = page.next_key(TRANSITIONS_AFTER, &rows, |t| t.transition_id);
     Ok(pb::ListTransitionsResponse {
         transitions: rows.into_iter().map(convert::transition).collect(),
         next_page_token,
@@ -126,7 +129,7 @@ pub async fn distribution(
     Ok(pb::GetStageDistributionResponse {
         total_users: stages.iter().map(|s| s.users).sum(),
         stages,
-        as_of: Some(timestamp(as_of.unwrap_or(now))),
+        as_of: Some(from_utc(as_of.unwrap_or(now))),
     })
 }
 
@@ -143,8 +146,15 @@ pub async fn evaluate(
         ));
     }
     let mut ids = Vec::with_capacity(r.user_ids.len());
+    let mut violations = Vec::new();
     for (i, id) in r.user_ids.iter().enumerate() {
-        ids.push(super::user_id(&format!("user_ids[{i}]"), id)?);
+        match super::user_id(&format!("user_ids[{i}]"), id) {
+            Ok(id) => ids.push(id),
+            Err(v) => violations.push(v),
+        }
+    }
+    if !violations.is_empty() {
+        return Err(violations.into());
     }
     let selection = match (ids.is_empty(), stage) {
         (true, None) => Selection::All,

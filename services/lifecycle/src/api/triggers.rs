@@ -1,14 +1,19 @@
 //! Trigger rule and delivery RPCs.
 
+use chrono::DateTime;
 use growth_proto::lifecycle::v1::{self as pb, DeliveryStatus};
+use growth_proto::paging::Page;
 use uuid::Uuid;
 
 use crate::convert;
 use crate::domain::trigger::Rule;
 use crate::error::LifecycleError;
-use crate::paging;
 use crate::repo::{deliveries, rules};
 use crate::state::Lifecycle;
+
+/// The token kind of a deliveries page: `d:<created_at in µs>:<delivery
+/// id>` of the last row.
+const DELIVERIES_AFTER: &str = "d";
 
 fn uuid(field: &str, id: &str) -> Result<Uuid, LifecycleError> {
     match id.trim() {
@@ -85,8 +90,12 @@ pub async fn list_deliveries(
 ) -> Result<pb::ListTriggerDeliveriesResponse, LifecycleError> {
     let status = status_filter(r.status)?;
     let user = super::user_filter("user_id", &r.user_id)?;
-    let limit = paging::limit(r.page.as_ref())?;
-    let after = paging::after_row(r.page.as_ref())?;
+    let page = Page::read(r.page.as_ref())?;
+    let after = page.key(DELIVERIES_AFTER, |key| {
+        let (micros, id) = key.split_once(':')?;
+        let at = DateTime::from_timestamp_micros(micros.parse().ok()?)?;
+        Some((at, Uuid::parse_str(id).ok()?))
+    })?;
     // A row being sent is shown as pending, so the pending filter includes it.
     let statuses: Option<Vec<&str>> = status.map(|s| match s {
         "pending" => vec!["pending", "sending"],
@@ -97,15 +106,16 @@ pub async fn list_deliveries(
         statuses.as_deref(),
         user.as_deref(),
         after,
-        limit,
+        page.size,
     )
     .await?;
-    let next_page_token = match rows.last() {
-        Some(last) if rows.len() as i64 == limit => {
-            paging::after_delivery(last.created_at, last.delivery_id)
-        }
-        _ => String::new(),
-    };
+    let next_page_token = page.next_key(DELIVERIES_AFTER, &rows, |last| {
+        format!(
+            "{}:{}",
+            last.created_at.timestamp_micros(),
+            last.delivery_id
+        )
+    });
     Ok(pb::ListTriggerDeliveriesResponse {
         deliveries: rows.into_iter().map(convert::delivery).collect(),
         next_page_token,

@@ -36,7 +36,7 @@ pub struct Signals {
 }
 
 fn instant(ts: Option<&prost_types::Timestamp>) -> Option<DateTime<Utc>> {
-    ts.and_then(crate::convert::instant)
+    ts.and_then(growth_proto::timestamp::to_utc)
 }
 
 impl Signals {

@@ -227,7 +227,11 @@ impl Consumer {
         self.state.queued(applied.deliveries_queued);
         let newest = pending
             .iter()
-            .filter_map(|e| e.recorded_at.as_ref().and_then(crate::convert::instant))
+            .filter_map(|e| {
+                e.recorded_at
+                    .as_ref()
+                    .and_then(growth_proto::timestamp::to_utc)
+            })
             .max();
         if let Some(recorded) = newest {
             let lag = (Utc::now() - recorded).num_milliseconds().max(0) as f64 / 1000.0;

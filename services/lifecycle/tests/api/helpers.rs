@@ -112,10 +112,7 @@ pub async fn spawn_with(pool: PgPool, configure: impl FnOnce(&mut LifecycleArgs)
 }
 
 pub fn ts(at: DateTime<Utc>) -> Option<prost_types::Timestamp> {
-    Some(prost_types::Timestamp {
-        seconds: at.timestamp(),
-        nanos: at.timestamp_subsec_nanos() as i32,
-    })
+    Some(growth_proto::timestamp::from_utc(at))
 }
 
 pub fn days_ago(days: i64) -> DateTime<Utc> {

@@ -12,3 +12,4 @@ mod outbox;
 mod outbox_takeover;
 mod stages;
 mod trigger_rules;
+mod user_ids;

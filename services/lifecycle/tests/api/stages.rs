@@ -284,7 +284,11 @@ async fn bad_input_is_refused_with_the_field_named(pool: PgPool) {
         .unwrap_err();
     assert_eq!(
         (s.code(), s.message()),
-        (tonic::Code::InvalidArgument, "user_id: is required")
+        (
+            tonic::Code::InvalidArgument,
+            "user_id: must be 1 to 128 characters, each an ASCII letter, digit or one of \
+             _-.:@; character 1 is ' '"
+        )
     );
     let s = l
         .get_user_lifecycle(lc::GetUserLifecycleRequest {
@@ -375,5 +379,9 @@ async fn bad_input_is_refused_with_the_field_named(pool: PgPool) {
     )
     .await
     .unwrap_err();
-    assert_eq!(s.message(), "user_ids[0]: is required");
+    assert_eq!(
+        s.message(),
+        "user_ids[0]: must be 1 to 128 characters, each an ASCII letter, digit or one of \
+         _-.:@; got an empty id"
+    );
 }

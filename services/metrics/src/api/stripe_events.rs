@@ -1,12 +1,12 @@
 //! `ListStripeEvents`: what arrived at the webhook, with what became of it.
 
 use growth_proto::metrics::v1 as pb;
+use growth_proto::paging::Page;
+use growth_proto::timestamp::from_utc;
 use growth_runtime::status::FieldViolation;
 
-use crate::convert::timestamp;
 use crate::domain::fields;
 use crate::error::MetricsError;
-use crate::paging;
 use crate::repo::stripe_events::{self, EventFilter, StoredEvent};
 use crate::state::Metrics;
 
@@ -79,8 +79,8 @@ fn wire(e: StoredEvent) -> pb::StripeEvent {
     pb::StripeEvent {
         event_id: e.event_id,
         r#type: e.kind,
-        created_at: Some(timestamp(e.created_at)),
-        received_at: Some(timestamp(e.received_at)),
+        created_at: Some(from_utc(e.created_at)),
+        received_at: Some(from_utc(e.received_at)),
         outcome: outcome_of(&e.outcome) as i32,
         api_version: e.api_version.unwrap_or_default(),
         payment: e.payment.unwrap_or_default(),
@@ -93,17 +93,14 @@ pub async fn list(
     r: pb::ListStripeEventsRequest,
 ) -> Result<pb::ListStripeEventsResponse, MetricsError> {
     let filter = filter(&r)?;
-    let (limit, offset) = paging::by_offset(r.page.as_ref())?;
-    let mut events = stripe_events::list(&state.pool, &filter, limit + 1, offset).await?;
-    let more = events.len() as i64 > limit;
-    events.truncate(limit as usize);
+    let page = Page::read(r.page.as_ref())?;
+    let offset = page.offset()?;
+    let mut events = stripe_events::list(&state.pool, &filter, page.size + 1, offset).await?;
+    let more = events.len() as i64 > page.size;
+    events.truncate(page.size as usize);
     Ok(pb::ListStripeEventsResponse {
         events: events.into_iter().map(wire).collect(),
-        next_page_token: if more {
-            (offset + limit).to_string()
-        } else {
-            String::new()
-        },
+        next_page_token: page.next_offset(offset, more),
     })
 }
 

@@ -1,39 +1,21 @@
 //! Checks for single fields, shared by users, events and payments.
 
 use chrono::{DateTime, TimeZone, Utc};
+use growth_proto::user_id;
 use growth_runtime::status::FieldViolation;
 
-/// Longest id (user, event) accepted.
-pub const MAX_ID_LEN: usize = 128;
 /// Largest JSON document (attributes, properties) accepted, in bytes.
 pub const MAX_JSON_BYTES: usize = 16 * 1024;
 /// How far in the future a timestamp may be (clock skew between services).
 pub const MAX_FUTURE_SKEW: chrono::Duration = chrono::Duration::minutes(5);
 
-/// A client-supplied id: 1 to 128 characters of letters, digits and `_-.:@`.
+/// A client-supplied id (user, event, Stripe object), held to the one
+/// user-id rule ([`growth_proto::user_id`]): 1 to 128 characters, each an
+/// ASCII letter, digit or one of `_-.:@`.
 pub fn id(field: &str, value: &str) -> Result<String, FieldViolation> {
-    if value.is_empty() {
-        return Err(FieldViolation::new(field, "must not be empty"));
-    }
-    if value.len() > MAX_ID_LEN {
-        return Err(FieldViolation::new(
-            field,
-            format!(
-                "must be at most {MAX_ID_LEN} characters, got {}",
-                value.len()
-            ),
-        ));
-    }
-    if let Some(bad) = value
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || "_-.:@".contains(*c)))
-    {
-        return Err(FieldViolation::new(
-            field,
-            format!("may contain only letters, digits and _-.:@, found {bad:?}"),
-        ));
-    }
-    Ok(value.to_owned())
+    user_id::check(value)
+        .map(|()| value.to_owned())
+        .map_err(|e| FieldViolation::new(field, e.to_string()))
 }
 
 /// Free text of 1 to `max` characters with no control characters.
@@ -105,9 +87,7 @@ pub fn optional_timestamp(
     let Some(value) = value else {
         return Ok(None);
     };
-    let parsed = u32::try_from(value.nanos)
-        .ok()
-        .and_then(|nanos| Utc.timestamp_opt(value.seconds, nanos).single())
+    let parsed = growth_proto::timestamp::to_utc(value)
         .ok_or_else(|| FieldViolation::new(field, "is not a valid timestamp"))?;
     if parsed > now + MAX_FUTURE_SKEW {
         return Err(FieldViolation::new(
@@ -213,7 +193,11 @@ mod tests {
         assert!(id("f", "u_000123").is_ok());
         assert!(id("f", "3f2b8c1e-9a4d-4c1b-8e8e-1f2a3b4c5d6e").is_ok());
         assert!(id("f", "user@example.com").is_ok());
-        assert_eq!(id("f", "").unwrap_err().reason, "must not be empty");
+        assert_eq!(
+            id("f", "").unwrap_err().reason,
+            "must be 1 to 128 characters, each an ASCII letter, digit or one of _-.:@; \
+             got an empty id"
+        );
         assert!(id("f", "has space").unwrap_err().reason.contains("' '"));
         assert!(
             id("f", &"x".repeat(129))

@@ -146,7 +146,9 @@ async fn all_users_can_be_paged_through_in_id_order(pool: PgPool) {
         .expect_err("bad id");
     assert_eq!(bad.code(), Code::InvalidArgument);
     assert!(
-        bad.message().starts_with("user_ids[1]: may contain only"),
+        bad.message().starts_with(
+            "user_ids[1]: must be 1 to 128 characters, each an ASCII letter, digit or one of"
+        ),
         "{}",
         bad.message()
     );

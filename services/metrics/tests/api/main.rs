@@ -24,6 +24,7 @@ mod secrets;
 mod stripe_client;
 mod stripe_objects;
 mod subscription_import;
+mod user_ids;
 mod validation;
 mod webhook;
 mod webhook_order;

@@ -6,12 +6,12 @@ pub mod wire;
 
 use chrono::Utc;
 use growth_proto::metrics::v1 as pb;
+use growth_proto::paging::Page;
 use uuid::Uuid;
 
 use crate::audit::month::Month;
 use crate::audit::run::{self, AuditRecord};
 use crate::error::MetricsError;
-use crate::paging;
 use crate::repo;
 use crate::state::Metrics;
 
@@ -56,20 +56,17 @@ pub async fn list_runs(
             Month::parse("month", text, Utc::now()).map_err(|v| MetricsError::Invalid(vec![v]))?,
         ),
     };
-    let (limit, offset) = paging::by_offset(r.page.as_ref())?;
+    let page = Page::read(r.page.as_ref())?;
+    let offset = page.offset()?;
     let month = month.map(|m| m.to_string());
-    let rows = repo::audit::list(&state.pool, month.as_deref(), limit + 1, offset).await?;
-    let more = rows.len() as i64 > limit;
+    let rows = repo::audit::list(&state.pool, month.as_deref(), page.size + 1, offset).await?;
+    let more = rows.len() as i64 > page.size;
     Ok(pb::ListAuditRunsResponse {
         runs: rows
             .into_iter()
-            .take(limit as usize)
+            .take(page.size as usize)
             .map(|row| AuditRecord::from_row(row, vec![], false).into())
             .collect(),
-        next_page_token: if more {
-            (offset + limit).to_string()
-        } else {
-            String::new()
-        },
+        next_page_token: page.next_offset(offset, more),
     })
 }

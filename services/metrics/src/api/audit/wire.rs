@@ -2,11 +2,11 @@
 
 use growth_proto::common::v1::Money;
 use growth_proto::metrics::v1 as pb;
+use growth_proto::timestamp::from_utc;
 
 use crate::audit::findings::{Amount, Finding, Kind, Severity};
 use crate::audit::run::AuditRecord;
 use crate::audit::verdict::Verdict;
-use crate::convert::timestamp;
 
 fn money(amount: &Option<Amount>) -> Option<Money> {
     amount.as_ref().map(|a| Money {
@@ -66,8 +66,8 @@ impl From<AuditRecord> for pb::AuditRun {
             verdict: verdict as i32,
             repair: r.repair,
             dry_run: r.dry_run,
-            started_at: Some(timestamp(r.started_at)),
-            finished_at: r.finished_at.map(timestamp),
+            started_at: Some(from_utc(r.started_at)),
+            finished_at: r.finished_at.map(from_utc),
             totals: r
                 .totals
                 .iter()

@@ -112,7 +112,7 @@ pub async fn matrix(
         time_zone: time_zone.clone(),
         max_offset: period.max_offset(),
         rows,
-        refreshed_at: refreshed_at.map(crate::convert::timestamp),
+        refreshed_at: refreshed_at.map(growth_proto::timestamp::from_utc),
     })
 }
 

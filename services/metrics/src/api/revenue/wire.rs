@@ -121,7 +121,7 @@ pub fn report(
                 user_id: row.user_id.unwrap_or_default(),
                 email: row.email.unwrap_or_default(),
                 plan: row.plan.unwrap_or_default(),
-                churned_at: row.churned_at.map(crate::convert::timestamp),
+                churned_at: row.churned_at.map(growth_proto::timestamp::from_utc),
             }),
         }
     }
