@@ -228,6 +228,7 @@ async fn each_service_keeps_its_own_schema_and_migration_history(pool: PgPool) {
             "metrics.cohort_changes",
             "metrics.cohort_overview",
             "metrics.events",
+            "metrics.growth_reports",
             "metrics.payment_disputes",
             "metrics.payment_refunds",
             "metrics.payments",
@@ -240,6 +241,7 @@ async fn each_service_keeps_its_own_schema_and_migration_history(pool: PgPool) {
             "metrics.stripe_events",
             "metrics.subscription_states",
             "metrics.subscriptions",
+            "metrics.user_active_years",
             "metrics.user_cohorts",
             "metrics.users",
         ]
