@@ -152,21 +152,21 @@ impl MetricsService for MetricsGrpc {
         &self,
         request: Request<pb::GenerateGrowthInsightsRequest>,
     ) -> Result<Response<pb::GenerateGrowthInsightsResponse>, Status> {
-        reply(insights::generate(request.into_inner()))
+        reply(insights::generate(&self.state, request.into_inner()).await)
     }
 
     async fn get_growth_report(
         &self,
         request: Request<pb::GetGrowthReportRequest>,
     ) -> Result<Response<pb::GetGrowthReportResponse>, Status> {
-        reply(insights::report(request.into_inner()))
+        reply(insights::report(&self.state, request.into_inner()).await)
     }
 
     async fn list_growth_reports(
         &self,
         request: Request<pb::ListGrowthReportsRequest>,
     ) -> Result<Response<pb::ListGrowthReportsResponse>, Status> {
-        reply(insights::list(request.into_inner()))
+        reply(insights::list(&self.state, request.into_inner()).await)
     }
 
     async fn get_active_users(

@@ -1,10 +1,11 @@
 //! The weekly growth insights: ISO weeks of the reporting time zone
 //! ([`week`]), KPIs with their trends ([`kpi`]), robust anomalies
 //! ([`anomaly`]), rule-based drivers, bottlenecks and recommendations
-//! ([`rules`]), the week's report computed from its inputs ([`report`]).
-//! Work in progress: the AI summary and the stored reports follow.
+//! ([`rules`]), the week's report computed from its inputs ([`report`]), and
+//! the whole document as stored and rendered ([`document`]).
 
 pub mod anomaly;
+pub mod document;
 pub mod kpi;
 pub mod report;
 pub mod rules;

@@ -43,6 +43,23 @@ pub struct Inputs {
     pub lifecycle_reachable: bool,
 }
 
+/// One plan's week.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanWeek {
+    /// The plan.
+    pub plan: String,
+    /// The currency.
+    pub currency: String,
+    /// Customers with MRR > 0 on it at the week's end.
+    pub customers: i64,
+    /// MRR on it at the week's end, minor units.
+    pub mrr: i64,
+    /// Customers whose subscription on it started paying in the week.
+    pub new_customers: i64,
+    /// Customers whose subscription on it stopped paying in the week.
+    pub churned_customers: i64,
+}
+
 /// An anomaly with what it is about.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Found {

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod cohorts;
 pub mod events;
 pub mod feed;
+pub mod insights;
 pub mod locks;
 pub mod payments;
 pub mod reporting;

@@ -36,3 +36,20 @@ pub async fn today(pool: &Pool, time_zone: &str) -> Result<NaiveDate, sqlx::Erro
         .fetch_one(pool)
         .await
 }
+
+/// The first instant of each of `days` in `time_zone`
+/// (`metrics.local_day_start`).
+pub async fn day_starts(
+    pool: &Pool,
+    days: &[NaiveDate],
+    time_zone: &str,
+) -> Result<Vec<chrono::DateTime<chrono::Utc>>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT metrics.local_day_start(d, $2) FROM unnest($1::date[]) WITH ORDINALITY AS t(d, n)
+         ORDER BY n",
+    )
+    .bind(days)
+    .bind(time_zone)
+    .fetch_all(pool)
+    .await
+}

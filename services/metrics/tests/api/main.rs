@@ -17,6 +17,7 @@ mod fake_stripe;
 mod feed;
 mod helpers;
 mod ingest;
+mod insights;
 mod lifecycle_of_the_server;
 mod revenue;
 mod revenue_fixtures;

@@ -1,0 +1,238 @@
+//! The weekly growth insights' RPCs: `GenerateGrowthInsights` gathers the
+//! week's inputs (revenue at week boundaries, active users, signups,
+//! trials, plans, the month's audit), computes the report
+//! (`crate::insights`), stores it as the week's next revision and queues its
+//! Slack post; `GetGrowthReport` and `ListGrowthReports` read them back.
+//! `GetCohortValue` answers `UNIMPLEMENTED` until cohort value is built.
+
+pub mod wire;
+
+use chrono::NaiveDate;
+use growth_proto::metrics::v1 as pb;
+use growth_proto::paging::Page;
+use prost::Message as _;
+
+use crate::active::series::Series;
+use crate::api::today;
+use crate::error::MetricsError;
+use crate::insights::document::{Ai, AuditLine, Document, Source, markdown, rule_summary};
+use crate::insights::report::{self, Inputs, WEEKS};
+use crate::insights::rules::Audit;
+use crate::insights::week::Week;
+use crate::repo;
+use crate::repo::insights::LatestAudit;
+use crate::repo::reports::{Columns, Post};
+use crate::state::Metrics;
+
+/// The requested week: the last complete one when empty.
+fn week(text: &str, today: NaiveDate) -> Result<Week, MetricsError> {
+    if text.trim().is_empty() {
+        return Ok(Week::last_complete(today));
+    }
+    Week::parse("week", text, today).map_err(|reason| {
+        let (field, why) = reason.split_once(": ").unwrap_or(("week", &reason));
+        MetricsError::invalid(field, why.to_owned())
+    })
+}
+
+/// The month a week's audit is read from: the month its Sunday is in.
+fn month(week: Week) -> String {
+    week.sunday().format("%Y-%m").to_string()
+}
+
+/// The rules' view of an audit run.
+fn verdict(latest: Option<&LatestAudit>) -> Audit {
+    match latest.map(|a| (a.status.as_str(), a.verdict.as_deref())) {
+        None => Audit::None,
+        Some(("completed", Some("PASS"))) => Audit::Pass,
+        Some(("completed", Some("WARNING"))) => Audit::Warning,
+        Some(("completed", Some("FAIL"))) => Audit::Fail,
+        Some(_) => Audit::Failed,
+    }
+}
+
+/// The week's inputs from the database; `audit` is the month's latest run.
+async fn inputs(
+    state: &Metrics,
+    week: Week,
+    audit: Option<&LatestAudit>,
+) -> Result<Inputs, MetricsError> {
+    let (pool, tz) = (&state.pool, state.reporting.time_zone.as_str());
+    let first = week.previous(WEEKS as i64 - 1);
+    let bounds: Vec<NaiveDate> = (0..=WEEKS as i64)
+        .map(|i| first.monday + chrono::Duration::weeks(i))
+        .collect();
+    repo::cohorts::fold::fold(pool).await?;
+    let mut series = Series::new(first.monday, week.sunday());
+    let look_from = series.look_from();
+    repo::active_years::each_user(pool, look_from, week.sunday(), |u| series.add(&u)).await?;
+    Ok(Inputs {
+        days: series.finish(),
+        signups: repo::insights::signups(pool, &bounds, tz).await?,
+        trials: repo::insights::trials(pool, &bounds, tz).await?,
+        mrr: repo::revenue::totals(pool, &bounds, tz).await?,
+        money: repo::revenue::money(pool, &bounds, tz).await?,
+        audit: verdict(audit),
+        audit_month: month(week),
+        lifecycle_reachable: false,
+    })
+}
+
+/// `GenerateGrowthInsights`.
+pub async fn generate(
+    state: &Metrics,
+    r: pb::GenerateGrowthInsightsRequest,
+) -> Result<pb::GenerateGrowthInsightsResponse, MetricsError> {
+    let (week, _) = today::parse(state, |today| week(&r.week, today)).await?;
+    let (pool, tz) = (&state.pool, state.reporting.time_zone.as_str());
+    let latest = repo::insights::latest_audit(pool, &month(week)).await?;
+    let inputs = inputs(state, week, latest.as_ref()).await?;
+    let computed = report::compute(week, &inputs);
+    let plans = repo::insights::plans(pool, [week.monday, week.end()], tz).await?;
+    let starts = repo::reporting::day_starts(pool, &[week.monday, week.end()], tz).await?;
+    let document = Document {
+        week,
+        time_zone: tz.to_owned(),
+        summary: rule_summary(week, &computed),
+        computed,
+        plans,
+        stages: Err("the lifecycle service is not configured (LIFECYCLE_ADDR)".into()),
+        audit: AuditLine {
+            month: inputs.audit_month.clone(),
+            verdict: inputs.audit,
+            run_id: latest
+                .as_ref()
+                .map(|a| a.run_id.to_string())
+                .unwrap_or_default(),
+            finished_at: latest.as_ref().and_then(|a| a.finished_at),
+        },
+        source: Source::Rules,
+        ai: Ai::skipped(if r.use_llm {
+            "no ANTHROPIC_API_KEY configured"
+        } else {
+            "not requested"
+        }),
+    };
+    let post = (r.notify && state.alerts.channels.contains(&"slack")).then(|| Post {
+        title: format!("Weekly growth report {}", week.label()),
+        body: document.summary.clone(),
+    });
+    let label = week.label();
+    let columns = Columns {
+        week: &label,
+        summary_source: "rules",
+        ai_status: "skipped",
+    };
+    let mut stored = None;
+    repo::reports::store(
+        pool,
+        columns,
+        |revision| {
+            let generated = revision
+                .generated_at
+                .format("%Y-%m-%d %H:%M UTC")
+                .to_string();
+            let md = markdown(&document, revision.revision, &generated);
+            let mut report = wire::report(&document, revision, md.clone());
+            report.week_start = starts
+                .first()
+                .copied()
+                .map(growth_proto::timestamp::from_utc);
+            report.week_end = starts
+                .get(1)
+                .copied()
+                .map(growth_proto::timestamp::from_utc);
+            let mut bytes = report.clone();
+            bytes.report_markdown.clear();
+            stored = Some(report);
+            (bytes.encode_to_vec(), md)
+        },
+        post,
+    )
+    .await?;
+    if r.notify {
+        state.alerts.wake();
+    }
+    tracing::info!(week = %week.label(), "weekly growth report generated");
+    Ok(pb::GenerateGrowthInsightsResponse { report: stored })
+}
+
+fn decode(bytes: &[u8]) -> Result<pb::GrowthReport, MetricsError> {
+    pb::GrowthReport::decode(bytes)
+        .map_err(|e| MetricsError::Internal(format!("a stored report does not decode: {e}")))
+}
+
+/// `GetGrowthReport`.
+pub async fn report(
+    state: &Metrics,
+    r: pb::GetGrowthReportRequest,
+) -> Result<pb::GetGrowthReportResponse, MetricsError> {
+    let week = match r.week.trim() {
+        "" => None,
+        t => Some(
+            Week::parse("week", t, chrono::NaiveDate::MAX).map_err(|reason| {
+                MetricsError::invalid("week", reason.trim_start_matches("week: ").to_owned())
+            })?,
+        ),
+    };
+    if r.revision < 0 {
+        return Err(MetricsError::invalid(
+            "revision",
+            format!("must not be negative, got {}", r.revision),
+        ));
+    }
+    let label = week.map(Week::label);
+    let revision = (r.revision > 0).then_some(r.revision);
+    let Some((bytes, markdown)) =
+        repo::reports::get(&state.pool, label.as_deref(), revision).await?
+    else {
+        return Err(MetricsError::NotFound(match (&label, revision) {
+            (None, _) => "no weekly report was generated yet".to_owned(),
+            (Some(w), None) => format!("no report of {w}"),
+            (Some(w), Some(n)) => format!("no revision {n} of {w}"),
+        }));
+    };
+    let mut report = decode(&bytes)?;
+    report.report_markdown = markdown;
+    Ok(pb::GetGrowthReportResponse {
+        report: Some(report),
+    })
+}
+
+/// `ListGrowthReports`.
+pub async fn list(
+    state: &Metrics,
+    r: pb::ListGrowthReportsRequest,
+) -> Result<pb::ListGrowthReportsResponse, MetricsError> {
+    let week = match r.week.trim() {
+        "" => None,
+        t => Some(
+            Week::parse("week", t, chrono::NaiveDate::MAX)
+                .map_err(|reason| {
+                    MetricsError::invalid("week", reason.trim_start_matches("week: ").to_owned())
+                })?
+                .label(),
+        ),
+    };
+    let page = Page::read(r.page.as_ref())?;
+    let offset = page.offset()?;
+    let rows = repo::reports::list(&state.pool, week.as_deref(), page.size + 1, offset).await?;
+    let more = rows.len() as i64 > page.size;
+    Ok(pb::ListGrowthReportsResponse {
+        reports: rows
+            .iter()
+            .take(page.size as usize)
+            .map(|b| decode(b).map(wire::header))
+            .collect::<Result<_, _>>()?,
+        next_page_token: page.next_offset(offset, more),
+    })
+}
+
+/// `GetCohortValue`.
+pub fn cohort_value(
+    _: pb::GetCohortValueRequest,
+) -> Result<pb::GetCohortValueResponse, MetricsError> {
+    Err(MetricsError::Unimplemented(
+        "GetCohortValue is not implemented yet: cohort value (LTV) is planned work",
+    ))
+}

@@ -1,0 +1,285 @@
+//! The weekly report on a constructed dataset with known answers, in a
+//! non-UTC reporting time zone (Europe/Berlin): KPIs of a week, a week
+//! crossing a month, revisions kept on regeneration, reads by week and
+//! revision, Slack posts queued, and bad weeks refused naming the input.
+
+// Test code: a panic with the value is the failure report.
+#![allow(clippy::unwrap_used)]
+
+use growth_proto::metrics::v1 as pb;
+use sqlx::PgPool;
+use tonic::Code;
+
+use crate::cohort_fixtures::{active, import, paid};
+use crate::helpers::*;
+use crate::revenue_fixtures::{self, state, with_status};
+
+fn member(id: &str, signup: &str, trial_ends: Option<&str>) -> pb::User {
+    pb::User {
+        signup_at: ts(at(signup)),
+        trial_ends_at: trial_ends.and_then(|t| ts(at(t))),
+        ..user(id)
+    }
+}
+
+async fn generate(app: &mut TestApp, week: &str, notify: bool) -> pb::GrowthReport {
+    app.client
+        .generate_growth_insights(pb::GenerateGrowthInsightsRequest {
+            week: week.into(),
+            use_llm: false,
+            notify,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .report
+        .unwrap()
+}
+
+fn kpi<'a>(r: &'a pb::GrowthReport, name: &str) -> &'a pb::Kpi {
+    r.kpis
+        .iter()
+        .find(|k| k.name == name)
+        .unwrap_or_else(|| panic!("no KPI {name}"))
+}
+
+async fn dataset(app: &mut TestApp) {
+    // Berlin is UTC+1 in November: 2025-11-16T23:30Z is Monday the 17th.
+    upsert(
+        app,
+        vec![
+            member("a", "2025-11-16T23:30:00Z", None),
+            member("b", "2025-11-18T10:00:00Z", Some("2025-11-19T10:00:00Z")),
+            member("c", "2025-11-19T10:00:00Z", Some("2025-11-21T10:00:00Z")),
+            member("d", "2025-11-12T10:00:00Z", None),
+            member("e", "2025-11-16T22:30:00Z", None), // Sunday the 16th, W46
+            member("f", "2025-10-01T10:00:00Z", None),
+        ],
+    )
+    .await;
+    track(
+        app,
+        vec![
+            active("e1", "a", at("2025-11-17T09:00:00Z")),
+            active("e2", "b", at("2025-11-20T09:00:00Z")),
+            active("e3", "d", at("2025-11-13T09:00:00Z")), // W46 only
+            active("e4", "f", at("2025-11-23T22:30:00Z")), // Sunday 23:30 Berlin
+            active("e5", "f", at("2025-11-23T23:30:00Z")), // Monday the 24th, W48
+        ],
+    )
+    .await;
+    // b converts (paid the day after the trial ended), c does not.
+    import(
+        app,
+        vec![paid("pi_b", "b", 4900, "usd", "2025-11-20T10:00:00Z")],
+    )
+    .await;
+    let d = state(
+        "sub_d",
+        "d",
+        3000,
+        "usd",
+        "2025-10-01T00:00:00Z",
+        "2025-10-01T00:00:00Z",
+    );
+    let mut d_canceled = with_status(d.clone(), pb::SubscriptionStatus::Canceled);
+    d_canceled.effective_at = ts(at("2025-11-20T12:00:00Z"));
+    d_canceled.ended_at = d_canceled.effective_at;
+    let a = state(
+        "sub_a",
+        "a",
+        5000,
+        "usd",
+        "2025-11-18T12:00:00Z",
+        "2025-11-18T12:00:00Z",
+    );
+    // f starts paying at 00:30 on November 1st in Berlin (Oct 31 in UTC):
+    // week 44 (Oct 27 to Nov 2) crosses the month.
+    let f = state(
+        "sub_f",
+        "f",
+        1000,
+        "eur",
+        "2025-10-31T23:30:00Z",
+        "2025-10-31T23:30:00Z",
+    );
+    revenue_fixtures::import(app, vec![d, d_canceled, a, f]).await;
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_weeks_report_has_the_known_answers_and_keeps_its_revisions(pool: PgPool) {
+    let args = metrics_svc::config::MetricsArgs {
+        reporting_time_zone: "Europe/Berlin".into(),
+        ..metrics_svc::config::MetricsArgs::default()
+    };
+    let mut app = spawn_app_with(pool.clone(), args).await;
+    dataset(&mut app).await;
+
+    let r = generate(&mut app, "2025-W47", false).await;
+    assert_eq!(
+        (r.week.as_str(), r.revision, r.time_zone.as_str()),
+        ("2025-W47", 1, "Europe/Berlin")
+    );
+    let signups = kpi(&r, "signups");
+    assert_eq!(
+        (signups.value, signups.previous),
+        (3.0, 2.0),
+        "a, b, c against d, e"
+    );
+    assert_eq!(signups.history.len(), 12);
+    // Active in W47: a, b and f (Sunday 23:30 in Berlin); d was in W46.
+    assert_eq!((kpi(&r, "wau").value, kpi(&r, "wau").previous), (3.0, 1.0));
+    // Of the trials ending in W47 (b, c), b paid.
+    assert!((kpi(&r, "trial_conversion").value - 0.5).abs() < 1e-12);
+    let mrr = kpi(&r, "mrr_usd");
+    assert_eq!(
+        (mrr.value, mrr.previous, mrr.currency.as_str()),
+        (5000.0, 3000.0, "usd")
+    );
+    assert_eq!(kpi(&r, "churned_customers_usd").value, 1.0);
+    let usd = r.mrr.iter().find(|m| m.currency == "usd").unwrap();
+    assert_eq!(
+        (
+            usd.mrr_at_start_minor,
+            usd.new_minor,
+            usd.churned_minor,
+            usd.mrr_minor
+        ),
+        (3000, 5000, 3000, 5000)
+    );
+    assert_eq!(usd.quick_ratio, Some(5000.0 / 3000.0));
+    assert!(
+        r.plans
+            .iter()
+            .any(|p| p.plan == "plan-5000" && p.new_customers == 1)
+    );
+    assert!(!r.lifecycle_reachable);
+    assert_eq!(r.ai.as_ref().unwrap().status, pb::AiStatus::Skipped as i32);
+    assert!(
+        r.report_markdown
+            .starts_with("# Weekly growth report 2025-W47")
+    );
+    for section in [
+        "## Summary",
+        "## KPIs",
+        "## Drivers",
+        "## Bottlenecks",
+        "## Anomalies",
+        "## Recommendations",
+        "## Lifecycle stages",
+    ] {
+        assert!(r.report_markdown.contains(section), "{section}");
+    }
+    assert!(r.insights.iter().any(|i| i.rule == "mrr_growth"));
+    assert_eq!(
+        r.week_start.as_ref().unwrap().seconds,
+        at("2025-11-16T23:00:00Z").timestamp()
+    );
+
+    // A week crossing a month: f's November 1st (Berlin) start is in W44.
+    let w44 = generate(&mut app, "2025-W44", false).await;
+    let eur = w44.mrr.iter().find(|m| m.currency == "eur").unwrap();
+    assert_eq!((eur.mrr_at_start_minor, eur.new_minor), (0, 1000));
+
+    // Regenerating keeps history.
+    let again = generate(&mut app, "2025-W47", false).await;
+    assert_eq!(again.revision, 2);
+    let list = app
+        .client
+        .list_growth_reports(pb::ListGrowthReportsRequest {
+            week: "2025-W47".into(),
+            page: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let revisions: Vec<i32> = list.reports.iter().map(|r| r.revision).collect();
+    assert_eq!(revisions, [2, 1]);
+    assert!(
+        list.reports
+            .iter()
+            .all(|r| r.kpis.is_empty() && r.report_markdown.is_empty())
+    );
+    let first = app
+        .client
+        .get_growth_report(pb::GetGrowthReportRequest {
+            week: "2025-W47".into(),
+            revision: 1,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .report
+        .unwrap();
+    assert_eq!(
+        (first.report_id.as_str(), first.report_markdown.as_str()),
+        (r.report_id.as_str(), r.report_markdown.as_str())
+    );
+    let latest = app
+        .client
+        .get_growth_report(pb::GetGrowthReportRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .report
+        .unwrap();
+    assert_eq!((latest.week.as_str(), latest.revision), ("2025-W47", 2));
+}
+
+#[sqlx::test(migrations = false)]
+async fn bad_weeks_are_refused_and_missing_reports_are_not_found(pool: PgPool) {
+    let mut app = spawn_app(pool).await;
+    for (week, says) in [
+        ("2025-W54", "2025 has weeks 01 to 52, not 54"),
+        ("2025-47", "is not an ISO week"),
+        ("2999-W01", "is not over yet"),
+    ] {
+        let refused = app
+            .client
+            .generate_growth_insights(pb::GenerateGrowthInsightsRequest {
+                week: week.into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), Code::InvalidArgument, "{week}");
+        assert!(
+            refused.message().contains("week") && refused.message().contains(says),
+            "{week}: {}",
+            refused.message()
+        );
+    }
+    let missing = app
+        .client
+        .get_growth_report(pb::GetGrowthReportRequest {
+            week: "2025-W47".into(),
+            revision: 0,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), Code::NotFound);
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_generated_report_is_queued_for_slack_once(pool: PgPool) {
+    let args = metrics_svc::config::MetricsArgs {
+        slack_webhook_url: "http://127.0.0.1:1/hook".parse().unwrap(),
+        ..metrics_svc::config::MetricsArgs::default()
+    };
+    let mut app = spawn_app_with(pool.clone(), args).await;
+    let r = generate(&mut app, "2025-W47", true).await;
+    let queued: Vec<(String, String)> = sqlx::query_as(
+        "SELECT channel, title FROM metrics.alert_outbox WHERE report_id = $1::uuid",
+    )
+    .bind(&r.report_id)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        queued,
+        [(
+            "slack".to_owned(),
+            "Weekly growth report 2025-W47".to_owned()
+        )]
+    );
+}
