@@ -25,9 +25,18 @@ async fn spawn_both(pool: PgPool) -> Both {
         .expect("lifecycle migrations");
     let shutdown = Shutdown::new();
     let auth = AuthPolicy::Tokens(vec![secrecy::SecretString::from("t".to_owned())]);
-    let metrics = metrics_svc::start(
+    // Each calls the other: lifecycle's port is chosen first.
+    let lifecycle_addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port");
+    let metrics = metrics_svc::start_with(
         pool.clone(),
         Serve::loopback(auth.clone(), shutdown.clone()),
+        metrics_svc::config::MetricsArgs {
+            lifecycle_addr: lifecycle_addr.to_string(),
+            lifecycle_token: "t".into(),
+            ..metrics_svc::config::MetricsArgs::default()
+        },
     )
     .await
     .expect("metrics starts");
@@ -35,7 +44,11 @@ async fn spawn_both(pool: PgPool) -> Both {
         &metrics.grpc_addr.to_string(),
         Some(secrecy::SecretString::from("t".to_owned())),
     );
-    let lifecycle = lifecycle_svc::start(pool, Serve::loopback(auth, shutdown.clone()), args)
+    let serve = Serve {
+        grpc_addr: lifecycle_addr,
+        ..Serve::loopback(auth, shutdown.clone())
+    };
+    let lifecycle = lifecycle_svc::start(pool, serve, args)
         .await
         .expect("lifecycle starts");
     Both {
@@ -297,4 +310,33 @@ async fn lifecycle_rpcs_need_a_token_and_then_answer(pool: PgPool) {
         .into_inner();
     assert_eq!(distribution.stages.len(), 6);
     assert_eq!(distribution.total_users, 0);
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_weekly_report_carries_lifecycles_stage_distribution(pool: PgPool) {
+    use growth_proto::metrics::v1 as pb;
+    let both = spawn_both(pool).await;
+    let token = secrecy::SecretString::from("t".to_owned());
+    let mut metrics = pb::metrics_service_client::MetricsServiceClient::with_interceptor(
+        channel(&both.metrics).await,
+        growth_proto::client::Bearer::new(Some(&token)).expect("token"),
+    );
+    let report = metrics
+        .generate_growth_insights(pb::GenerateGrowthInsightsRequest::default())
+        .await
+        .expect("a report")
+        .into_inner()
+        .report
+        .expect("the report");
+    assert!(report.lifecycle_reachable, "{}", report.lifecycle_error);
+    let stages: Vec<&str> = report.stages.iter().map(|s| s.stage.as_str()).collect();
+    assert!(
+        stages.contains(&"active") && stages.contains(&"churned"),
+        "{stages:?}"
+    );
+    assert!(
+        report.report_markdown.contains("- active: 0"),
+        "{}",
+        report.report_markdown
+    );
 }

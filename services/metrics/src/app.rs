@@ -69,6 +69,13 @@ pub async fn start_with(
         stripe,
         thresholds: args.thresholds(),
         alerts,
+        lifecycle: match args.lifecycle_addr.trim() {
+            "" => None,
+            addr => Some(crate::lifecycle::Lifecycle::new(
+                addr,
+                args.lifecycle_token.get(),
+            )?),
+        },
     };
     let grpc = MetricsServiceServer::new(MetricsGrpc::new(state))
         .max_decoding_message_size(MAX_MESSAGE_BYTES);

@@ -115,6 +115,22 @@ pub struct MetricsArgs {
     /// empty = every event. Changing it rebuilds the rollup at the next start.
     #[arg(long, env = "ACTIVITY_EVENTS", value_delimiter = ',')]
     pub activity_events: Vec<String>,
+
+    /// The lifecycle service's gRPC address (host:port or http://host:port),
+    /// for the weekly report's stage distribution; empty: not asked (the
+    /// report says so).
+    #[arg(long, env = "LIFECYCLE_ADDR", default_value = "")]
+    pub lifecycle_addr: String,
+
+    /// Bearer token metrics presents to the lifecycle service.
+    #[arg(
+        long,
+        env = "LIFECYCLE_TOKEN",
+        hide_env_values = true,
+        default_value = "",
+        hide_default_value = true
+    )]
+    pub lifecycle_token: OptionalSecret,
 }
 
 impl Default for MetricsArgs {
@@ -137,6 +153,8 @@ impl Default for MetricsArgs {
             audit_fail_net_ratio: 0.005,
             reporting_time_zone: "UTC".to_owned(),
             activity_events: Vec::new(),
+            lifecycle_addr: String::new(),
+            lifecycle_token: OptionalSecret::default(),
         }
     }
 }

@@ -21,6 +21,7 @@ pub mod domain;
 pub mod error;
 pub mod grpc;
 pub mod insights;
+pub mod lifecycle;
 pub mod repo;
 pub mod reporting;
 pub mod revenue;

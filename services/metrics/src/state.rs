@@ -28,4 +28,7 @@ pub struct Metrics {
     pub thresholds: Thresholds,
     /// Where an audit's alerts go.
     pub alerts: AlertQueue,
+    /// The lifecycle service, when `LIFECYCLE_ADDR` is set (the weekly
+    /// report's stage distribution).
+    pub lifecycle: Option<crate::lifecycle::Lifecycle>,
 }

@@ -283,3 +283,25 @@ async fn a_generated_report_is_queued_for_slack_once(pool: PgPool) {
         )]
     );
 }
+
+#[sqlx::test(migrations = false)]
+async fn a_report_is_written_when_lifecycle_is_down_and_says_so(pool: PgPool) {
+    let args = metrics_svc::config::MetricsArgs {
+        lifecycle_addr: "127.0.0.1:1".into(),
+        ..metrics_svc::config::MetricsArgs::default()
+    };
+    let mut app = spawn_app_with(pool, args).await;
+    let r = generate(&mut app, "", false).await;
+    assert!(!r.lifecycle_reachable);
+    assert!(r.stages.is_empty());
+    assert!(
+        r.lifecycle_error.contains("127.0.0.1:1"),
+        "{}",
+        r.lifecycle_error
+    );
+    assert!(
+        r.report_markdown
+            .contains("Not available: the lifecycle service at 127.0.0.1:1")
+    );
+    assert!(r.insights.iter().any(|i| i.rule == "lifecycle_unreachable"));
+}

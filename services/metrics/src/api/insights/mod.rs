@@ -85,18 +85,31 @@ pub async fn generate(
 ) -> Result<pb::GenerateGrowthInsightsResponse, MetricsError> {
     let (week, _) = today::parse(state, |today| week(&r.week, today)).await?;
     let (pool, tz) = (&state.pool, state.reporting.time_zone.as_str());
+    let starts = repo::reporting::day_starts(pool, &[week.monday, week.end()], tz).await?;
+    let stages = match (&state.lifecycle, starts.get(1)) {
+        (None, _) => {
+            Err("LIFECYCLE_ADDR is not set, so the lifecycle service was not asked".into())
+        }
+        (Some(lifecycle), end) => {
+            let as_of = end
+                .copied()
+                .unwrap_or_else(chrono::Utc::now)
+                .min(chrono::Utc::now());
+            lifecycle.stages(as_of).await
+        }
+    };
     let latest = repo::insights::latest_audit(pool, &month(week)).await?;
-    let inputs = inputs(state, week, latest.as_ref()).await?;
+    let mut inputs = inputs(state, week, latest.as_ref()).await?;
+    inputs.lifecycle_reachable = stages.is_ok();
     let computed = report::compute(week, &inputs);
     let plans = repo::insights::plans(pool, [week.monday, week.end()], tz).await?;
-    let starts = repo::reporting::day_starts(pool, &[week.monday, week.end()], tz).await?;
     let document = Document {
         week,
         time_zone: tz.to_owned(),
         summary: rule_summary(week, &computed),
         computed,
         plans,
-        stages: Err("the lifecycle service is not configured (LIFECYCLE_ADDR)".into()),
+        stages,
         audit: AuditLine {
             month: inputs.audit_month.clone(),
             verdict: inputs.audit,
