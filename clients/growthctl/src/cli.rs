@@ -100,6 +100,10 @@ pub enum Command {
     /// What the Stripe webhook recorded.
     #[command(subcommand)]
     Stripe(crate::stripe::StripeCommand),
+    /// The weekly growth report: KPIs with trends, anomalies, insights and
+    /// recommendations (the Monday CronJob).
+    #[command(subcommand)]
+    Insights(crate::insights::InsightsCommand),
     /// Generate a realistic synthetic SaaS (users, events, payments,
     /// subscription histories) and send it through the ingest RPCs.
     Seed(SeedParams),

@@ -9,6 +9,7 @@ pub mod clients;
 pub mod cohorts;
 pub mod health;
 pub mod ingest;
+pub mod insights;
 pub mod jsonl;
 pub mod lifecycle;
 pub mod output;

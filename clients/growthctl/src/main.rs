@@ -6,7 +6,8 @@ use clap::Parser;
 
 use growthctl::cli::{Cli, Command, EventsCommand, PaymentsCommand, UsersCommand};
 use growthctl::{
-    audit, clients, cohorts, health, ingest, lifecycle, output, revenue, seed, stripe, watch,
+    audit, clients, cohorts, health, ingest, insights, lifecycle, output, revenue, seed, stripe,
+    watch,
 };
 
 /// `growthctl … | head` closes our stdout early; `println!` then panics with
@@ -61,6 +62,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Cohorts(command) => cohorts::run(&target, &command, cli.format).await,
         Command::Revenue(command) => revenue::run(&target, &command, cli.format).await,
         Command::Stripe(command) => stripe::run(&target, &command, cli.format).await,
+        Command::Insights(command) => insights::run(&target, &command, cli.format).await,
         Command::Seed(params) => seed::run(&target, &params, cli.format).await,
     }
 }

@@ -5,6 +5,7 @@ mod audit;
 mod cohorts;
 mod commands;
 mod helpers;
+mod insights;
 mod lifecycle;
 mod revenue;
 mod stripe;
