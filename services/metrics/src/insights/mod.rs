@@ -1,9 +1,10 @@
 //! The weekly growth insights: ISO weeks of the reporting time zone
 //! ([`week`]), KPIs with their trends ([`kpi`]), robust anomalies
 //! ([`anomaly`]), rule-based drivers, bottlenecks and recommendations
-//! ([`rules`]). Work in progress: the AI summary and the stored reports
-//! follow.
+//! ([`rules`]), the optional AI summary ([`ai`]). Work in progress: the
+//! stored reports follow.
 
+pub mod ai;
 pub mod anomaly;
 pub mod kpi;
 pub mod rules;
