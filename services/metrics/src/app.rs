@@ -76,6 +76,7 @@ pub async fn start_with(
                 args.lifecycle_token.get(),
             )?),
         },
+        ai: args.anthropic(),
     };
     let grpc = MetricsServiceServer::new(MetricsGrpc::new(state))
         .max_decoding_message_size(MAX_MESSAGE_BYTES);

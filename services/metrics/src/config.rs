@@ -7,6 +7,8 @@ use growth_runtime::config::{Integration, OptionalSecret};
 
 use crate::alerts::{AlertConfig, GithubTarget};
 use crate::audit::verdict::Thresholds;
+use crate::insights::ai::AiConfig;
+use crate::insights::ai::config::{DEFAULT_API_BASE, DEFAULT_MODEL};
 use crate::stripe::StripeConfig;
 
 /// Stripe and audit settings; every one also an environment variable.
@@ -131,6 +133,30 @@ pub struct MetricsArgs {
         hide_default_value = true
     )]
     pub lifecycle_token: OptionalSecret,
+
+    /// Anthropic API key for the weekly report's AI summary; unset = the
+    /// rule-based summary only.
+    #[arg(
+        long,
+        env = "ANTHROPIC_API_KEY",
+        hide_env_values = true,
+        default_value = "",
+        hide_default_value = true
+    )]
+    pub anthropic_api_key: OptionalSecret,
+
+    /// Anthropic API root (tests point it at a local fake).
+    #[arg(long, env = "ANTHROPIC_API_BASE", default_value = DEFAULT_API_BASE)]
+    pub anthropic_api_base: String,
+
+    /// The model that writes the AI summary.
+    #[arg(long, env = "ANTHROPIC_MODEL", default_value = DEFAULT_MODEL)]
+    pub anthropic_model: String,
+
+    /// Timeout (ms) of one Anthropic request; a timed-out summary is not
+    /// retried and the report keeps its rule-based summary.
+    #[arg(long, env = "ANTHROPIC_TIMEOUT_MS", default_value_t = 30_000)]
+    pub anthropic_timeout_ms: u64,
 }
 
 impl Default for MetricsArgs {
@@ -155,6 +181,10 @@ impl Default for MetricsArgs {
             activity_events: Vec::new(),
             lifecycle_addr: String::new(),
             lifecycle_token: OptionalSecret::default(),
+            anthropic_api_key: OptionalSecret::default(),
+            anthropic_api_base: DEFAULT_API_BASE.to_owned(),
+            anthropic_model: DEFAULT_MODEL.to_owned(),
+            anthropic_timeout_ms: 30_000,
         }
     }
 }
@@ -177,7 +207,7 @@ impl MetricsArgs {
     }
 
     /// What runs only when its secret is set (logged at start when off).
-    pub fn integrations(&self) -> [Integration; 4] {
+    pub fn integrations(&self) -> [Integration; 5] {
         [
             Integration {
                 name: "revenue audit",
@@ -199,7 +229,28 @@ impl MetricsArgs {
                 needs: "GITHUB_TOKEN and GITHUB_REPOSITORY",
                 on: self.github_token.is_set(),
             },
+            Integration {
+                name: "AI summary of the weekly report",
+                needs: "ANTHROPIC_API_KEY",
+                on: self.anthropic_api_key.is_set(),
+            },
         ]
+    }
+
+    /// The AI summary's settings, when a key is configured.
+    pub fn anthropic(&self) -> Option<AiConfig> {
+        let key = self.anthropic_api_key.get()?.clone();
+        let model = self.anthropic_model.trim();
+        Some(AiConfig {
+            api_base: self.anthropic_api_base.trim().to_owned(),
+            model: if model.is_empty() {
+                DEFAULT_MODEL.to_owned()
+            } else {
+                model.to_owned()
+            },
+            timeout: Duration::from_millis(self.anthropic_timeout_ms.max(1)),
+            ..AiConfig::new(key)
+        })
     }
 
     /// The Stripe client settings, when a key is configured.
@@ -303,6 +354,27 @@ mod tests {
             assert_eq!(alerts.slack_webhook_url.is_none(), v != "value_1", "{v:?}");
             assert_eq!(off(&args, "SLACK_WEBHOOK_URL"), v != "value_1", "{v:?}");
         }
+    }
+
+    #[test]
+    fn a_blank_anthropic_api_key_turns_the_ai_summary_off() {
+        for (v, args) in blank_and_set("anthropic-api-key") {
+            assert_eq!(args.anthropic().is_none(), v != "value_1", "{v:?}");
+            assert_eq!(off(&args, "ANTHROPIC_API_KEY"), v != "value_1", "{v:?}");
+        }
+        let set = Cli::try_parse_from([
+            "metrics-svc",
+            "--anthropic-api-key=sk-ant-value",
+            "--anthropic-timeout-ms=1500",
+        ])
+        .expect("parses")
+        .metrics
+        .anthropic()
+        .expect("on");
+        assert_eq!(set.model, DEFAULT_MODEL);
+        assert_eq!(set.api_base, DEFAULT_API_BASE);
+        assert_eq!(set.timeout, Duration::from_millis(1500));
+        assert!(!format!("{set:?}").contains("sk-ant-value"));
     }
 
     #[test]

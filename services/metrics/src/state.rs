@@ -31,4 +31,7 @@ pub struct Metrics {
     /// The lifecycle service, when `LIFECYCLE_ADDR` is set (the weekly
     /// report's stage distribution).
     pub lifecycle: Option<crate::lifecycle::Lifecycle>,
+    /// The Anthropic settings, when `ANTHROPIC_API_KEY` is set (the weekly
+    /// report's AI summary).
+    pub ai: Option<crate::insights::ai::AiConfig>,
 }

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 
 use growth_proto::money::{percent, with_currency};
 
+use super::ai::AiOutcome;
 use super::kpi::{Kpi, Unit};
 use super::report::{Computed, PlanWeek};
 use super::rules::{Audit, Insight, Kind};
@@ -19,48 +20,6 @@ pub enum Source {
     Rules,
     /// The LLM.
     Llm,
-}
-
-/// What happened to the AI part.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AiStatus {
-    /// The LLM wrote the summary.
-    Used,
-    /// Not asked.
-    Skipped,
-    /// Asked, and it failed.
-    Failed,
-}
-
-/// The AI part's status.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Ai {
-    /// Used, skipped or failed.
-    pub status: AiStatus,
-    /// Why skipped or failed.
-    pub reason: String,
-    /// The model asked.
-    pub model: String,
-    /// The prompt's version.
-    pub prompt_version: String,
-    /// Tokens sent.
-    pub input_tokens: i64,
-    /// Tokens received.
-    pub output_tokens: i64,
-}
-
-impl Ai {
-    /// Skipped, for `reason`.
-    pub fn skipped(reason: impl Into<String>) -> Self {
-        Self {
-            status: AiStatus::Skipped,
-            reason: reason.into(),
-            model: String::new(),
-            prompt_version: String::new(),
-            input_tokens: 0,
-            output_tokens: 0,
-        }
-    }
 }
 
 /// The month's latest audit.
@@ -96,7 +55,7 @@ pub struct Document {
     /// Who wrote it.
     pub source: Source,
     /// The AI part.
-    pub ai: Ai,
+    pub ai: AiOutcome,
 }
 
 /// A KPI's value as people read it.
@@ -261,14 +220,33 @@ pub fn markdown(d: &Document, revision: i32, generated_at: &str) -> String {
         Audit::Failed => "the latest run failed".to_owned(),
     };
     let _ = writeln!(out, "\n## Revenue audit\n\n{}: {verdict}.", d.audit.month);
-    let ai = match d.ai.status {
-        AiStatus::Used => format!(
-            "written by {} (prompt {}, {} tokens in, {} out)",
-            d.ai.model, d.ai.prompt_version, d.ai.input_tokens, d.ai.output_tokens
+    let ai = match &d.ai {
+        AiOutcome::Used {
+            model,
+            prompt_version,
+            input_tokens,
+            output_tokens,
+            ..
+        } => format!(
+            "written by {model} (prompt {prompt_version}, {input_tokens} tokens in, {output_tokens} out)"
         ),
-        AiStatus::Skipped => format!("rule-based (AI skipped: {})", d.ai.reason),
-        AiStatus::Failed => format!("rule-based (AI failed: {})", d.ai.reason),
+        AiOutcome::Skipped { reason } => format!("rule-based (AI skipped: {reason})"),
+        AiOutcome::Failed { reason, .. } => format!("rule-based (AI failed: {reason})"),
     };
     let _ = writeln!(out, "\n---\nSummary {ai}.");
+    out
+}
+
+/// The summary the LLM wrote, with its highlights and recommendations.
+pub fn llm_summary(summary: &str, highlights: &[String], recommendations: &[String]) -> String {
+    let mut out = summary.trim().to_owned();
+    for (title, items) in [("Highlights", highlights), ("Recommended", recommendations)] {
+        if !items.is_empty() {
+            let _ = write!(out, "\n\n**{title}**\n");
+            for item in items {
+                let _ = write!(out, "\n- {item}");
+            }
+        }
+    }
     out
 }

@@ -305,3 +305,79 @@ async fn a_report_is_written_when_lifecycle_is_down_and_says_so(pool: PgPool) {
     );
     assert!(r.insights.iter().any(|i| i.rule == "lifecycle_unreachable"));
 }
+
+async fn with_ai(pool: PgPool, server: &wiremock::MockServer) -> TestApp {
+    let args = metrics_svc::config::MetricsArgs {
+        anthropic_api_key: crate::fake_anthropic::KEY.into(),
+        anthropic_api_base: server.uri(),
+        ..metrics_svc::config::MetricsArgs::default()
+    };
+    spawn_app_with(pool, args).await
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_ai_writes_the_summary_when_it_answers(pool: PgPool) {
+    use crate::fake_anthropic::{answer, bodies, good_input, reply};
+    let server = wiremock::MockServer::start().await;
+    answer(&server, reply(good_input()), 1).await;
+    let mut app = with_ai(pool, &server).await;
+    dataset(&mut app).await;
+    let r = app
+        .client
+        .generate_growth_insights(pb::GenerateGrowthInsightsRequest {
+            week: "2025-W47".into(),
+            use_llm: true,
+            notify: false,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .report
+        .unwrap();
+    let ai = r.ai.as_ref().unwrap();
+    assert_eq!(ai.status, pb::AiStatus::Used as i32, "{}", ai.reason);
+    assert_eq!((ai.input_tokens, ai.output_tokens), (640, 120));
+    assert_eq!(r.summary_source, pb::SummarySource::Llm as i32);
+    assert!(r.summary_markdown.starts_with("MRR grew **4.2%**"));
+    assert!(
+        r.summary_markdown
+            .contains("- Follow up on the 3 failed trial conversions.")
+    );
+    // Only aggregates went out: no user id or e-mail of the dataset.
+    let sent = String::from_utf8(bodies(&server).await.concat()).unwrap();
+    for personal in ["a@example.com", "\"b\"", "sub_d", "cus_"] {
+        assert!(!sent.contains(personal), "{personal} was sent");
+    }
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_failed_ai_still_writes_the_report_and_says_why(pool: PgPool) {
+    use crate::fake_anthropic::{answer, error};
+    let server = wiremock::MockServer::start().await;
+    answer(
+        &server,
+        error(400, "invalid_request_error", "bad request"),
+        1,
+    )
+    .await;
+    let mut app = with_ai(pool, &server).await;
+    let r = app
+        .client
+        .generate_growth_insights(pb::GenerateGrowthInsightsRequest {
+            week: "2025-W47".into(),
+            use_llm: true,
+            notify: false,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .report
+        .unwrap();
+    let ai = r.ai.as_ref().unwrap();
+    assert_eq!(ai.status, pb::AiStatus::Failed as i32);
+    assert!(ai.reason.contains("400"), "{}", ai.reason);
+    assert_eq!(r.summary_source, pb::SummarySource::Rules as i32);
+    assert!(r.summary_markdown.starts_with("Week 2025-W47:"));
+    assert!(r.report_markdown.contains("AI failed"));
+    assert!(!r.report_markdown.contains(crate::fake_anthropic::KEY));
+}

@@ -4,6 +4,7 @@
 
 mod active_users;
 mod activity;
+mod ai_summary;
 mod alerts;
 mod audit;
 mod auth;
@@ -13,6 +14,7 @@ mod cohort_pending;
 mod cohort_revenue;
 mod cohort_rollup;
 mod cohorts;
+mod fake_anthropic;
 mod fake_stripe;
 mod feed;
 mod helpers;

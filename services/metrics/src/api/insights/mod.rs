@@ -15,7 +15,8 @@ use prost::Message as _;
 use crate::active::series::Series;
 use crate::api::today;
 use crate::error::MetricsError;
-use crate::insights::document::{Ai, AuditLine, Document, Source, markdown, rule_summary};
+use crate::insights::ai::{self, AiInput, AiKpi, AiOutcome};
+use crate::insights::document::{AuditLine, Document, Source, llm_summary, markdown, rule_summary};
 use crate::insights::report::{self, Inputs, WEEKS};
 use crate::insights::rules::Audit;
 use crate::insights::week::Week;
@@ -103,10 +104,42 @@ pub async fn generate(
     inputs.lifecycle_reachable = stages.is_ok();
     let computed = report::compute(week, &inputs);
     let plans = repo::insights::plans(pool, [week.monday, week.end()], tz).await?;
+    let ai = if r.use_llm {
+        let input = AiInput {
+            week,
+            time_zone: tz.to_owned(),
+            kpis: computed.kpis.iter().map(AiKpi::from).collect(),
+            insights: computed.insights.iter().map(|i| i.text.clone()).collect(),
+            anomalies: computed.anomalies.iter().map(|a| a.description()).collect(),
+        };
+        ai::summarize(state.ai.as_ref(), &input).await
+    } else {
+        AiOutcome::skipped(ai::outcome::NOT_REQUESTED)
+    };
+    let (summary, source) = match &ai {
+        AiOutcome::Used {
+            summary_markdown,
+            highlights,
+            recommendations,
+            ..
+        } => (
+            llm_summary(summary_markdown, highlights, recommendations),
+            Source::Llm,
+        ),
+        _ => (rule_summary(week, &computed), Source::Rules),
+    };
+    if let Some(reason) = ai.reason().filter(|_| r.use_llm) {
+        tracing::warn!(week = %week.label(), reason, "weekly report without its AI summary");
+    }
+    let ai_status = match &ai {
+        AiOutcome::Used { .. } => "used",
+        AiOutcome::Skipped { .. } => "skipped",
+        AiOutcome::Failed { .. } => "failed",
+    };
     let document = Document {
         week,
         time_zone: tz.to_owned(),
-        summary: rule_summary(week, &computed),
+        summary,
         computed,
         plans,
         stages,
@@ -119,12 +152,8 @@ pub async fn generate(
                 .unwrap_or_default(),
             finished_at: latest.as_ref().and_then(|a| a.finished_at),
         },
-        source: Source::Rules,
-        ai: Ai::skipped(if r.use_llm {
-            "no ANTHROPIC_API_KEY configured"
-        } else {
-            "not requested"
-        }),
+        source,
+        ai,
     };
     let post = (r.notify && state.alerts.channels.contains(&"slack")).then(|| Post {
         title: format!("Weekly growth report {}", week.label()),
@@ -133,8 +162,11 @@ pub async fn generate(
     let label = week.label();
     let columns = Columns {
         week: &label,
-        summary_source: "rules",
-        ai_status: "skipped",
+        summary_source: match source {
+            Source::Rules => "rules",
+            Source::Llm => "llm",
+        },
+        ai_status,
     };
     let mut stored = None;
     repo::reports::store(

@@ -4,7 +4,7 @@ use growth_proto::metrics::v1 as pb;
 use growth_proto::timestamp::from_utc;
 
 use crate::insights::anomaly::{Level, Method};
-use crate::insights::document::{AiStatus, Document, Source};
+use crate::insights::document::{Document, Source};
 use crate::insights::kpi::{Kpi, Unit};
 use crate::insights::rules::{Audit, Kind};
 use crate::repo::reports::Revision;
@@ -149,18 +149,7 @@ pub fn report(d: &Document, revision: &Revision, markdown: String) -> pb::Growth
         }),
         lifecycle_reachable: d.stages.is_ok(),
         lifecycle_error: d.stages.as_ref().err().cloned().unwrap_or_default(),
-        ai: Some(pb::AiPart {
-            status: match d.ai.status {
-                AiStatus::Used => pb::AiStatus::Used,
-                AiStatus::Skipped => pb::AiStatus::Skipped,
-                AiStatus::Failed => pb::AiStatus::Failed,
-            } as i32,
-            reason: d.ai.reason.clone(),
-            model: d.ai.model.clone(),
-            prompt_version: d.ai.prompt_version.clone(),
-            input_tokens: d.ai.input_tokens,
-            output_tokens: d.ai.output_tokens,
-        }),
+        ai: Some(pb::AiPart::from(&d.ai)),
         report_markdown: markdown,
     }
 }
