@@ -6,5 +6,6 @@ mod cohorts;
 mod commands;
 mod helpers;
 mod lifecycle;
+mod resend;
 mod revenue;
 mod stripe;
