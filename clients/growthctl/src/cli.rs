@@ -118,6 +118,13 @@ pub struct InputArgs {
     /// Rows per RPC (1 to 10,000).
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub batch_size: u32,
+    /// How long to keep sending a batch again while its outcome is unknown
+    /// (the service answered UNAVAILABLE or DEADLINE_EXCEEDED, or the
+    /// connection failed), counted from its first failure; 0 never sends
+    /// again. Safe: users are stored once per user id, events per event id,
+    /// payments per stripe_id. Other refusals stop at once.
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::resend::DEFAULT_RETRY_SECONDS)]
+    pub retry_for: u64,
 }
 
 /// `users` subcommands.
@@ -125,6 +132,10 @@ pub struct InputArgs {
 pub enum UsersCommand {
     /// Insert or update users from JSON lines:
     /// {"user_id","email","signup_at","plan","trial_ends_at"?,"attributes"?}
+    ///
+    /// Progress (rows sent, rows/s, percentage and ETA of a file) is drawn on
+    /// stderr when it is a terminal and the format is not JSON. A batch whose
+    /// outcome is unknown is sent again for up to --retry-for seconds.
     Upsert(InputArgs),
 }
 
@@ -133,6 +144,10 @@ pub enum UsersCommand {
 pub enum EventsCommand {
     /// Record events from JSON lines:
     /// {"event_id","user_id","name","occurred_at","properties"?}
+    ///
+    /// Progress (rows sent, rows/s, percentage and ETA of a file) is drawn on
+    /// stderr when it is a terminal and the format is not JSON. A batch whose
+    /// outcome is unknown is sent again for up to --retry-for seconds.
     Track(InputArgs),
     /// Print the event feed from a cursor, then follow new events.
     Watch(WatchArgs),
@@ -143,6 +158,10 @@ pub enum EventsCommand {
 pub enum PaymentsCommand {
     /// Import payments from JSON lines: {"stripe_id","amount_minor","currency",
     /// "status","created_at","user_id"?,"refunded_minor"?,"refunded_at"?,...}
+    ///
+    /// Progress (rows sent, rows/s, percentage and ETA of a file) is drawn on
+    /// stderr when it is a terminal and the format is not JSON. A batch whose
+    /// outcome is unknown is sent again for up to --retry-for seconds.
     Import(InputArgs),
 }
 

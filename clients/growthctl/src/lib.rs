@@ -13,6 +13,8 @@ pub mod insights;
 pub mod jsonl;
 pub mod lifecycle;
 pub mod output;
+pub mod progress;
+pub mod resend;
 pub mod revenue;
 pub mod seed;
 pub mod stripe;

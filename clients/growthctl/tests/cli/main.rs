@@ -7,5 +7,6 @@ mod commands;
 mod helpers;
 mod insights;
 mod lifecycle;
+mod resend;
 mod revenue;
 mod stripe;
