@@ -16,6 +16,7 @@ pub struct LocalCluster {
     dir: PathBuf,
     port: u16,
     as_postgres: bool,
+    durable: bool,
     stopped: bool,
 }
 
@@ -62,8 +63,22 @@ fn free_port() -> anyhow::Result<u16> {
 }
 
 impl LocalCluster {
-    /// Creates and starts a cluster with trust auth for user `postgres`.
+    /// Creates and starts a cluster with trust auth for user `postgres`,
+    /// tuned for the demo's speed: a commit is acknowledged before its WAL
+    /// is written (`synchronous_commit=off`), so an immediate shutdown may
+    /// lose the last ones.
     pub fn start() -> anyhow::Result<Self> {
+        Self::start_with(false)
+    }
+
+    /// [`Self::start`] with every acknowledged commit kept through an
+    /// immediate shutdown (`synchronous_commit=on`), for tests that stop the
+    /// server under load.
+    pub fn start_durable() -> anyhow::Result<Self> {
+        Self::start_with(true)
+    }
+
+    fn start_with(durable: bool) -> anyhow::Result<Self> {
         let bin = find_bin()?;
         static MADE: AtomicU32 = AtomicU32::new(0);
         let dir = std::env::temp_dir().join(format!(
@@ -88,6 +103,7 @@ impl LocalCluster {
             dir,
             port: free_port()?,
             as_postgres,
+            durable,
             stopped: false,
         };
         let data = cluster.dir.join("data");
@@ -113,10 +129,13 @@ impl LocalCluster {
     /// shutdown `mode` (smart, fast, immediate) where it applies, waiting
     /// until it is done.
     fn pg_ctl(&self, action: &str, mode: Option<&str>) -> anyhow::Result<()> {
+        // fsync=off survives a server stop of any mode (the operating system
+        // keeps the files); only a machine crash would need it.
         let options = format!(
-            "-p {} -c listen_addresses=127.0.0.1 -k {} -c fsync=off -c synchronous_commit=off",
+            "-p {} -c listen_addresses=127.0.0.1 -k {} -c fsync=off -c synchronous_commit={}",
             self.port,
-            path(&self.dir)?
+            path(&self.dir)?,
+            if self.durable { "on" } else { "off" }
         );
         let data = self.dir.join("data");
         let log = self.dir.join("postgres.log");
