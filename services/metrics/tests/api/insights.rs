@@ -261,27 +261,51 @@ async fn bad_weeks_are_refused_and_missing_reports_are_not_found(pool: PgPool) {
 }
 
 #[sqlx::test(migrations = false)]
-async fn a_generated_report_is_queued_for_slack_once(pool: PgPool) {
+async fn a_slack_outage_delays_the_reports_post_but_it_is_posted_once(pool: PgPool) {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let slack = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/services/T/B/X"))
+        .respond_with(ResponseTemplate::new(503).set_body_string("service unavailable"))
+        .up_to_n_times(2)
+        .with_priority(1)
+        .mount(&slack)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/services/T/B/X"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
+        .mount(&slack)
+        .await;
+    let url = format!("{}/services/T/B/X", slack.uri());
     let args = metrics_svc::config::MetricsArgs {
-        slack_webhook_url: "http://127.0.0.1:1/hook".parse().unwrap(),
+        slack_webhook_url: url.as_str().into(),
+        alert_poll_interval_ms: 50,
+        alert_retry_base_ms: 50,
         ..metrics_svc::config::MetricsArgs::default()
     };
     let mut app = spawn_app_with(pool.clone(), args).await;
     let r = generate(&mut app, "2025-W47", true).await;
-    let queued: Vec<(String, String)> = sqlx::query_as(
-        "SELECT channel, title FROM metrics.alert_outbox WHERE report_id = $1::uuid",
-    )
-    .bind(&r.report_id)
-    .fetch_all(&pool)
-    .await
-    .unwrap();
-    assert_eq!(
-        queued,
-        [(
-            "slack".to_owned(),
-            "Weekly growth report 2025-W47".to_owned()
-        )]
-    );
+    let mut settled = Vec::new();
+    for _ in 0..200 {
+        settled = sqlx::query_as::<_, (String, String, i32)>(
+            "SELECT channel, status, attempts FROM metrics.alert_outbox WHERE report_id = $1::uuid",
+        )
+        .bind(&r.report_id)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        if settled.iter().all(|(_, status, _)| status != "pending") && !settled.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(settled, [("slack".to_owned(), "delivered".to_owned(), 3)]);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let posts = slack.received_requests().await.unwrap();
+    assert_eq!(posts.len(), 3, "two refused, one accepted, none after");
+    let text = String::from_utf8_lossy(&posts[2].body).into_owned();
+    assert!(text.contains("Weekly growth report 2025-W47"), "{text}");
 }
 
 #[sqlx::test(migrations = false)]
