@@ -11,4 +11,5 @@ mod kit_client;
 mod outbox;
 mod outbox_takeover;
 mod stages;
+mod sweep;
 mod trigger_rules;

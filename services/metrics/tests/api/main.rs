@@ -23,6 +23,7 @@ mod secrets;
 mod stripe_client;
 mod stripe_objects;
 mod subscription_import;
+mod sweep;
 mod validation;
 mod webhook;
 mod webhook_order;
