@@ -21,7 +21,11 @@ pub enum LifecycleError {
     /// Refused because a conflicting operation is running.
     #[error("{0}")]
     Aborted(String),
-    /// The metrics service failed or is unreachable.
+    /// A call to the metrics service failed: its INVALID_ARGUMENT,
+    /// NOT_FOUND and FAILED_PRECONDITION reach the caller with that code
+    /// (violations named as in the caller's request, see
+    /// `upstream::signals_of`), UNAVAILABLE and DEADLINE_EXCEEDED as
+    /// UNAVAILABLE, anything else as a logged, generic INTERNAL.
     #[error("metrics service: {0}")]
     Upstream(Status),
     /// A database failure.
@@ -73,6 +77,21 @@ impl From<LifecycleError> for Status {
             LifecycleError::Upstream(s) => {
                 tracing::warn!(code = ?s.code(), message = s.message(), "metrics service call failed");
                 match s.code() {
+                    tonic::Code::InvalidArgument => match status::violations_of(&s) {
+                        v if v.is_empty() => Status::invalid_argument(format!(
+                            "the metrics service refused the request: {}",
+                            s.message()
+                        )),
+                        v => status::invalid_argument(&v),
+                    },
+                    tonic::Code::NotFound => Status::not_found(format!(
+                        "not known to the metrics service: {}",
+                        s.message()
+                    )),
+                    tonic::Code::FailedPrecondition => Status::failed_precondition(format!(
+                        "the metrics service cannot answer yet: {}",
+                        s.message()
+                    )),
                     tonic::Code::Unavailable | tonic::Code::DeadlineExceeded => {
                         Status::unavailable(format!(
                             "the metrics service is unavailable: {}",
@@ -86,5 +105,50 @@ impl From<LifecycleError> for Status {
             }
             LifecycleError::Database(e) => status::from_db_error(&e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn through(upstream: Status) -> Status {
+        LifecycleError::Upstream(upstream).into()
+    }
+
+    #[test]
+    fn metrics_refusals_keep_their_code_and_other_failures_do_not_leak() {
+        let invalid = through(status::invalid_argument(&[FieldViolation::new(
+            "user_ids[3]",
+            "may contain only letters, digits and _-.:@",
+        )]));
+        assert_eq!(invalid.code(), tonic::Code::InvalidArgument);
+        assert_eq!(
+            invalid.message(),
+            "user_ids[3]: may contain only letters, digits and _-.:@"
+        );
+        assert_eq!(
+            status::violations_of(&invalid)[0].field,
+            "user_ids[3]",
+            "the BadRequest detail is kept"
+        );
+        let bare = through(Status::invalid_argument("no"));
+        assert_eq!(bare.code(), tonic::Code::InvalidArgument);
+        assert!(bare.message().contains("refused the request: no"));
+        assert_eq!(
+            through(Status::not_found("no user")).code(),
+            tonic::Code::NotFound
+        );
+        assert_eq!(
+            through(Status::failed_precondition("not yet")).code(),
+            tonic::Code::FailedPrecondition
+        );
+        assert_eq!(
+            through(Status::unavailable("down")).code(),
+            tonic::Code::Unavailable
+        );
+        let internal = through(Status::internal("secret detail"));
+        assert_eq!(internal.code(), tonic::Code::Internal);
+        assert!(!internal.message().contains("secret"));
     }
 }

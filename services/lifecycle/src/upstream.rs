@@ -5,6 +5,7 @@ use growth_proto::client::Bearer;
 use growth_proto::common::v1::PageRequest;
 use growth_proto::metrics::v1::GetUserActivityRequest;
 use growth_proto::metrics::v1::metrics_service_client::MetricsServiceClient;
+use growth_runtime::status::{FieldViolation, invalid_argument, violations_of};
 use secrecy::SecretString;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
@@ -38,19 +39,23 @@ pub struct Page {
 }
 
 /// Signals of the given users (any number; asked in chunks). Ids metrics
-/// does not know are left out.
+/// does not know are left out. `first` is the index of `user_ids[0]` in the
+/// caller's own `user_ids`: an id metrics refuses is named by its index
+/// there (`user_ids[first + i]`), not by its place in one chunk.
 pub async fn signals_of(
     client: &mut Metrics,
     user_ids: &[String],
+    first: usize,
 ) -> Result<Vec<Signals>, tonic::Status> {
     let mut out = Vec::with_capacity(user_ids.len());
-    for chunk in user_ids.chunks(MAX_USERS_PER_CALL) {
+    for (n, chunk) in user_ids.chunks(MAX_USERS_PER_CALL).enumerate() {
         let response = client
             .get_user_activity(GetUserActivityRequest {
                 user_ids: chunk.to_vec(),
                 page: None,
             })
-            .await?
+            .await
+            .map_err(|s| reindexed(s, first + n * MAX_USERS_PER_CALL))?
             .into_inner();
         out.extend(
             response
@@ -87,4 +92,52 @@ pub async fn signals_page(
         next_page_token: response.next_page_token,
         total_users: response.total_users,
     })
+}
+
+/// Metrics' `INVALID_ARGUMENT` about `user_ids[i]` of a call whose first id
+/// is the caller's `user_ids[offset]`, naming `user_ids[offset + i]`; any
+/// other status as it is.
+fn reindexed(status: tonic::Status, offset: usize) -> tonic::Status {
+    let violations = violations_of(&status);
+    if status.code() != tonic::Code::InvalidArgument || violations.is_empty() {
+        return status;
+    }
+    let renamed: Vec<FieldViolation> = violations
+        .into_iter()
+        .map(|v| {
+            let index = v
+                .field
+                .strip_prefix("user_ids[")
+                .and_then(|rest| rest.split_once(']'))
+                .and_then(|(i, rest)| Some((i.parse::<usize>().ok()?, rest)));
+            match index {
+                Some((i, rest)) => {
+                    FieldViolation::new(format!("user_ids[{}]{rest}", offset + i), v.reason)
+                }
+                None => v,
+            }
+        })
+        .collect();
+    invalid_argument(&renamed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refused_ids_are_named_by_their_index_in_the_callers_request() {
+        let status = invalid_argument(&[
+            FieldViolation::new("user_ids[2]", "may contain only letters"),
+            FieldViolation::new("page.page_size", "too big"),
+        ]);
+        let status = reindexed(status, 1000);
+        assert_eq!(status.code(), tonic::Code::InvalidArgument);
+        assert_eq!(
+            status.message(),
+            "user_ids[1002]: may contain only letters; page.page_size: too big"
+        );
+        let unavailable = reindexed(tonic::Status::unavailable("down"), 1000);
+        assert_eq!(unavailable.code(), tonic::Code::Unavailable);
+    }
 }

@@ -16,11 +16,13 @@ pub struct FieldViolation {
 }
 
 impl FieldViolation {
-    /// A violation of `field` for `reason`.
+    /// A violation of `field` for `reason`. A reason longer than 200
+    /// characters (one that quotes a 70 kB value) is cut, so that the status
+    /// still fits in the HTTP/2 headers a client accepts.
     pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
         Self {
-            field: field.into(),
-            reason: reason.into(),
+            field: cut(field.into()),
+            reason: cut(reason.into()),
         }
     }
 
@@ -36,6 +38,21 @@ impl FieldViolation {
     }
 }
 
+/// The one check of text fields for control characters, before any SQL or
+/// peer sees them: NUL (which PostgreSQL's `text` cannot store) and every
+/// other control character are refused; `multiline` text (a description)
+/// may hold tabs and line breaks.
+pub fn no_control_chars(field: &str, value: &str, multiline: bool) -> Result<(), FieldViolation> {
+    let allowed = |c: char| multiline && matches!(c, '\t' | '\n' | '\r');
+    match value.chars().find(|c| c.is_control() && !allowed(*c)) {
+        None => Ok(()),
+        Some(c) => Err(FieldViolation::new(
+            field,
+            format!("must not contain control characters, found {c:?}"),
+        )),
+    }
+}
+
 impl fmt::Display for FieldViolation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.field, self.reason)
@@ -44,27 +61,63 @@ impl fmt::Display for FieldViolation {
 
 /// How many violations one status lists; the message says how many more.
 const MAX_LISTED: usize = 20;
+/// The longest field path or reason, in characters.
+const MAX_TEXT: usize = 200;
+/// Past this many bytes of message, no further violation is listed: the
+/// message and its `BadRequest` detail travel in HTTP/2 headers, and clients
+/// accept 16 KiB of them (percent-encoding can triple the message).
+const MAX_MESSAGE_BYTES: usize = 2048;
 
-/// `INVALID_ARGUMENT` naming every violated field (the first 20) in the
-/// message, with a `BadRequest` detail that rich clients can read.
+/// `text`, cut to [`MAX_TEXT`] characters with an ellipsis.
+fn cut(text: String) -> String {
+    match text.char_indices().nth(MAX_TEXT) {
+        None => text,
+        Some((end, _)) => format!("{}…", &text[..end]),
+    }
+}
+
+/// `INVALID_ARGUMENT` naming every violated field (the first 20, or fewer
+/// if their text is long) in the message, with a `BadRequest` detail that
+/// rich clients can read.
 pub fn invalid_argument(violations: &[FieldViolation]) -> Status {
-    let mut message = violations
-        .iter()
-        .take(MAX_LISTED)
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("; ");
-    if violations.len() > MAX_LISTED {
+    let mut message = String::new();
+    let mut listed = 0;
+    for v in violations.iter().take(MAX_LISTED) {
+        if listed > 0 && message.len() + v.field.len() + v.reason.len() > MAX_MESSAGE_BYTES {
+            break;
+        }
+        if listed > 0 {
+            message.push_str("; ");
+        }
+        message.push_str(&v.to_string());
+        listed += 1;
+    }
+    if violations.len() > listed {
         message.push_str(&format!(
             "; and {} more invalid fields",
-            violations.len() - MAX_LISTED
+            violations.len() - listed
         ));
     }
     let mut details = ErrorDetails::new();
-    for v in violations.iter().take(MAX_LISTED) {
+    for v in &violations[..listed] {
         details.add_bad_request_violation(v.field.clone(), v.reason.clone());
     }
     Status::with_error_details(Code::InvalidArgument, message, details)
+}
+
+/// The field violations an `INVALID_ARGUMENT` from a peer lists in its
+/// `BadRequest` detail (none if it has no such detail).
+pub fn violations_of(status: &Status) -> Vec<FieldViolation> {
+    status
+        .get_error_details()
+        .bad_request()
+        .map(|bad| {
+            bad.field_violations
+                .iter()
+                .map(|v| FieldViolation::new(v.field.clone(), v.description.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Logs an internal error with its cause chain and answers a generic status
@@ -141,6 +194,36 @@ mod tests {
             .collect();
         let status = invalid_argument(&many);
         assert!(status.message().ends_with("and 5 more invalid fields"));
+    }
+
+    #[test]
+    fn control_characters_are_refused_and_named() {
+        assert_eq!(no_control_chars("plan", "pro ȸ˴", false), Ok(()));
+        let nul = no_control_chars("plan", "pro\0", false).expect_err("NUL refused");
+        assert_eq!(
+            nul.to_string(),
+            "plan: must not contain control characters, found '\\0'"
+        );
+        assert!(no_control_chars("description", "a\nb\tc", true).is_ok());
+        assert!(no_control_chars("description", "a\nb", false).is_err());
+        assert!(no_control_chars("description", "a\u{1b}b", true).is_err());
+    }
+
+    #[test]
+    fn long_reasons_are_cut_and_the_message_stays_small() {
+        let long = FieldViolation::new("id", format!("{:?} is not a UUID", "é".repeat(70_000)));
+        assert_eq!(long.reason.chars().count(), MAX_TEXT + 1);
+        let many = vec![long; 20];
+        let status = invalid_argument(&many);
+        assert!(
+            status.message().len() <= MAX_MESSAGE_BYTES + 500,
+            "{}",
+            status.message().len()
+        );
+        assert!(status.message().ends_with("more invalid fields"));
+        let read = violations_of(&status);
+        assert!(!read.is_empty() && read.len() < 20);
+        assert_eq!(read[0], many[0]);
     }
 
     #[test]

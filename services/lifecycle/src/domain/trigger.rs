@@ -2,7 +2,7 @@
 //! action", validated once from the wire.
 
 use growth_proto::lifecycle::v1::{self as pb, CustomFieldValue, KitAction};
-use growth_runtime::status::FieldViolation;
+use growth_runtime::status::{FieldViolation, no_control_chars};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -208,6 +208,8 @@ impl Rule {
         }
         if rule.description.chars().count() > 500 {
             violation("description", "at most 500 characters".into());
+        } else if let Err(v) = no_control_chars("description", &rule.description, true) {
+            violation("description", v.reason);
         }
         match (to_stage, action) {
             (Some(to_stage), Some(action)) if bad.is_empty() => Ok(Self {
@@ -256,6 +258,20 @@ mod tests {
         assert_eq!(rule.to_stage, Stage::AtRisk);
         assert_eq!(rule.action, Action::AddTag);
         assert_eq!(rule.custom_fields[0].value, FieldSource::Score);
+    }
+
+    #[test]
+    fn a_description_with_a_nul_or_escape_is_refused_but_lines_are_fine() {
+        let mut rule = valid();
+        rule.description = "welcome\n\tsequence".into();
+        assert!(Rule::parse(&rule).is_ok());
+        for bad in ["a\0b", "\u{1b}[31m"] {
+            rule.description = bad.into();
+            let violations = Rule::parse(&rule).unwrap_err();
+            assert_eq!(violations.len(), 1);
+            assert_eq!(violations[0].field, "rule.description");
+            assert!(violations[0].reason.contains("control characters"));
+        }
     }
 
     #[test]

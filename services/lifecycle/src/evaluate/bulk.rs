@@ -48,8 +48,8 @@ struct Batch {
     total: i64,
 }
 
-/// A metrics failure as this service reports it (UNAVAILABLE while metrics
-/// is down, a generic internal error otherwise; the cause is logged).
+/// A metrics failure as this service reports it (see
+/// [`LifecycleError::Upstream`]).
 fn upstream_failed(status: Status) -> Status {
     LifecycleError::Upstream(status).into()
 }
@@ -88,8 +88,8 @@ async fn fetch(state: Lifecycle, selection: Selection, out: mpsc::Sender<Result<
         }
         Selection::Ids(ids) => {
             let total = ids.len() as i64;
-            for chunk in ids.chunks(PAGE) {
-                let users = upstream::signals_of(&mut client, chunk)
+            for (n, chunk) in ids.chunks(PAGE).enumerate() {
+                let users = upstream::signals_of(&mut client, chunk, n * PAGE)
                     .await
                     .map_err(upstream_failed);
                 if !send(users.map(|users| Batch { users, total })).await {
@@ -113,7 +113,7 @@ async fn fetch(state: Lifecycle, selection: Selection, out: mpsc::Sender<Result<
                 let Some(last) = ids.last().cloned() else {
                     return;
                 };
-                let users = upstream::signals_of(&mut client, &ids)
+                let users = upstream::signals_of(&mut client, &ids, 0)
                     .await
                     .map_err(upstream_failed);
                 if !send(users.map(|users| Batch { users, total: 0 })).await || ids.len() < PAGE {

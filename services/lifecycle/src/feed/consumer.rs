@@ -203,7 +203,7 @@ impl Consumer {
             .collect();
         let users: Vec<String> = users.into_iter().collect();
         let mut client = self.state.metrics.clone();
-        let signals = upstream::signals_of(&mut client, &users)
+        let signals = upstream::signals_of(&mut client, &users, 0)
             .await
             .map_err(|s| Stop::Failed(format!("metrics GetUserActivity: {}", s.message())))?;
         let mode = Mode::Write(Some(CursorMove {

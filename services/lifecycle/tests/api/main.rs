@@ -11,5 +11,6 @@ mod kit_client;
 mod outbox;
 mod outbox_takeover;
 mod stages;
+mod sweep;
 mod trigger_rules;
 mod user_ids;

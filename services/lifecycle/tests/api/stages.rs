@@ -385,3 +385,39 @@ async fn bad_input_is_refused_with_the_field_named(pool: PgPool) {
          _-.:@; got an empty id"
     );
 }
+
+/// An id metrics refuses reaches `EvaluateUsers`' caller as INVALID_ARGUMENT
+/// named by its index in the caller's request (past the first chunk of
+/// 1,000 ids metrics is asked for too), never as INTERNAL.
+#[sqlx::test(migrations = false)]
+async fn ids_metrics_refuses_are_invalid_arguments_named_by_their_index(pool: PgPool) {
+    let mut c = spawn_with(pool, |a| a.feed_disabled = true).await;
+    c.users(vec![user("u1", 10, None)]).await;
+    for (ids, field) in [
+        (vec!["u1".to_owned(), "ȸ˴".to_owned()], "user_ids[1]"),
+        (
+            (0..1000)
+                .map(|i| format!("u{i}"))
+                .chain(["ȸ˴".to_owned()])
+                .collect(),
+            "user_ids[1000]",
+        ),
+    ] {
+        let status = evaluate(
+            &mut c.lifecycle,
+            lc::EvaluateUsersRequest {
+                user_ids: ids,
+                dry_run: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
+        assert!(
+            status.message().starts_with(&format!("{field}: ")),
+            "{}",
+            status.message()
+        );
+    }
+}

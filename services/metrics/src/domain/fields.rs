@@ -30,12 +30,7 @@ pub fn text(field: &str, value: &str, max: usize) -> Result<String, FieldViolati
             format!("must be at most {max} characters"),
         ));
     }
-    if trimmed.chars().any(char::is_control) {
-        return Err(FieldViolation::new(
-            field,
-            "must not contain control characters",
-        ));
-    }
+    growth_runtime::status::no_control_chars(field, trimmed, false)?;
     Ok(trimmed.to_owned())
 }
 

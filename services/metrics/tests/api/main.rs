@@ -27,6 +27,7 @@ mod secrets;
 mod stripe_client;
 mod stripe_objects;
 mod subscription_import;
+mod sweep;
 mod user_ids;
 mod validation;
 mod webhook;
