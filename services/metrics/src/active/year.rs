@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{Datelike as _, Duration, NaiveDate};
+use chrono::{Datelike as _, NaiveDate};
 
 /// Words of a year.
 pub const WORDS: usize = 6;
@@ -68,55 +68,110 @@ pub struct Years(HashMap<String, Vec<(i16, YearDays)>>);
 
 impl Years {
     /// Adds `user`'s active days of the 64 days from `first`: bit 63 (the
-    /// most significant) is `first`, bit 0 is 63 days later.
+    /// most significant) is `first`, bit 0 is 63 days later. The word is
+    /// shifted into place (split where a year ends), not walked bit by bit:
+    /// a rebuild adds one word per user and 64 days of activity.
     pub fn add_word(&mut self, user: &str, first: NaiveDate, bits: u64) {
         if bits == 0 {
             return;
         }
-        if !self.0.contains_key(user) {
-            self.0.insert(user.to_owned(), Vec::new());
-        }
-        let Some(years) = self.0.get_mut(user) else {
-            return;
-        };
-        for k in 0..64 {
-            if bits & (1 << (63 - k)) == 0 {
-                continue;
-            }
-            let (year, ordinal0) = place(first + Duration::days(k));
-            let Ok(year) = i16::try_from(year) else {
-                continue;
-            };
-            match years.iter_mut().find(|(y, _)| *y == year) {
-                Some((_, days)) => days.set(ordinal0),
-                None => {
-                    let mut days = YearDays::default();
-                    days.set(ordinal0);
-                    years.push((year, days));
-                }
-            }
+        if let Some(years) = self.0.get_mut(user) {
+            add(years, first, bits);
+        } else {
+            let mut years = Vec::new();
+            add(&mut years, first, bits);
+            self.0.insert(user.to_owned(), years);
         }
     }
 
-    /// What to write so that `stored` holds these years: the rows that are
-    /// new or differ, and the stored rows no longer active.
-    pub fn changes(self, mut stored: HashMap<Key, YearDays>) -> (Vec<(Key, YearDays)>, Vec<Key>) {
+    /// What to write so that `stored` (by user) holds these years: the rows
+    /// that are new or differ, and the stored rows no longer active.
+    pub fn changes(
+        self,
+        mut stored: HashMap<String, Vec<(i16, YearDays)>>,
+    ) -> (Vec<(Key, YearDays)>, Vec<Key>) {
         let mut changed = Vec::new();
         for (user, years) in self.0 {
+            let mut before = stored.remove(&user).unwrap_or_default();
             for (year, days) in years {
-                let key = (user.clone(), year);
-                if stored.remove(&key) != Some(days) {
-                    changed.push((key, days));
+                match before.iter().position(|(y, _)| *y == year) {
+                    Some(i) if before[i].1 == days => {
+                        before.swap_remove(i);
+                    }
+                    Some(i) => {
+                        before.swap_remove(i);
+                        changed.push(((user.clone(), year), days));
+                    }
+                    None => changed.push(((user.clone(), year), days)),
                 }
             }
+            stored.insert(user, before);
         }
-        (changed, stored.into_keys().collect())
+        let gone = stored
+            .into_iter()
+            .flat_map(|(user, years)| years.into_iter().map(move |(y, _)| (user.clone(), y)))
+            .collect();
+        (changed, gone)
+    }
+}
+
+/// ORs `bits` (most significant first: `first`, then the 63 days after it)
+/// into `years`.
+fn add(years: &mut Vec<(i16, YearDays)>, first: NaiveDate, bits: u64) {
+    let (year, offset) = place(first);
+    let left = days_in(year) - offset; // days of `year` from `first` on
+    let (this, next) = if left >= 64 {
+        (bits, 0)
+    } else {
+        (bits & (!0u64 << (64 - left)), bits << left)
+    };
+    // No entry for a year without a day: no row is stored for one.
+    if this != 0 {
+        or_at(entry(years, year), offset, this);
+    }
+    if next != 0 {
+        or_at(entry(years, year + 1), 0, next);
+    }
+}
+
+/// Days in `year`.
+fn days_in(year: i32) -> u32 {
+    if NaiveDate::from_ymd_opt(year, 2, 29).is_some() {
+        366
+    } else {
+        365
+    }
+}
+
+/// The year's days in `years`, added empty when missing (years outside
+/// `i16` are dropped into a scratch entry that is never stored).
+fn entry(years: &mut Vec<(i16, YearDays)>, year: i32) -> &mut YearDays {
+    let year = i16::try_from(year).unwrap_or(i16::MIN);
+    let i = match years.iter().position(|(y, _)| *y == year) {
+        Some(i) => i,
+        None => {
+            years.push((year, YearDays::default()));
+            years.len() - 1
+        }
+    };
+    &mut years[i].1
+}
+
+/// ORs `bits` (most significant first) in from day-of-year `offset`.
+fn or_at(days: &mut YearDays, offset: u32, bits: u64) {
+    let (w, s) = ((offset / 64) as usize, offset % 64);
+    if w < WORDS {
+        days.0[w] |= bits >> s;
+    }
+    if s > 0 && w + 1 < WORDS {
+        days.0[w + 1] |= bits << (64 - s);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Duration;
 
     #[test]
     fn days_are_placed_from_the_left_and_read_back_from_bytes() {
@@ -156,12 +211,38 @@ mod tests {
         y2024.set(365);
         let mut y2025 = YearDays::default();
         y2025.set(0);
-        let stored = HashMap::from([
-            (("u".to_owned(), 2024), y2024),
-            (("u".to_owned(), 2023), y2025),
-        ]);
+        let stored = HashMap::from([("u".to_owned(), vec![(2024, y2024), (2023, y2025)])]);
         let (changed, gone) = years.changes(stored);
         assert_eq!(changed, [(("u".to_owned(), 2025), y2025)]);
         assert_eq!(gone, [("u".to_owned(), 2023)]);
+    }
+
+    #[test]
+    fn a_shifted_word_sets_the_same_days_as_setting_them_one_by_one() {
+        let mut seed = 11u64;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            seed
+        };
+        let start = NaiveDate::from_ymd_opt(2023, 9, 1).expect("valid");
+        for _ in 0..2000 {
+            let first = start + Duration::days((next() % 900) as i64);
+            let bits = next();
+            let mut shifted = Years::default();
+            shifted.add_word("u", first, bits);
+            let mut reference: Vec<(i16, YearDays)> = Vec::new();
+            for k in 0..64 {
+                if bits & (1 << (63 - k)) != 0 {
+                    let (year, ordinal0) = place(first + Duration::days(k));
+                    entry(&mut reference, year).set(ordinal0);
+                }
+            }
+            let mut got = shifted.0.remove("u").unwrap_or_default();
+            got.sort_by_key(|(y, _)| *y);
+            reference.sort_by_key(|(y, _)| *y);
+            assert_eq!(got, reference, "{first} {bits:#x}");
+        }
     }
 }

@@ -68,11 +68,11 @@ pub async fn each_user(
     Ok(())
 }
 
-/// Every stored row, by user and year (for the rebuild to compare with).
+/// Every stored row, by user (for the rebuild to compare with).
 pub async fn stored(
     tx: &mut PgConnection,
-) -> Result<HashMap<(String, i16), YearDays>, sqlx::Error> {
-    let mut stored = HashMap::new();
+) -> Result<HashMap<String, Vec<(i16, YearDays)>>, sqlx::Error> {
+    let mut stored: HashMap<String, Vec<(i16, YearDays)>> = HashMap::new();
     let mut rows =
         sqlx::query("SELECT user_id, year, days FROM metrics.user_active_years").fetch(&mut *tx);
     while let Some(row) = rows.try_next().await? {
@@ -80,7 +80,14 @@ pub async fn stored(
             .try_get_raw(2)?
             .as_bytes()
             .map_err(sqlx::Error::Decode)?;
-        stored.insert((row.try_get(0)?, row.try_get(1)?), year_days(raw)?);
+        let entry = (row.try_get(1)?, year_days(raw)?);
+        let user: &str = row.try_get(0)?;
+        match stored.get_mut(user) {
+            Some(years) => years.push(entry),
+            None => {
+                stored.insert(user.to_owned(), vec![entry]);
+            }
+        }
     }
     Ok(stored)
 }
