@@ -84,6 +84,9 @@ pub enum Command {
     /// Payments as the product's database records them.
     #[command(subcommand)]
     Payments(PaymentsCommand),
+    /// Subscription histories (the revenue summary's MRR comes from them).
+    #[command(subcommand)]
+    Subscriptions(SubscriptionsCommand),
     /// The revenue audit against Stripe.
     #[command(subcommand)]
     Audit(crate::audit::AuditCommand),
@@ -151,6 +154,23 @@ pub enum EventsCommand {
     Track(InputArgs),
     /// Print the event feed from a cursor, then follow new events.
     Watch(WatchArgs),
+}
+
+/// `subscriptions` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum SubscriptionsCommand {
+    /// Import subscription states from JSON lines: {"stripe_subscription_id",
+    /// "user_id","plan","amount_minor","currency","interval","status",
+    /// "started_at","effective_at","stripe_customer"?,"quantity"?,
+    /// "interval_count"?,"ended_at"?}; interval is day, week, month or year,
+    /// status is trialing, active, past_due, canceled, unpaid, incomplete,
+    /// incomplete_expired or paused. States equal to a subscription's latest
+    /// or older than it change nothing.
+    ///
+    /// Progress is drawn on stderr when it is a terminal and the format is
+    /// not JSON. A batch whose outcome is unknown is sent again for up to
+    /// --retry-for seconds.
+    Import(InputArgs),
 }
 
 /// `payments` subcommands.

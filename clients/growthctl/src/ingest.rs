@@ -1,4 +1,5 @@
-//! `users upsert`, `events track`, `payments import`: JSON lines to batched
+//! `users upsert`, `events track`, `payments import`, `subscriptions
+//! import`: JSON lines to batched
 //! ingest RPCs, one batch at a time, with progress on a terminal
 //! ([`crate::progress`]). Each batch is atomic on the server. A batch whose
 //! outcome is unknown (`UNAVAILABLE`, `DEADLINE_EXCEEDED`, a dropped
@@ -18,7 +19,7 @@ use serde::de::DeserializeOwned;
 
 use crate::cli::{Format, InputArgs};
 use crate::clients::{Metrics, Target};
-use crate::jsonl::{self, EventLine, PaymentLine, UserLine};
+use crate::jsonl::{self, EventLine, PaymentLine, SubscriptionLine, UserLine};
 use crate::output;
 use crate::progress::{self, Progress};
 use crate::resend::{self, Failure, Retry};
@@ -69,6 +70,12 @@ const PAYMENTS: Kind = Kind {
     what: "payments",
     unchanged_label: "unchanged",
     key: "stripe_id",
+};
+
+const SUBSCRIPTIONS: Kind = Kind {
+    what: "subscription states",
+    unchanged_label: "unchanged or stale",
+    key: "subscription and state",
 };
 
 /// Where a batch came from in the input.
@@ -319,6 +326,36 @@ pub async fn payments(
                 inserted: r.inserted.into(),
                 updated: r.updated.into(),
                 unchanged: r.unchanged.into(),
+            })
+        },
+    )
+    .await
+}
+
+/// `subscriptions import`: states in file order, a batch at a time, so a
+/// subscription's states arrive in the order written.
+pub async fn subscriptions(
+    target: &Target,
+    input: &InputArgs,
+    format: Format,
+) -> anyhow::Result<ExitCode> {
+    ingest(
+        target,
+        input,
+        format,
+        &SUBSCRIPTIONS,
+        |l: SubscriptionLine| pb::Subscription::try_from(l),
+        |mut client, subscriptions: Vec<pb::Subscription>| async move {
+            let rows = subscriptions.len() as u64;
+            let r = client
+                .import_subscriptions(pb::ImportSubscriptionsRequest { subscriptions })
+                .await?
+                .into_inner();
+            Ok(Counts {
+                rows,
+                inserted: r.recorded.into(),
+                updated: 0,
+                unchanged: u64::from(r.unchanged) + u64::from(r.stale),
             })
         },
     )

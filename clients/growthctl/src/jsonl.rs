@@ -68,6 +68,81 @@ fn json_text(map: Option<serde_json::Map<String, serde_json::Value>>) -> String 
         .unwrap_or_default()
 }
 
+/// One subscription state of a JSON-lines file (`subscriptions import`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubscriptionLine {
+    stripe_subscription_id: String,
+    #[serde(default)]
+    stripe_customer: String,
+    user_id: String,
+    plan: String,
+    amount_minor: i64,
+    currency: String,
+    #[serde(default)]
+    quantity: i64,
+    interval: String,
+    #[serde(default)]
+    interval_count: i32,
+    status: String,
+    started_at: DateTime<Utc>,
+    #[serde(default)]
+    ended_at: Option<DateTime<Utc>>,
+    effective_at: DateTime<Utc>,
+}
+
+/// A wire enum value from its lower-case name (`past_due` for
+/// `SUBSCRIPTION_STATUS_PAST_DUE`), or an error listing `names`.
+fn named<T: PartialEq + Default>(
+    field: &str,
+    text: &str,
+    from: impl Fn(&str) -> Option<T>,
+    prefix: &str,
+    names: &str,
+) -> anyhow::Result<T> {
+    from(&format!("{prefix}{}", text.to_ascii_uppercase()))
+        .filter(|v| *v != T::default())
+        .with_context(|| format!("{field} {text:?} is not one of {names}"))
+}
+
+impl TryFrom<SubscriptionLine> for pb::Subscription {
+    type Error = anyhow::Error;
+
+    fn try_from(line: SubscriptionLine) -> anyhow::Result<Self> {
+        let status = named(
+            "status",
+            &line.status,
+            pb::SubscriptionStatus::from_str_name,
+            "SUBSCRIPTION_STATUS_",
+            "trialing, active, past_due, canceled, unpaid, incomplete, incomplete_expired, paused",
+        )?;
+        let interval = named(
+            "interval",
+            &line.interval,
+            pb::BillingInterval::from_str_name,
+            "BILLING_INTERVAL_",
+            "day, week, month, year",
+        )?;
+        Ok(pb::Subscription {
+            stripe_subscription_id: line.stripe_subscription_id,
+            stripe_customer: line.stripe_customer,
+            user_id: line.user_id,
+            plan: line.plan,
+            amount: Some(Money {
+                amount_minor: line.amount_minor,
+                currency: line.currency,
+            }),
+            quantity: line.quantity,
+            interval: interval as i32,
+            interval_count: line.interval_count,
+            status: status as i32,
+            started_at: Some(from_utc(line.started_at)),
+            ended_at: line.ended_at.map(from_utc),
+            effective_at: Some(from_utc(line.effective_at)),
+        })
+    }
+}
+
 impl From<UserLine> for pb::User {
     fn from(line: UserLine) -> Self {
         pb::User {

@@ -4,7 +4,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use growthctl::cli::{Cli, Command, EventsCommand, PaymentsCommand, UsersCommand};
+use growthctl::cli::{
+    Cli, Command, EventsCommand, PaymentsCommand, SubscriptionsCommand, UsersCommand,
+};
 use growthctl::{
     audit, clients, cohorts, health, ingest, insights, lifecycle, output, revenue, seed, stripe,
     watch,
@@ -56,6 +58,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Events(EventsCommand::Watch(args)) => watch::run(&target, &args, cli.format).await,
         Command::Payments(PaymentsCommand::Import(input)) => {
             ingest::payments(&target, &input, cli.format).await
+        }
+        Command::Subscriptions(SubscriptionsCommand::Import(input)) => {
+            ingest::subscriptions(&target, &input, cli.format).await
         }
         Command::Audit(command) => audit::run(&target, &command, cli.format).await,
         Command::Lifecycle(command) => lifecycle::run(&target, &command, cli.format).await,

@@ -107,13 +107,20 @@ async fn run_on(
         .context("migrating the lifecycle schema")?;
 
     let auth = AuthPolicy::Tokens(vec![SecretString::from(DEMO_TOKEN.to_owned())]);
+    // The weekly report asks lifecycle for its stages where lifecycle is
+    // about to listen.
+    let metrics_args = metrics_svc::config::MetricsArgs {
+        lifecycle_addr: format!("127.0.0.1:{}", args.lifecycle_port),
+        lifecycle_token: DEMO_TOKEN.into(),
+        ..metrics_svc::config::MetricsArgs::default()
+    };
     let metrics = start_service(
         "metrics-svc",
         args.metrics_port,
         &auth,
         shutdown,
         pool.clone(),
-        metrics_svc::start,
+        |pool, serve| metrics_svc::start_with(pool, serve, metrics_args.clone()),
     )
     .await?;
     let lifecycle_args = lifecycle_svc::LifecycleArgs::for_metrics(
@@ -205,6 +212,7 @@ Try, in another terminal:
   cargo run --release -p growthctl -- cohorts overview --period month
   cargo run --release -p growthctl -- revenue summary --from {six_months_ago} --to {this_month}
   cargo run --release -p growthctl -- cohorts churn --month {last_month}
+  cargo run --release -p growthctl -- --format md insights weekly   # last week's growth report (rule-based: no Anthropic key in the demo)
   cargo run --release -p growthctl -- --help
 
 With grpcurl (reflection is on; health and reflection need no token):

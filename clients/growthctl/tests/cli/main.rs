@@ -10,3 +10,4 @@ mod lifecycle;
 mod resend;
 mod revenue;
 mod stripe;
+mod subscriptions;
