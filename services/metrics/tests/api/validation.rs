@@ -236,14 +236,14 @@ async fn rpcs_of_later_work_say_they_are_not_implemented(pool: PgPool) {
     let mut app = spawn_app(pool).await;
     let status = app
         .client
-        .get_growth_report(pb::GetGrowthReportRequest::default())
+        .get_cohort_value(pb::GetCohortValueRequest::default())
         .await
         .expect_err("not yet");
     assert_eq!(status.code(), Code::Unimplemented);
     assert!(
         status
             .message()
-            .starts_with("GetGrowthReport is not implemented yet"),
+            .starts_with("GetCohortValue is not implemented yet"),
         "{}",
         status.message()
     );
