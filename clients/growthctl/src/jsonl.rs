@@ -172,14 +172,13 @@ impl TryFrom<PaymentLine> for pb::Payment {
     type Error = anyhow::Error;
 
     fn try_from(line: PaymentLine) -> anyhow::Result<Self> {
-        let status = pb::PaymentStatus::from_str_name(&format!("PAYMENT_STATUS_{}", line.status.to_ascii_uppercase()))
-            .filter(|s| *s != pb::PaymentStatus::Unspecified)
-            .with_context(|| {
-                format!(
-                    "status {:?} is not one of succeeded, pending, failed, canceled, refunded, partially_refunded, authorized",
-                    line.status
-                )
-            })?;
+        let status = named(
+            "status",
+            &line.status,
+            pb::PaymentStatus::from_str_name,
+            "PAYMENT_STATUS_",
+            "succeeded, pending, failed, canceled, refunded, partially_refunded, authorized",
+        )?;
         Ok(pb::Payment {
             stripe_id: line.stripe_id,
             stripe_charge_id: line.stripe_charge_id,

@@ -25,15 +25,29 @@ use crate::repo::insights::LatestAudit;
 use crate::repo::reports::{Columns, Post};
 use crate::state::Metrics;
 
-/// The requested week: the last complete one when empty.
-fn week(text: &str, today: NaiveDate) -> Result<Week, MetricsError> {
-    if text.trim().is_empty() {
-        return Ok(Week::last_complete(today));
-    }
+/// `week` over by `today`, as `INVALID_ARGUMENT` naming the field when not.
+fn parse_week(text: &str, today: NaiveDate) -> Result<Week, MetricsError> {
     Week::parse("week", text, today).map_err(|reason| {
         let (field, why) = reason.split_once(": ").unwrap_or(("week", &reason));
         MetricsError::invalid(field, why.to_owned())
     })
+}
+
+/// The week to generate: the last complete one when empty.
+fn week(text: &str, today: NaiveDate) -> Result<Week, MetricsError> {
+    if text.trim().is_empty() {
+        return Ok(Week::last_complete(today));
+    }
+    parse_week(text, today)
+}
+
+/// The week a stored report is asked for (any week: stored ones are over);
+/// `None` when empty.
+fn stored_week(text: &str) -> Result<Option<Week>, MetricsError> {
+    match text.trim() {
+        "" => Ok(None),
+        t => parse_week(t, NaiveDate::MAX).map(Some),
+    }
 }
 
 /// The month a week's audit is read from: the month its Sunday is in.
@@ -212,14 +226,7 @@ pub async fn report(
     state: &Metrics,
     r: pb::GetGrowthReportRequest,
 ) -> Result<pb::GetGrowthReportResponse, MetricsError> {
-    let week = match r.week.trim() {
-        "" => None,
-        t => Some(
-            Week::parse("week", t, chrono::NaiveDate::MAX).map_err(|reason| {
-                MetricsError::invalid("week", reason.trim_start_matches("week: ").to_owned())
-            })?,
-        ),
-    };
+    let week = stored_week(&r.week)?;
     if r.revision < 0 {
         return Err(MetricsError::invalid(
             "revision",
@@ -249,16 +256,7 @@ pub async fn list(
     state: &Metrics,
     r: pb::ListGrowthReportsRequest,
 ) -> Result<pb::ListGrowthReportsResponse, MetricsError> {
-    let week = match r.week.trim() {
-        "" => None,
-        t => Some(
-            Week::parse("week", t, chrono::NaiveDate::MAX)
-                .map_err(|reason| {
-                    MetricsError::invalid("week", reason.trim_start_matches("week: ").to_owned())
-                })?
-                .label(),
-        ),
-    };
+    let week = stored_week(&r.week)?.map(Week::label);
     let page = Page::read(r.page.as_ref())?;
     let offset = page.offset()?;
     let rows = repo::reports::list(&state.pool, week.as_deref(), page.size + 1, offset).await?;
