@@ -2,8 +2,6 @@
 //! bit `d - 1` (from the left) for day-of-year `d`, as six 64-bit words here
 //! (most significant bit first; the 18 bits past 366 stay 0).
 
-use std::collections::HashMap;
-
 use chrono::{Datelike as _, NaiveDate};
 
 /// Words of a year.
@@ -58,60 +56,46 @@ pub fn place(day: NaiveDate) -> (i32, u32) {
     (day.year(), day.ordinal0())
 }
 
-/// A stored row's key: the user and the year.
-pub type Key = (String, i16);
-
-/// Users' years being assembled from their active days (the rebuild's),
-/// to compare with what is stored.
+/// One user's years in a rebuild: the ones assembled from their active days
+/// and the ones stored, to compare.
 #[derive(Debug, Default)]
-pub struct Years(HashMap<String, Vec<(i16, YearDays)>>);
+pub struct UserYears {
+    kept: Vec<(i16, YearDays)>,
+    stored: Vec<(i16, YearDays)>,
+}
 
-impl Years {
-    /// Adds `user`'s active days of the 64 days from `first`: bit 63 (the
-    /// most significant) is `first`, bit 0 is 63 days later. The word is
-    /// shifted into place (split where a year ends), not walked bit by bit:
-    /// a rebuild adds one word per user and 64 days of activity.
-    pub fn add_word(&mut self, user: &str, first: NaiveDate, bits: u64) {
-        if bits == 0 {
-            return;
-        }
-        if let Some(years) = self.0.get_mut(user) {
-            add(years, first, bits);
-        } else {
-            let mut years = Vec::new();
-            add(&mut years, first, bits);
-            self.0.insert(user.to_owned(), years);
+impl UserYears {
+    /// Adds the active days of the 64 days from `first`: bit 63 (the most
+    /// significant) is `first`, bit 0 is 63 days later. The word is shifted
+    /// into place (split where a year ends), not walked bit by bit: a
+    /// rebuild adds one word per user and 64 days of activity.
+    pub fn add_word(&mut self, first: NaiveDate, bits: u64) {
+        if bits != 0 {
+            add(&mut self.kept, first, bits);
         }
     }
 
-    /// What to write so that `stored` (by user) holds these years: the rows
-    /// that are new or differ, and the stored rows no longer active.
-    pub fn changes(
-        self,
-        mut stored: HashMap<String, Vec<(i16, YearDays)>>,
-    ) -> (Vec<(Key, YearDays)>, Vec<Key>) {
+    /// Records a stored year.
+    pub fn store(&mut self, year: i16, days: YearDays) {
+        self.stored.push((year, days));
+    }
+
+    /// What to write so that the stored rows hold the assembled years: the
+    /// years that are new or differ, then the stored years no longer active.
+    pub fn changes(self) -> (Vec<(i16, YearDays)>, Vec<i16>) {
+        let mut before = self.stored;
         let mut changed = Vec::new();
-        for (user, years) in self.0 {
-            let mut before = stored.remove(&user).unwrap_or_default();
-            for (year, days) in years {
-                match before.iter().position(|(y, _)| *y == year) {
-                    Some(i) if before[i].1 == days => {
-                        before.swap_remove(i);
+        for (year, days) in self.kept {
+            match before.iter().position(|(y, _)| *y == year) {
+                Some(i) => {
+                    if before.swap_remove(i).1 != days {
+                        changed.push((year, days));
                     }
-                    Some(i) => {
-                        before.swap_remove(i);
-                        changed.push(((user.clone(), year), days));
-                    }
-                    None => changed.push(((user.clone(), year), days)),
                 }
+                None => changed.push((year, days)),
             }
-            stored.insert(user, before);
         }
-        let gone = stored
-            .into_iter()
-            .flat_map(|(user, years)| years.into_iter().map(move |(y, _)| (user.clone(), y)))
-            .collect();
-        (changed, gone)
+        (changed, before.into_iter().map(|(y, _)| y).collect())
     }
 }
 
@@ -202,19 +186,20 @@ mod tests {
 
     #[test]
     fn words_across_new_year_land_in_both_years_and_only_changes_are_written() {
-        let mut years = Years::default();
+        let mut years = UserYears::default();
         // 64 days from 2024-12-30: bits for Dec 30, Dec 31 and Jan 1.
         let first = NaiveDate::from_ymd_opt(2024, 12, 30).expect("valid");
-        years.add_word("u", first, (0b111u64) << 61);
+        years.add_word(first, (0b111u64) << 61);
         let mut y2024 = YearDays::default();
         y2024.set(364);
         y2024.set(365);
         let mut y2025 = YearDays::default();
         y2025.set(0);
-        let stored = HashMap::from([("u".to_owned(), vec![(2024, y2024), (2023, y2025)])]);
-        let (changed, gone) = years.changes(stored);
-        assert_eq!(changed, [(("u".to_owned(), 2025), y2025)]);
-        assert_eq!(gone, [("u".to_owned(), 2023)]);
+        years.store(2024, y2024);
+        years.store(2023, y2025);
+        let (changed, gone) = years.changes();
+        assert_eq!(changed, [(2025, y2025)]);
+        assert_eq!(gone, [2023]);
     }
 
     #[test]
@@ -230,8 +215,8 @@ mod tests {
         for _ in 0..2000 {
             let first = start + Duration::days((next() % 900) as i64);
             let bits = next();
-            let mut shifted = Years::default();
-            shifted.add_word("u", first, bits);
+            let mut shifted = UserYears::default();
+            shifted.add_word(first, bits);
             let mut reference: Vec<(i16, YearDays)> = Vec::new();
             for k in 0..64 {
                 if bits & (1 << (63 - k)) != 0 {
@@ -239,7 +224,7 @@ mod tests {
                     entry(&mut reference, year).set(ordinal0);
                 }
             }
-            let mut got = shifted.0.remove("u").unwrap_or_default();
+            let mut got = shifted.kept;
             got.sort_by_key(|(y, _)| *y);
             reference.sort_by_key(|(y, _)| *y);
             assert_eq!(got, reference, "{first} {bits:#x}");

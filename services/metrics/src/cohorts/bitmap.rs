@@ -4,8 +4,6 @@
 //! changed ones laid out as bind-ready columns. Pure; the rebuild
 //! (`crate::repo::cohorts::rebuild`) reads and writes.
 
-use std::collections::HashMap;
-
 use super::matrix::BITMAP_BYTES;
 use super::rollup::WINDOW_DAYS;
 
@@ -78,6 +76,7 @@ impl Bitmap {
 /// The users whose computed bitmap differs from the stored one, as
 /// bind-ready columns: ids, one column per word, latest offsets (NULL: no
 /// activity on or after the cohort day).
+#[derive(Default)]
 pub struct Columns {
     /// User ids.
     pub users: Vec<String>,
@@ -87,24 +86,17 @@ pub struct Columns {
     pub last_offsets: Vec<Option<i32>>,
 }
 
-impl From<HashMap<String, Bitmap>> for Columns {
-    fn from(bitmaps: HashMap<String, Bitmap>) -> Self {
-        let mut columns = Columns {
-            users: Vec::new(),
-            words: Default::default(),
-            last_offsets: Vec::new(),
-        };
-        for (user, bitmap) in bitmaps {
-            if !bitmap.changed() {
-                continue;
-            }
-            columns.users.push(user);
-            for (column, word) in columns.words.iter_mut().zip(bitmap.words) {
-                column.push(word as i64);
-            }
-            columns.last_offsets.push(bitmap.last_offset);
+impl Columns {
+    /// Adds `user`'s bitmap when it differs from the stored one.
+    pub fn push(&mut self, user: String, bitmap: &Bitmap) {
+        if !bitmap.changed() {
+            return;
         }
-        columns
+        self.users.push(user);
+        for (column, word) in self.words.iter_mut().zip(bitmap.words) {
+            column.push(word as i64);
+        }
+        self.last_offsets.push(bitmap.last_offset);
     }
 }
 
@@ -159,7 +151,8 @@ mod tests {
         bitmap.add_word(word, bits, 9);
         assert_eq!(offsets(&bitmap), Vec::<i64>::new());
         assert_eq!(bitmap.last_offset, None);
-        let columns = Columns::from(HashMap::from([("u".to_owned(), bitmap)]));
+        let mut columns = Columns::default();
+        columns.push("u".to_owned(), &bitmap);
         assert!(columns.users.is_empty());
     }
 
@@ -196,10 +189,9 @@ mod tests {
         }
         // A stored bitmap that no event supports any more is cleared.
         let stale = Bitmap::new(0, (expected, Some(415)));
-        let columns = Columns::from(HashMap::from([
-            ("confirmed".to_owned(), confirmed),
-            ("stale".to_owned(), stale),
-        ]));
+        let mut columns = Columns::default();
+        columns.push("confirmed".to_owned(), &confirmed);
+        columns.push("stale".to_owned(), &stale);
         assert_eq!(columns.users, vec!["stale".to_owned()]);
         assert_eq!(columns.last_offsets, vec![None]);
         assert!(columns.words.iter().all(|w| w == &vec![0]));

@@ -3,8 +3,6 @@
 //! range reader, and the rebuild's read of what is stored and write of what
 //! changed.
 
-use std::collections::HashMap;
-
 use chrono::{Datelike as _, NaiveDate};
 use futures::TryStreamExt as _;
 use sqlx::{PgConnection, Row as _};
@@ -68,11 +66,11 @@ pub async fn each_user(
     Ok(())
 }
 
-/// Every stored row, by user (for the rebuild to compare with).
-pub async fn stored(
+/// Every stored row, to `each` (for the rebuild to compare with).
+pub async fn each_stored(
     tx: &mut PgConnection,
-) -> Result<HashMap<String, Vec<(i16, YearDays)>>, sqlx::Error> {
-    let mut stored: HashMap<String, Vec<(i16, YearDays)>> = HashMap::new();
+    mut each: impl FnMut(&str, i16, YearDays),
+) -> Result<(), sqlx::Error> {
     let mut rows =
         sqlx::query("SELECT user_id, year, days FROM metrics.user_active_years").fetch(&mut *tx);
     while let Some(row) = rows.try_next().await? {
@@ -80,16 +78,9 @@ pub async fn stored(
             .try_get_raw(2)?
             .as_bytes()
             .map_err(sqlx::Error::Decode)?;
-        let entry = (row.try_get(1)?, year_days(raw)?);
-        let user: &str = row.try_get(0)?;
-        match stored.get_mut(user) {
-            Some(years) => years.push(entry),
-            None => {
-                stored.insert(user.to_owned(), vec![entry]);
-            }
-        }
+        each(row.try_get(0)?, row.try_get(1)?, year_days(raw)?);
     }
-    Ok(stored)
+    Ok(())
 }
 
 /// Writes `changed` rows (inserted or replaced) and deletes `gone` ones.

@@ -10,7 +10,7 @@ use growth_proto::metrics::v1 as pb;
 use sqlx::PgPool;
 use tonic::Code;
 
-use crate::cohort_fixtures::{active, import, paid};
+use crate::cohort_fixtures::{active, import, paid, refunded};
 use crate::helpers::*;
 use crate::revenue_fixtures::{self, state, with_status};
 
@@ -54,6 +54,7 @@ async fn dataset(app: &mut TestApp) {
             member("d", "2025-11-12T10:00:00Z", None),
             member("e", "2025-11-16T22:30:00Z", None), // Sunday the 16th, W46
             member("f", "2025-10-01T10:00:00Z", None),
+            member("g", "2025-08-01T10:00:00Z", None),
         ],
     )
     .await;
@@ -65,13 +66,20 @@ async fn dataset(app: &mut TestApp) {
             active("e3", "d", at("2025-11-13T09:00:00Z")), // W46 only
             active("e4", "f", at("2025-11-23T22:30:00Z")), // Sunday 23:30 Berlin
             active("e5", "f", at("2025-11-23T23:30:00Z")), // Monday the 24th, W48
+            active("e6", "g", at("2025-09-01T10:00:00Z")),
+            active("e7", "g", at("2025-11-21T10:00:00Z")), // back after 11 weeks
         ],
     )
     .await;
     // b converts (paid the day after the trial ended), c does not.
+    // g pays once and gets a quarter back the next day.
+    let g = paid("pi_g", "g", 2000, "usd", "2025-11-21T10:00:00Z");
     import(
         app,
-        vec![paid("pi_b", "b", 4900, "usd", "2025-11-20T10:00:00Z")],
+        vec![
+            paid("pi_b", "b", 4900, "usd", "2025-11-20T10:00:00Z"),
+            refunded(g, 500, Some("2025-11-22T10:00:00Z")),
+        ],
     )
     .await;
     let d = state(
@@ -127,8 +135,18 @@ async fn a_weeks_report_has_the_known_answers_and_keeps_its_revisions(pool: PgPo
         "a, b, c against d, e"
     );
     assert_eq!(signups.history.len(), 12);
-    // Active in W47: a, b and f (Sunday 23:30 in Berlin); d was in W46.
-    assert_eq!((kpi(&r, "wau").value, kpi(&r, "wau").previous), (3.0, 1.0));
+    // Active in W47 (Berlin days): a on Monday the 17th, b on Thursday, g
+    // on Friday, f on Sunday at 23:30; d only in W46 (the 13th).
+    assert_eq!((kpi(&r, "wau").value, kpi(&r, "wau").previous), (4.0, 1.0));
+    assert_eq!(kpi(&r, "dau").value, 4.0 / 7.0, "the week's mean DAU");
+    // The 28 days to Sunday the 23rd: a, b, d, f, g.
+    assert_eq!(kpi(&r, "mau").value, 5.0);
+    // DAU/MAU of each day (MAU 2, 2, 2, 3, 4, 4, 5), averaged over the week.
+    let sticky = (1.0 / 2.0 + 1.0 / 3.0 + 1.0 / 4.0 + 1.0 / 5.0) / 7.0;
+    assert!((kpi(&r, "stickiness").value - sticky).abs() < 1e-12);
+    // a, b and f for the first time; g after more than 28 days away.
+    assert_eq!(kpi(&r, "new_actives").value, 3.0);
+    assert_eq!(kpi(&r, "resurrected").value, 1.0);
     // Of the trials ending in W47 (b, c), b paid.
     assert!((kpi(&r, "trial_conversion").value - 0.5).abs() < 1e-12);
     let mrr = kpi(&r, "mrr_usd");
@@ -148,6 +166,11 @@ async fn a_weeks_report_has_the_known_answers_and_keeps_its_revisions(pool: PgPo
         (3000, 5000, 3000, 5000)
     );
     assert_eq!(usd.quick_ratio, Some(5000.0 / 3000.0));
+    assert_eq!(usd.arr_minor, 60_000);
+    // a is the one paying customer at the week's end.
+    assert_eq!(usd.arpa_minor, 5000.0);
+    assert_eq!((usd.gross_revenue_minor, usd.refunds_minor), (6900, 500));
+    assert_eq!(usd.refund_share, Some(500.0 / 6900.0));
     assert!(
         r.plans
             .iter()

@@ -6,8 +6,9 @@
 //! bitmaps are computed from one parallel `SELECT` and written by a second
 //! statement. The `SELECT` groups the events by user and absolute 64-day word
 //! (no join to the cohorts: that join cost more than the extra groups); the
-//! bits are moved to each user's cohort-relative bitmap here, compared with
-//! the stored one, and only the users that differ are written.
+//! bits are moved to each user's cohort-relative bitmap and calendar years
+//! here (one entry per user for both), compared with the stored ones, and
+//! only the rows that differ are written.
 
 use std::collections::HashMap;
 
@@ -17,7 +18,7 @@ use sqlx::{PgConnection, PgPool, Row as _};
 
 use super::fold::{MARK, MARK_CONFLICT};
 use super::store;
-use crate::active::year::Years;
+use crate::active::year::UserYears;
 use crate::cohorts::bitmap::{Bitmap, Columns, WORDS};
 use crate::cohorts::phases::Phases;
 use crate::cohorts::rollup::WINDOW_DAYS;
@@ -65,20 +66,34 @@ pub async fn rebuild(pool: &PgPool, settings: &Settings) -> Result<u64, sqlx::Er
         .await?;
     let mut users = cohort_days(&mut tx).await?;
     phases.mark("cohort_days");
-    let mut years = Years::default();
-    add_event_words(&mut tx, settings, &mut users, &mut years).await?;
+    active_years::each_stored(&mut tx, |user, year, days| {
+        // Every stored year's user has a cohort row (the foreign keys and the
+        // assignment above).
+        if let Some(u) = users.get_mut(user) {
+            u.years.store(year, days);
+        }
+    })
+    .await?;
+    phases.mark("stored_years");
+    add_event_words(&mut tx, settings, &mut users).await?;
     phases.mark("events");
     let days: Vec<i32> = users
         .values()
-        .map(|b| b.cohort_day)
+        .map(|u| u.bitmap.cohort_day)
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
-    let columns = Columns::from(users);
+    let mut columns = Columns::default();
+    let (mut years_changed, mut years_gone) = (Vec::new(), Vec::new());
+    for (user, u) in users {
+        let (changed, gone) = u.years.changes();
+        years_changed.extend(changed.into_iter().map(|(y, d)| ((user.clone(), y), d)));
+        years_gone.extend(gone.into_iter().map(|y| (user.clone(), y)));
+        columns.push(user, &u.bitmap);
+    }
     phases.mark("columns");
     let mut changed = write_bitmaps(&mut tx, &columns).await?;
     phases.mark("write");
-    let (years_changed, years_gone) = years.changes(active_years::stored(&mut tx).await?);
     changed += active_years::write(&mut tx, &years_changed, &years_gone).await?;
     phases.mark("years");
     sqlx::query(
@@ -112,8 +127,15 @@ pub async fn rebuild(pool: &PgPool, settings: &Settings) -> Result<u64, sqlx::Er
 /// Days are counted from this date in the statements and here.
 const EPOCH: &str = "DATE '2000-01-01'";
 
-/// Every user's cohort day and stored bitmap, with an empty bitmap to fill.
-async fn cohort_days(tx: &mut PgConnection) -> Result<HashMap<String, Bitmap>, sqlx::Error> {
+/// One user's rollup bitmap and calendar years, being assembled.
+struct User {
+    bitmap: Bitmap,
+    years: UserYears,
+}
+
+/// Every user's cohort day and stored bitmap, with an empty bitmap and no
+/// years to fill.
+async fn cohort_days(tx: &mut PgConnection) -> Result<HashMap<String, User>, sqlx::Error> {
     let sql = format!(
         "SELECT user_id, cohort_day - {EPOCH}, active_days, last_active_day - cohort_day
          FROM metrics.user_cohorts"
@@ -127,7 +149,9 @@ async fn cohort_days(tx: &mut PgConnection) -> Result<HashMap<String, Bitmap>, s
                 .map_err(sqlx::Error::Decode)?,
         )?;
         let stored = (bits, row.try_get(3)?);
-        users.insert(row.try_get(0)?, Bitmap::new(row.try_get(1)?, stored));
+        let bitmap = Bitmap::new(row.try_get(1)?, stored);
+        let years = UserYears::default();
+        users.insert(row.try_get(0)?, User { bitmap, years });
     }
     Ok(users)
 }
@@ -142,8 +166,7 @@ async fn cohort_days(tx: &mut PgConnection) -> Result<HashMap<String, Bitmap>, s
 async fn add_event_words(
     tx: &mut PgConnection,
     settings: &Settings,
-    users: &mut HashMap<String, Bitmap>,
-    years: &mut Years,
+    users: &mut HashMap<String, User>,
 ) -> Result<(), sqlx::Error> {
     let epoch = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default();
     let sql = format!(
@@ -164,14 +187,11 @@ async fn add_event_words(
         // assignment above), so a miss cannot happen in one snapshot.
         let user: &str = row.try_get(0)?;
         let (word, bits): (i32, i64) = (row.try_get(1)?, row.try_get(2)?);
-        if let Some(bitmap) = users.get_mut(user) {
-            bitmap.add_word(word, bits as u64, row.try_get(3)?);
+        if let Some(u) = users.get_mut(user) {
+            u.bitmap.add_word(word, bits as u64, row.try_get(3)?);
+            let first = epoch + chrono::Duration::days(i64::from(word) * 64);
+            u.years.add_word(first, bits as u64);
         }
-        years.add_word(
-            user,
-            epoch + chrono::Duration::days(i64::from(word) * 64),
-            bits as u64,
-        );
     }
     Ok(())
 }
