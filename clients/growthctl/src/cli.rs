@@ -94,7 +94,7 @@ pub enum Command {
     #[command(subcommand)]
     Lifecycle(crate::lifecycle::LifecycleCommand),
     /// Cohort retention: refresh the stored matrices (the nightly CronJob)
-    /// and show them; one month's churn.
+    /// and show them; one month's churn; cohort value (LTV curves).
     #[command(subcommand)]
     Cohorts(crate::cohorts::CohortsCommand),
     /// Revenue from the subscription history: MRR, ARR and MRR movements.

@@ -22,9 +22,6 @@ pub enum MetricsError {
     /// A bug or an unexpected state; the text is logged, never sent.
     #[error("{0}")]
     Internal(String),
-    /// The RPC's behaviour belongs to later work.
-    #[error("{0}")]
-    Unimplemented(&'static str),
     /// A database failure.
     #[error("database error")]
     Database(#[from] crate::repo::DbError),
@@ -54,7 +51,6 @@ impl From<MetricsError> for Status {
         match error {
             MetricsError::Invalid(violations) => status::invalid_argument(&violations),
             MetricsError::NotFound(what) => Status::not_found(what),
-            MetricsError::Unimplemented(what) => Status::unimplemented(what),
             MetricsError::Precondition(what) => Status::failed_precondition(what),
             MetricsError::Aborted(what) => Status::aborted(what),
             MetricsError::Internal(what) => {

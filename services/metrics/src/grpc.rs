@@ -180,6 +180,6 @@ impl MetricsService for MetricsGrpc {
         &self,
         request: Request<pb::GetCohortValueRequest>,
     ) -> Result<Response<pb::GetCohortValueResponse>, Status> {
-        reply(insights::cohort_value(request.into_inner()))
+        reply(cohorts::value::get(&self.state, request.into_inner()).await)
     }
 }

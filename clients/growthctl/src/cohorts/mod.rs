@@ -1,6 +1,6 @@
 //! `growthctl cohorts …`: recompute the stored retention matrices (the
-//! nightly CronJob runs `cohorts refresh`), show them, and report one
-//! month's churn.
+//! nightly CronJob runs `cohorts refresh`), show them, report one month's
+//! churn, and the cohorts' value (LTV curves).
 //! Exit codes: 0 success, 1 failure (a refused RPC shows the server's message,
 //! which names the field), 2 a malformed flag.
 
@@ -10,6 +10,7 @@ pub(crate) mod names;
 mod overview;
 mod refresh;
 mod show;
+mod value;
 
 use std::process::ExitCode;
 
@@ -37,6 +38,31 @@ pub enum CohortsCommand {
     /// Churn in one month: paying customers at its start, those paying
     /// nothing at its end, the MRR they took with them, and who they are.
     Churn(ChurnArgs),
+    /// Cohort value (LTV curves): per monthly signup cohort and currency,
+    /// the cumulative net revenue per user at the end of each month since
+    /// signup (columns M0 to M11, `*` = month not over, `~` = projected
+    /// from older cohorts' curves) and the 12-month LTV (column LTV 12m).
+    /// The service refreshes the monthly cells it reads first.
+    Value(ValueArgs),
+}
+
+/// `cohorts value` options.
+#[derive(Debug, Args)]
+pub struct ValueArgs {
+    /// First cohort month, in the service's reporting time zone (default:
+    /// the first).
+    #[arg(long, value_name = "YYYY-MM", value_parser = names::month)]
+    pub from: Option<String>,
+    /// Last cohort month (default: the current one).
+    #[arg(long, value_name = "YYYY-MM", value_parser = names::month)]
+    pub to: Option<String>,
+    /// Output of this command: table (one row per cohort and currency:
+    /// cohort, users, currency, M0..M11 per user in major units, LTV 12m),
+    /// csv (one line per point: cohort, users, currency, offset,
+    /// cumulative_per_user_minor, partial, projected) or json (default: the
+    /// global --format: json or csv there mean the same here).
+    #[arg(long, value_enum)]
+    pub output: Option<OutputArg>,
 }
 
 /// `cohorts overview` options.
@@ -174,6 +200,9 @@ pub async fn run(
         CohortsCommand::Overview(args) => overview::run(&mut client, args, format).await,
         CohortsCommand::Churn(args) => {
             churn::run(&mut client, args, names::output_for(args.output, format)).await
+        }
+        CohortsCommand::Value(args) => {
+            value::run(&mut client, args, names::output_for(args.output, format)).await
         }
     }
 }

@@ -2,6 +2,7 @@
 //! started in-process on 127.0.0.1:0 with a fresh database per test.
 
 mod audit;
+mod cohort_value;
 mod cohorts;
 mod commands;
 mod helpers;

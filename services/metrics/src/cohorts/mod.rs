@@ -4,13 +4,16 @@
 //! ranges (`period`), the one-pass matrix computation (`matrix`), what a
 //! matrix counts and how (`measure`), revenue cells from payments and
 //! refunds (`revenue`), the refresh's plan (`refresh`), rows as shown
-//! (`read`, `overview`), and segments computed at read time (`breakdown`).
+//! (`read`, `overview`), segments computed at read time (`breakdown`), and
+//! cohort value: LTV curves (`value`) projected with the chain-ladder
+//! (`ladder`).
 //! Their SQL is in `crate::repo::cohorts`; `crate::api::cohorts` turns wire
 //! requests into these. docs/METRICS.md has the definitions and the reasons.
 
 pub mod bitmap;
 pub mod breakdown;
 pub mod fold;
+pub mod ladder;
 pub mod matrix;
 pub mod measure;
 pub mod overview;
@@ -20,3 +23,4 @@ pub mod read;
 pub mod refresh;
 pub mod revenue;
 pub mod rollup;
+pub mod value;

@@ -2,6 +2,7 @@
 //! in the future, at most [`MAX_MONTHS_AFTER`] months after the first.
 
 use chrono::{DateTime, Datelike, Months, NaiveDate, TimeZone, Utc};
+use growth_runtime::status::FieldViolation;
 
 use crate::audit::month::Month;
 use crate::error::MetricsError;
@@ -12,19 +13,24 @@ pub const MAX_MONTHS_AFTER: u32 = 120;
 /// Parses `YYYY-MM` into its first day; `today` is the current day in the
 /// reporting time zone, and a month after today's is refused.
 pub fn parse(field: &str, text: &str, today: NaiveDate) -> Result<NaiveDate, MetricsError> {
+    first_day(field, text, today).map_err(|v| MetricsError::Invalid(vec![v]))
+}
+
+/// [`parse`], as the violation of `field` (for requests that report every
+/// bad field at once).
+pub fn first_day(field: &str, text: &str, today: NaiveDate) -> Result<NaiveDate, FieldViolation> {
     // The format check is the audit's (any start instant is accepted here;
     // the future is judged in the reporting zone below).
     let far = Utc
         .with_ymd_and_hms(9999, 12, 31, 0, 0, 0)
         .single()
         .unwrap_or(DateTime::<Utc>::MAX_UTC);
-    let month =
-        Month::parse_required(field, text, far).map_err(|v| MetricsError::Invalid(vec![v]))?;
+    let month = Month::parse_required(field, text, far)?;
     let first = NaiveDate::from_ymd_opt(month.year, month.month, 1)
-        .ok_or_else(|| MetricsError::invalid(field, format!("{text:?} is not a month")))?;
+        .ok_or_else(|| FieldViolation::new(field, format!("{text:?} is not a month")))?;
     let this_month = today.with_day(1).unwrap_or(today);
     if first > this_month {
-        return Err(MetricsError::invalid(
+        return Err(FieldViolation::new(
             field,
             format!(
                 "{} is in the future (this month is {})",
@@ -36,6 +42,17 @@ pub fn parse(field: &str, text: &str, today: NaiveDate) -> Result<NaiveDate, Met
     Ok(first)
 }
 
+/// Refuses `month_from` (`first`) after `month_to` (`last`).
+pub fn ordered(first: NaiveDate, last: NaiveDate) -> Result<(), FieldViolation> {
+    if first > last {
+        return Err(FieldViolation::new(
+            "month_from",
+            format!("{} is after month_to {}", label(first), label(last)),
+        ));
+    }
+    Ok(())
+}
+
 /// `month_from` and `month_to` (empty means `month_from`): the first day of
 /// every month in the range, in order.
 pub fn range(from: &str, to: &str, today: NaiveDate) -> Result<Vec<NaiveDate>, MetricsError> {
@@ -45,12 +62,7 @@ pub fn range(from: &str, to: &str, today: NaiveDate) -> Result<Vec<NaiveDate>, M
     } else {
         parse("month_to", to, today)?
     };
-    if first > last {
-        return Err(MetricsError::invalid(
-            "month_from",
-            format!("{} is after month_to {}", label(first), label(last)),
-        ));
-    }
+    ordered(first, last).map_err(|v| MetricsError::Invalid(vec![v]))?;
     let span = months_between(first, last);
     if span > MAX_MONTHS_AFTER {
         return Err(MetricsError::invalid(

@@ -13,6 +13,7 @@ mod cohort_fixtures;
 mod cohort_pending;
 mod cohort_revenue;
 mod cohort_rollup;
+mod cohort_value;
 mod cohorts;
 mod fake_anthropic;
 mod fake_stripe;

@@ -232,20 +232,42 @@ async fn a_negative_feed_cursor_is_refused(pool: PgPool) {
 }
 
 #[sqlx::test(migrations = false)]
-async fn rpcs_of_later_work_say_they_are_not_implemented(pool: PgPool) {
+async fn cohort_value_refuses_bad_future_and_reversed_months_naming_each_field(pool: PgPool) {
     let mut app = spawn_app(pool).await;
-    let status = app
-        .client
-        .get_cohort_value(pb::GetCohortValueRequest::default())
-        .await
-        .expect_err("not yet");
-    assert_eq!(status.code(), Code::Unimplemented);
+    let mut refused = async |from: &str, to: &str| {
+        let status = app
+            .client
+            .get_cohort_value(pb::GetCohortValueRequest {
+                month_from: from.into(),
+                month_to: to.into(),
+            })
+            .await
+            .expect_err("refused");
+        assert_eq!(status.code(), Code::InvalidArgument, "{from} {to}");
+        status.message().to_owned()
+    };
+    assert_eq!(
+        refused("2025-13", "March").await,
+        "month_from: \"2025-13\" is not a month: expected YYYY-MM, e.g. 2025-11; \
+         month_to: \"March\" is not a month: expected YYYY-MM, e.g. 2025-11"
+    );
+    let future = refused("", "2999-01").await;
     assert!(
-        status
-            .message()
-            .starts_with("GetCohortValue is not implemented yet"),
-        "{}",
-        status.message()
+        future.starts_with("month_to: 2999-01 is in the future (this month is "),
+        "{future}"
+    );
+    assert_eq!(
+        refused("2025-05", "2025-04").await,
+        "month_from: 2025-05 is after month_to 2025-04"
+    );
+    assert_eq!(
+        refused("1999-12", "").await,
+        "month_from: \"1999-12\" is not a month: expected YYYY-MM, e.g. 2025-11"
+    );
+    assert_eq!(
+        app.count("retention_rows").await,
+        0,
+        "nothing was refreshed"
     );
 }
 

@@ -1,8 +1,10 @@
 //! `RefreshCohorts`, `GetRetentionMatrix` and `GetCohortOverview`: requests
 //! validated into the cohort module's types (`parse`), the cohort code
-//! called, and its results put back onto the wire (`wire`).
+//! called, and its results put back onto the wire (`wire`); `GetCohortValue`
+//! (LTV curves) in `value`.
 
 pub mod parse;
+pub mod value;
 pub mod wire;
 
 use growth_proto::metrics::v1 as pb;

@@ -3,7 +3,6 @@
 //! trials, plans, the month's audit), computes the report
 //! (`crate::insights`), stores it as the week's next revision and queues its
 //! Slack post; `GetGrowthReport` and `ListGrowthReports` read them back.
-//! `GetCohortValue` answers `UNIMPLEMENTED` until cohort value is built.
 
 pub mod wire;
 
@@ -269,13 +268,4 @@ pub async fn list(
             .collect::<Result<_, _>>()?,
         next_page_token: page.next_offset(offset, more),
     })
-}
-
-/// `GetCohortValue`.
-pub fn cohort_value(
-    _: pb::GetCohortValueRequest,
-) -> Result<pb::GetCohortValueResponse, MetricsError> {
-    Err(MetricsError::Unimplemented(
-        "GetCohortValue is not implemented yet: cohort value (LTV) is planned work",
-    ))
 }
