@@ -91,3 +91,43 @@ async fn bad_weeks_are_refused_naming_the_input(pool: PgPool) {
     )
     .await;
 }
+
+#[sqlx::test(migrations = false)]
+async fn active_users_are_printed_per_day(pool: PgPool) {
+    let services = spawn_services(pool).await;
+    let users = r#"{"user_id":"a","signup_at":"2025-03-01T09:00:00Z"}
+{"user_id":"b","signup_at":"2025-03-01T10:00:00Z"}
+"#;
+    let events = r#"{"event_id":"e1","user_id":"a","name":"login","occurred_at":"2025-03-02T10:00:00Z"}
+{"event_id":"e2","user_id":"a","name":"login","occurred_at":"2025-03-04T10:00:00Z"}
+{"event_id":"e3","user_id":"b","name":"login","occurred_at":"2025-03-04T23:00:00Z"}
+"#;
+    for (args, input) in [(["users", "upsert"], users), (["events", "track"], events)] {
+        let done = growthctl(&services, &args, input).await;
+        assert!(done.status.success(), "{}", stderr(&done));
+    }
+    let output = ctl(
+        &services,
+        "insights active --from 2025-03-02 --to 2025-03-05 --output csv",
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    // a on the 2nd (new) and the 4th (returning), b on the 4th (new).
+    assert_eq!(
+        stdout(&output),
+        "day,dau,wau,mau,stickiness,new,returning,resurrected\n\
+         2025-03-02,1,1,1,1.0000,1,0,0\n\
+         2025-03-03,0,1,1,0.0000,0,0,0\n\
+         2025-03-04,2,2,2,1.0000,1,1,0\n\
+         2025-03-05,0,2,2,0.0000,0,0,0\n"
+    );
+    let table = ctl(&services, "insights active --from 2025-03-04 --to 2025-03-04").await;
+    assert!(stdout(&table).contains("100.0%"), "{}", stdout(&table));
+    assert!(stdout(&table).contains("rolling 7 and 28 days"));
+    assert_refused(
+        &services,
+        "insights active --from 2025-03-02 --to 2999-01-01",
+        "days.to: 2999-01-01 is in the future",
+    )
+    .await;
+}

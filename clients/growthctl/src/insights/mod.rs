@@ -1,5 +1,6 @@
-//! `growthctl insights weekly|show|list`: the weekly growth report (the
-//! Monday CronJob runs `insights weekly --notify`). `weekly` exits 0 when
+//! `growthctl insights weekly|show|list|active`: the weekly growth report
+//! (the Monday CronJob runs `insights weekly --notify`) and the daily active
+//! users (`active`). `weekly` exits 0 when
 //! the report was written, with or without its AI part, and 1 when it could
 //! not be.
 
@@ -17,6 +18,8 @@ use serde_json::{Value, json};
 use crate::cli::Format;
 use crate::clients::Target;
 use crate::output;
+
+mod active;
 
 /// `insights` subcommands.
 #[derive(Debug, Subcommand)]
@@ -42,6 +45,9 @@ pub enum InsightsCommand {
         #[arg(long, default_value_t = 20)]
         limit: i32,
     },
+    /// Active users per day: DAU, WAU (rolling 7 days), MAU (rolling 28
+    /// days), stickiness (DAU/MAU), new, returning and resurrected actives.
+    Active(active::ActiveArgs),
 }
 
 /// `insights weekly` options.
@@ -217,6 +223,11 @@ pub async fn run(
                 .report
                 .context("the service returned no report")?;
             print(&report, format);
+            Ok(ExitCode::SUCCESS)
+        }
+        InsightsCommand::Active(args) => {
+            let output = crate::cohorts::names::output_for(args.output, format);
+            active::run(&mut client, args, output).await?;
             Ok(ExitCode::SUCCESS)
         }
         InsightsCommand::List { week, limit } => {
