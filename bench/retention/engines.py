@@ -540,6 +540,20 @@ def fmt_s(x):
     return "n/a" if x is None else f"{x:.3f}"
 
 
+def met(ok):
+    return "MET" if ok else "NOT MET"
+
+
+def ingest_target(ours_t: dict) -> str:
+    """The ingest target's line from meta.json's "ours": TrackEvents (with
+    everything ingest maintains) against COPY of the same rows."""
+    te, cp = ours_t.get("track_events_rows_per_s"), ours_t.get("copy_rows_per_s")
+    if te is None or not cp:
+        return "TrackEvents/COPY = n/a (target >= 50%): n/a"
+    pct = 100.0 * te / cp
+    return f"TrackEvents/COPY = {pct:.1f}% (target >= 50%): {met(pct >= 50)}  [{te:.0f} vs {cp:.0f} rows/s]"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dir", required=True, help="output of `growth-dev bench retention --out DIR`")
@@ -657,9 +671,6 @@ def main() -> int:
                 return r[2]
         return None
 
-    def met(ok):
-        return "MET" if ok else "NOT MET"
-
     print()
     ch = get("ClickHouse")
     if ours_full is None or ch is None:
@@ -686,13 +697,7 @@ def main() -> int:
     print(f"GetRetentionMatrix p99 {'n/a' if p99 is None else f'{p99:.2f}'} ms (target < 20 ms): "
           f"{'n/a' if p99 is None else met(p99 < 20)}"
           + ("" if p50 is None else f"  [p50 {p50:.2f} ms]"))
-    te, cp = ours_t.get("track_events_rows_per_s"), ours_t.get("copy_rows_per_s")
-    if te is None or not cp:
-        print("TrackEvents/COPY = n/a (target >= 50%): n/a")
-    else:
-        pct = 100.0 * te / cp
-        print(f"TrackEvents/COPY = {pct:.1f}% (target >= 50%): {met(pct >= 50)}  "
-              f"[{te:.0f} vs {cp:.0f} rows/s]")
+    print(ingest_target(ours_t))
 
     # ---- correctness
     print()

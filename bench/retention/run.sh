@@ -3,10 +3,11 @@
 #
 #   bench/retention/run.sh --dir DIR [--database-url URL] [--runs 3] [--engines duckdb,clickhouse,postgres]
 #   bench/retention/run.sh selfcheck [--users 2000 --events 100000 --tz Europe/Berlin ...]
+#   bench/retention/run.sh active --dir DIR [--runs 3] [--forms sweep,sweep_rows,plain]
 #
 # Creates bench/retention/.venv (once, and again when requirements.txt
 # changes), installs the pinned duckdb, chdb and psycopg[binary] into it, then
-# runs engines.py (or selfcheck.py) with it. Exit code: engines.py's.
+# runs engines.py (or selfcheck.py, or active.py) with it. Exit code: the script's.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -38,5 +39,9 @@ fi
 if [[ "${1:-}" == "selfcheck" ]]; then
     shift
     exec "$venv/bin/python" "$here/selfcheck.py" "$@"
+fi
+if [[ "${1:-}" == "active" ]]; then
+    shift
+    exec "$venv/bin/python" "$here/active.py" "$@"
 fi
 exec "$venv/bin/python" "$here/engines.py" "$@"

@@ -20,7 +20,9 @@ End to end, without the Rust side:
 4. writes meta.json (the "ours" timings in it are placeholders: this is a
    correctness check, not a benchmark of the Rust service);
 5. runs engines.py on that directory and expects exit 0 (or, with --corrupt,
-   alters one cell of ours.json first and expects exit 1);
+   alters one cell of ours.json first and expects exit 1); then the same
+   with active.py and active_ours.json, computed by active_reference.py
+   (with --corrupt, one day's MAU altered);
 6. drops the scratch database (unless --keep) and the directory (unless
    --dir was given).
 
@@ -40,6 +42,8 @@ import tempfile
 import time
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
+
+from active_reference import active_range, active_reference
 
 # --------------------------------------------------------------------------
 # The definitions, as code.
@@ -354,6 +358,15 @@ def main() -> int:
         some["cells"][1] += 1
     with open(os.path.join(data_dir, "ours.json"), "w") as f:
         json.dump(ours, f)
+    active = {}
+    for u, t in events:
+        active.setdefault(u, set()).add(day(t, tz))
+    frm, to = active_range(set().union(*active.values()))
+    active_days = active_reference(active, frm, to)
+    if args.corrupt:
+        active_days[frm.isoformat()]["mau"] += 1
+    with open(os.path.join(data_dir, "active_ours.json"), "w") as f:
+        json.dump({"time_zone": args.tz, "from": frm.isoformat(), "to": to.isoformat(), "days": active_days}, f)
     meta = {
         "time_zone": args.tz,
         "today": day(datetime.now(timezone.utc), tz).isoformat(),
@@ -362,6 +375,9 @@ def main() -> int:
         "ours": {"full_refresh_seconds": 1.0, "rebuild_seconds": 1.0, "incremental_refresh_ms": 50.0,
                  "read_p50_ms": 2.0, "read_p99_ms": 5.0, "track_events_rows_per_s": 60000.0,
                  "copy_rows_per_s": 100000.0},
+        "active": {"series_seconds": 1.0, "series_server_seconds": 1.0, "report_week": "placeholder",
+                   "report_calls": 0, "report_seconds_best": 0.5, "report_seconds_median": 0.5,
+                   "report_server_seconds_best": 0.5, "report_server_seconds_median": 0.5},
     }
     with open(os.path.join(data_dir, "meta.json"), "w") as f:
         json.dump(meta, f, indent=2)
@@ -376,6 +392,9 @@ def main() -> int:
                "--runs", str(args.runs), "--engines", args.engines]
         print("selfcheck: running", " ".join(cmd), flush=True)
         rc = subprocess.call(cmd)
+        cmd = [sys.executable, os.path.join(here, "active.py"), "--dir", data_dir, "--runs", str(args.runs)]
+        print("selfcheck: running", " ".join(cmd), flush=True)
+        rc_active = subprocess.call(cmd)
     finally:
         if keep:
             print(f"selfcheck: database {url} kept")
@@ -384,11 +403,9 @@ def main() -> int:
         if not args.dir:
             shutil.rmtree(data_dir, ignore_errors=True)
     want = 1 if args.corrupt else 0
-    if rc == want:
-        print(f"selfcheck: PASS (engines.py exited {rc}, expected {want})")
-        return 0
-    print(f"selfcheck: FAIL (engines.py exited {rc}, expected {want})")
-    return 1
+    verdict = "PASS" if rc == want and rc_active == want else "FAIL"
+    print(f"selfcheck: {verdict} (engines.py exited {rc}, active.py {rc_active}, expected {want})")
+    return 0 if verdict == "PASS" else 1
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
 //! the same machine. TrackEvents is timed until the activity rollup has
 //! caught up. A scratch database is created and dropped.
 
+mod active_users;
 pub mod audit;
 mod fake_stripe;
 pub mod lifecycle;

@@ -2,11 +2,12 @@
 //! 10M events over 12 months) through the project's own ingest into a scratch
 //! database, then measures in one run: a full refresh of all three matrices,
 //! the rollup rebuild from raw events, an incremental refresh after one more
-//! day of events, and `GetRetentionMatrix` latency. It writes the users,
-//! events, its matrices and its timings to `--out`, and hands them (with the
-//! still-existing scratch database) to `bench/retention/run.sh`, which times
-//! DuckDB, ClickHouse (chDB) and set-based PostgreSQL on the same rows and
-//! compares every cell.
+//! day of events, `GetRetentionMatrix` latency, and the weekly insights'
+//! daily active users and report (`super::active_users`). It writes the
+//! users, events, its results and its timings to `--out`, and hands them
+//! (with the still-existing scratch database) to `bench/retention/run.sh`,
+//! which times DuckDB, ClickHouse (chDB) and set-based PostgreSQL on the same
+//! rows and compares every cell, then DuckDB's daily active users, every day.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,7 +25,7 @@ use serde_json::json;
 use sqlx::PgPool;
 use sqlx::postgres::PgConnectOptions;
 
-use super::retention_export::{copy_rate, export, ours};
+use super::retention_export::{copy_rate, export, ours, reference};
 use growthctl::clients::{Metrics, Target};
 use growthctl::seed::{self, SeedParams};
 
@@ -55,7 +56,7 @@ pub struct RetentionBenchArgs {
 }
 
 /// Runs the benchmark; the exit code is the reference script's (1 when a
-/// cell differs).
+/// cell or a day differs).
 pub async fn run(args: &RetentionBenchArgs) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
@@ -69,7 +70,7 @@ fn best(times: &[Duration]) -> Duration {
     times.iter().min().copied().unwrap_or_default()
 }
 
-async fn time<F, Fut, T>(runs: u32, mut f: F) -> anyhow::Result<(Duration, T)>
+pub(super) async fn time<F, Fut, T>(runs: u32, mut f: F) -> anyhow::Result<(Duration, T)>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<T>>,
@@ -152,7 +153,7 @@ async fn pending_state(pool: &PgPool) -> anyhow::Result<String> {
     ))
 }
 
-fn ms(d: Duration) -> f64 {
+pub(super) fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
@@ -354,6 +355,11 @@ async fn run_in(args: &RetentionBenchArgs, options: PgConnectOptions) -> anyhow:
         ms(p99)
     );
 
+    // The weekly insights' series and report on the same data.
+    let active =
+        super::active_users::measure(&client, &pool, args.runs, &args.out, &settings.time_zone)
+            .await?;
+
     // The reference engines read the same rows; all events count.
     refresh(&client, full.clone()).await?;
     export(
@@ -384,7 +390,8 @@ async fn run_in(args: &RetentionBenchArgs, options: PgConnectOptions) -> anyhow:
             .map_or("", |(base, _)| base)
     );
     let meta = json!({
-        "time_zone": "UTC",
+        "time_zone": settings.time_zone,
+        "activity_events": settings.activity_events,
         "today": today.to_string(),
         "database_url": url,
         "ours": {
@@ -398,7 +405,8 @@ async fn run_in(args: &RetentionBenchArgs, options: PgConnectOptions) -> anyhow:
             "read_p99_ms": ms(p99),
             "track_events_rows_per_s": track_rate,
             "copy_rows_per_s": copy,
-        }
+        },
+        "active": active,
     });
     std::fs::write(
         args.out.join("meta.json"),
@@ -411,17 +419,5 @@ async fn run_in(args: &RetentionBenchArgs, options: PgConnectOptions) -> anyhow:
     if args.engines.is_empty() {
         return Ok(ExitCode::SUCCESS);
     }
-    eprintln!("bench: running {} on {}", args.engines, args.out.display());
-    let status = tokio::process::Command::new("bash")
-        .arg(&args.engines)
-        .arg("--dir")
-        .arg(&args.out)
-        .arg("--database-url")
-        .arg(&url)
-        .status()
-        .await
-        .with_context(|| format!("running {}", args.engines))?;
-    Ok(ExitCode::from(
-        u8::try_from(status.code().unwrap_or(1)).unwrap_or(1),
-    ))
+    reference(&args.engines, &args.out, &url, args.runs).await
 }

@@ -1,10 +1,15 @@
 //! What `bench retention` hands to `bench/retention/run.sh` and measures
 //! beside it: our stored matrices as JSON, the users and events as CSV, and
-//! the `COPY` rate that `TrackEvents` is compared with.
+//! the `COPY` rate that `TrackEvents` is compared with; and the run of the
+//! script's two parts on them.
 
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
+use std::path::Path;
+use std::process::ExitCode;
 use std::time::Instant;
 
+use anyhow::Context as _;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
@@ -104,4 +109,37 @@ pub async fn copy_rate(pool: &PgPool, rows: i64) -> anyhow::Result<f64> {
         .execute(pool)
         .await?;
     Ok(rate)
+}
+
+/// Runs `script` (`bench/retention/run.sh`) on `dir`: the engines' retention
+/// matrices, then (`active`) DuckDB's daily active users and the weekly
+/// report's targets. The exit code is 1 when either found a difference,
+/// else the worse of the two (2: bad input or an engine that could not run).
+pub async fn reference(script: &str, dir: &Path, url: &str, runs: u32) -> anyhow::Result<ExitCode> {
+    let (dir, url, runs) = (dir.as_os_str(), OsStr::new(url), runs.to_string());
+    let runs = OsStr::new(&runs);
+    let engines = [OsStr::new("--dir"), dir, OsStr::new("--database-url"), url];
+    let active = [OsStr::new("active"), OsStr::new("--dir"), dir];
+    let mut codes = Vec::new();
+    // (The URL is not printed: it may hold a password.)
+    for (name, part) in [("engines", &engines[..]), ("active", &active[..])] {
+        eprintln!(
+            "bench: running {script} ({name}) on {}",
+            Path::new(dir).display()
+        );
+        let status = tokio::process::Command::new("bash")
+            .arg(script)
+            .args(part)
+            .args([OsStr::new("--runs"), runs])
+            .status()
+            .await
+            .with_context(|| format!("running {script}"))?;
+        codes.push(status.code().unwrap_or(2));
+    }
+    let code = if codes.contains(&1) {
+        1
+    } else {
+        codes.into_iter().max().unwrap_or(0)
+    };
+    Ok(ExitCode::from(u8::try_from(code).unwrap_or(2)))
 }
