@@ -106,11 +106,7 @@ fn print_table(r: &pb::GetActiveUsersResponse) {
 }
 
 /// Calls `GetActiveUsers` and prints it.
-pub async fn run(
-    client: &mut Metrics,
-    args: &ActiveArgs,
-    output: OutputArg,
-) -> anyhow::Result<()> {
+pub async fn run(client: &mut Metrics, args: &ActiveArgs, output: OutputArg) -> anyhow::Result<()> {
     let r = client
         .get_active_users(pb::GetActiveUsersRequest {
             days: Some(days(args)),
@@ -141,7 +137,10 @@ mod tests {
             output: None,
         };
         let range = days(&args);
-        assert_eq!((range.from.as_str(), range.to.as_str()), ("2026-03-04", "2026-03-31"));
+        assert_eq!(
+            (range.from.as_str(), range.to.as_str()),
+            ("2026-03-04", "2026-03-31")
+        );
     }
 
     #[test]

@@ -121,7 +121,11 @@ async fn active_users_are_printed_per_day(pool: PgPool) {
          2025-03-04,2,2,2,1.0000,1,1,0\n\
          2025-03-05,0,2,2,0.0000,0,0,0\n"
     );
-    let table = ctl(&services, "insights active --from 2025-03-04 --to 2025-03-04").await;
+    let table = ctl(
+        &services,
+        "insights active --from 2025-03-04 --to 2025-03-04",
+    )
+    .await;
     assert!(stdout(&table).contains("100.0%"), "{}", stdout(&table));
     assert!(stdout(&table).contains("rolling 7 and 28 days"));
     assert_refused(

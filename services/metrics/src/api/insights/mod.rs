@@ -65,31 +65,45 @@ fn verdict(latest: Option<&LatestAudit>) -> Audit {
     }
 }
 
-/// The week's inputs from the database; `audit` is the month's latest run.
+/// The week's inputs from the database, read concurrently (each on its own
+/// connection: the report's time is its slowest read, not their sum); the
+/// month's latest audit run is returned beside them.
 async fn inputs(
     state: &Metrics,
     week: Week,
-    audit: Option<&LatestAudit>,
-) -> Result<Inputs, MetricsError> {
+) -> Result<(Inputs, Option<LatestAudit>), MetricsError> {
     let (pool, tz) = (&state.pool, state.reporting.time_zone.as_str());
     let first = week.previous(WEEKS as i64 - 1);
     let bounds: Vec<NaiveDate> = (0..=WEEKS as i64)
         .map(|i| first.monday + chrono::Duration::weeks(i))
         .collect();
-    repo::cohorts::fold::fold(pool).await?;
-    let mut series = Series::new(first.monday, week.sunday());
-    let look_from = series.look_from();
-    repo::active_years::each_user(pool, look_from, week.sunday(), |u| series.add(&u)).await?;
-    Ok(Inputs {
-        days: series.finish(),
-        signups: repo::insights::signups(pool, &bounds, tz).await?,
-        trials: repo::insights::trials(pool, &bounds, tz).await?,
-        mrr: repo::revenue::totals(pool, &bounds, tz).await?,
-        money: repo::revenue::money(pool, &bounds, tz).await?,
-        audit: verdict(audit),
+    let days = async {
+        // Activity still pending is not in the stored years yet.
+        repo::cohorts::fold::fold(pool).await?;
+        let mut series = Series::new(first.monday, week.sunday());
+        let look_from = series.look_from();
+        repo::active_years::each_user(pool, look_from, week.sunday(), |u| series.add(&u)).await?;
+        Ok::<_, MetricsError>(series.finish())
+    };
+    let (days, signups, trials, mrr, money, latest) = tokio::try_join!(
+        days,
+        async { Ok(repo::insights::signups(pool, &bounds, tz).await?) },
+        async { Ok(repo::insights::trials(pool, &bounds, tz).await?) },
+        async { Ok(repo::revenue::totals(pool, &bounds, tz).await?) },
+        async { Ok(repo::revenue::money(pool, &bounds, tz).await?) },
+        async { Ok(repo::insights::latest_audit(pool, &month(week)).await?) },
+    )?;
+    let inputs = Inputs {
+        days,
+        signups,
+        trials,
+        mrr,
+        money,
+        audit: verdict(latest.as_ref()),
         audit_month: month(week),
         lifecycle_reachable: false,
-    })
+    };
+    Ok((inputs, latest))
 }
 
 /// `GenerateGrowthInsights`.
@@ -100,23 +114,28 @@ pub async fn generate(
     let (week, _) = today::parse(state, |today| week(&r.week, today)).await?;
     let (pool, tz) = (&state.pool, state.reporting.time_zone.as_str());
     let starts = repo::reporting::day_starts(pool, &[week.monday, week.end()], tz).await?;
-    let stages = match (&state.lifecycle, starts.get(1)) {
-        (None, _) => {
-            Err("LIFECYCLE_ADDR is not set, so the lifecycle service was not asked".into())
-        }
-        (Some(lifecycle), end) => {
-            let as_of = end
-                .copied()
-                .unwrap_or_else(chrono::Utc::now)
-                .min(chrono::Utc::now());
-            lifecycle.stages(as_of).await
+    let stages = async {
+        match (&state.lifecycle, starts.get(1)) {
+            (None, _) => {
+                Err("LIFECYCLE_ADDR is not set, so the lifecycle service was not asked".into())
+            }
+            (Some(lifecycle), end) => {
+                let as_of = end
+                    .copied()
+                    .unwrap_or_else(chrono::Utc::now)
+                    .min(chrono::Utc::now());
+                lifecycle.stages(as_of).await
+            }
         }
     };
-    let latest = repo::insights::latest_audit(pool, &month(week)).await?;
-    let mut inputs = inputs(state, week, latest.as_ref()).await?;
+    let plans = async {
+        Ok::<_, MetricsError>(repo::insights::plans(pool, [week.monday, week.end()], tz).await?)
+    };
+    let (stages, read, plans) = tokio::join!(stages, inputs(state, week), plans);
+    let (mut inputs, latest) = read?;
+    let plans = plans?;
     inputs.lifecycle_reachable = stages.is_ok();
     let computed = report::compute(week, &inputs);
-    let plans = repo::insights::plans(pool, [week.monday, week.end()], tz).await?;
     let ai = if r.use_llm {
         let input = AiInput {
             week,

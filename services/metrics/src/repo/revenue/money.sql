@@ -1,11 +1,12 @@
 
-    WITH bounds AS (
-        SELECT k,
-               metrics.local_day_start(($1::date[])[k], $3) AS lo,
-               metrics.local_day_start(($1::date[])[k + 1], $3) AS hi
-        FROM generate_series(1, $2::integer) AS k
+    WITH b AS (
+        -- The periods' first instants, ascending: `width_bucket` finds a
+        -- moment's period by bisection (a join to one row per period
+        -- compared every moment with every period).
+        SELECT array_agg(metrics.local_day_start(d, $3) ORDER BY g) AS at
+        FROM unnest(($1::date[])[1:$2 + 1]) WITH ORDINALITY AS t(d, g)
     ), span AS (
-        SELECT min(lo) AS lo, max(hi) AS hi FROM bounds
+        SELECT at[1] AS lo, at[cardinality(at)] AS hi, at FROM b
     ), moves AS (
         SELECT p.currency, p.created_at AS at, p.amount_minor AS gross,
                0::bigint AS refunds, 0::bigint AS disputes
@@ -25,9 +26,9 @@
         FROM metrics.payment_disputes d, span
         WHERE d.reinstated_at >= span.lo AND d.reinstated_at < span.hi
     )
-    SELECT b.k::integer AS k, m.currency,
+    SELECT width_bucket(m.at, span.at)::integer AS k, m.currency,
            sum(m.gross)::bigint AS gross, sum(m.refunds)::bigint AS refunds,
            sum(m.disputes)::bigint AS disputes
-    FROM moves m JOIN bounds b ON m.at >= b.lo AND m.at < b.hi
-    GROUP BY b.k, m.currency
+    FROM moves m, span
+    GROUP BY 1, m.currency
     ORDER BY 1, 2
