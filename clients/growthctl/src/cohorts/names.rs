@@ -4,6 +4,7 @@
 use chrono::NaiveDate;
 use clap::ValueEnum;
 use growth_proto::common::v1::Granularity;
+pub use growth_proto::export::names::{granularity, metric, mode};
 use growth_proto::metrics::v1::{RetentionMetric, RetentionMode};
 
 /// A cohort granularity on the command line.
@@ -116,29 +117,6 @@ pub fn output_for(output: Option<OutputArg>, format: crate::cli::Format) -> Outp
         crate::cli::Format::Json => OutputArg::Json,
         crate::cli::Format::Csv => OutputArg::Csv,
         crate::cli::Format::Table | crate::cli::Format::Md => OutputArg::Table,
-    })
-}
-
-fn short(full: &str, prefix: &str) -> String {
-    full.strip_prefix(prefix).unwrap_or(full).to_owned()
-}
-
-/// `GRANULARITY_WEEK` → `WEEK`.
-pub fn granularity(v: i32) -> String {
-    Granularity::try_from(v).map_or("UNKNOWN".into(), |v| short(v.as_str_name(), "GRANULARITY_"))
-}
-
-/// `RETENTION_METRIC_USERS` → `USERS`.
-pub fn metric(v: i32) -> String {
-    RetentionMetric::try_from(v).map_or("UNKNOWN".into(), |v| {
-        short(v.as_str_name(), "RETENTION_METRIC_")
-    })
-}
-
-/// `RETENTION_MODE_ON_OR_AFTER` → `ON_OR_AFTER`.
-pub fn mode(v: i32) -> String {
-    RetentionMode::try_from(v).map_or("UNKNOWN".into(), |v| {
-        short(v.as_str_name(), "RETENTION_MODE_")
     })
 }
 
