@@ -111,6 +111,7 @@ fn file(q: &RetentionQuery, content_type: &'static str, ext: &str, body: String)
 fn view<'a>(q: &'a RetentionQuery, r: &'a pb::GetRetentionMatrixResponse) -> RetentionPage<'a> {
     let sections = matrix::matrices(r)
         .iter()
+        .filter(|m| !m.rows.is_empty())
         .map(|m| {
             let heatmap = heatmap::heatmap(m, q.show(), &q.compare);
             Section {
@@ -121,7 +122,7 @@ fn view<'a>(q: &'a RetentionQuery, r: &'a pb::GetRetentionMatrixResponse) -> Ret
         })
         .collect::<Vec<_>>();
     let refreshed_at = growth_proto::timestamp::rfc3339(r.refreshed_at.as_ref());
-    let empty = match (&refreshed_at, sections.iter().all(|s| s.heatmap.rows.is_empty())) {
+    let empty = match (&refreshed_at, sections.is_empty()) {
         (_, false) => String::new(),
         (None, true) => "No cohorts have been computed yet. Send users and events to the metrics service (growthctl users upsert and growthctl events track, or growthctl seed for demo data), then run growthctl cohorts refresh.".to_owned(),
         (Some(_), true) if q.metric == "revenue" => "No revenue from the cohorts in this range. Payments come from the Stripe webhook or growthctl payments import; run growthctl cohorts refresh after importing.".to_owned(),

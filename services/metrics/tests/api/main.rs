@@ -14,6 +14,7 @@ mod cohort_pending;
 mod cohort_revenue;
 mod cohort_rollup;
 mod cohorts;
+mod dashboard;
 mod fake_anthropic;
 mod fake_stripe;
 mod feed;
