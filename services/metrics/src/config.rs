@@ -262,7 +262,7 @@ impl MetricsArgs {
             Integration {
                 name: "dashboard (answers 503)",
                 needs: "DASHBOARD_TOKENS",
-                on: self.dashboard_tokens.is_set(),
+                on: !self.dashboard_tokens.tokens().is_empty(),
             },
         ]
     }
