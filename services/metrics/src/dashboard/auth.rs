@@ -81,14 +81,15 @@ pub fn same_origin(headers: &HeaderMap) -> bool {
 
 /// Where to go after signing in: `next` when it is a dashboard path on this
 /// site (never another site: `//evil.example` and `/\evil` are refused),
-/// else the retention page.
+/// in printable ASCII (a `Location` header holds nothing else), else the
+/// retention page.
 pub fn after_sign_in(next: Option<&str>) -> String {
     match next {
         Some(n)
             if n.starts_with("/dashboard")
                 && !n.contains("//")
                 && !n.contains('\\')
-                && !n.chars().any(char::is_control) =>
+                && n.chars().all(|c| c.is_ascii_graphic()) =>
         {
             n.to_owned()
         }
@@ -143,6 +144,9 @@ mod tests {
             "https://evil.example",
             "/dashboard//evil",
             "/\\evil",
+            "/dashboard/é",
+            "/dashboard/a b",
+            "/dashboard/\r\nSet-Cookie: x",
         ] {
             assert_eq!(after_sign_in(Some(bad)), "/dashboard/retention", "{bad}");
         }

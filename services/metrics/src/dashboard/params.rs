@@ -69,7 +69,7 @@ pub struct BadParam {
 
 impl BadParam {
     /// Name and reason cut as a field violation's are (a 70 kB value).
-    fn new(name: &str, reason: impl Into<String>) -> Self {
+    pub fn new(name: &str, reason: impl Into<String>) -> Self {
         let cut = FieldViolation::new(name, reason);
         Self {
             accepts: accepts(&cut.field),

@@ -79,11 +79,7 @@ pub async fn page(State(d): State<Dashboard>, _: SignedIn, RawQuery(query): RawQ
         .find(|c| !r.rows.iter().any(|row| &row.cohort == *c))
     {
         let reason = format!("{c:?} is not a cohort of the matrix shown");
-        return pages::bad_request(&[BadParam {
-            name: "compare".to_owned(),
-            reason,
-            accepts: params::accepts("compare"),
-        }]);
+        return pages::bad_request(&[BadParam::new("compare", reason)]);
     }
     match q.format {
         Format::Csv => file(&q, "text/csv; charset=utf-8", "csv", export::csv_text(&r)),
