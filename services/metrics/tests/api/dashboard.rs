@@ -732,3 +732,25 @@ async fn exports_are_what_growthctl_prints_for_the_same_selection(pool: PgPool) 
         }
     }
 }
+
+#[sqlx::test(migrations = false)]
+async fn after_the_databases_connections_are_killed_the_page_comes_back_by_itself(pool: PgPool) {
+    let mut app = app(pool).await;
+    seed(&mut app).await;
+    let addr = app.server.http_addr;
+    let cookie = sign_in(addr, DASHBOARD_TOKEN).await;
+    crate::lifecycle_of_the_server::terminate_connections(&app.pool).await;
+    // What the 503 page's refresh does: ask again a few seconds later.
+    let mut answers = Vec::new();
+    for _ in 0..20 {
+        let a = get(addr, "/dashboard/retention?period=week", Some(&cookie)).await;
+        answers.push(a.status);
+        if a.status == StatusCode::OK {
+            assert!(a.body.contains("<table class=\"heatmap\""));
+            break;
+        }
+        assert_eq!(a.status, StatusCode::SERVICE_UNAVAILABLE, "{}", a.body);
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_eq!(answers.last(), Some(&StatusCode::OK), "{answers:?}");
+}
