@@ -9,9 +9,12 @@
 //! [`retry_after`] (the `Retry-After` parser), [`paging`] (page sizes and
 //! tokens of the list RPCs), [`timestamp`] (wire timestamps to and from UTC
 //! instants), [`user_id`] (what a user id is) and [`money`] (amounts as
-//! people read them).
+//! people read them); with the `export` feature, `export` (the CSV and JSON
+//! writers of reports that growthctl and the dashboard share).
 
 pub mod backoff;
+#[cfg(feature = "export")]
+pub mod export;
 pub mod money;
 pub mod paging;
 pub mod retry_after;

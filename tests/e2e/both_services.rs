@@ -240,6 +240,7 @@ async fn each_service_keeps_its_own_schema_and_migration_history(pool: PgPool) {
             "metrics.cohort_activity",
             "metrics.cohort_changes",
             "metrics.cohort_overview",
+            "metrics.dashboard_sessions",
             "metrics.events",
             "metrics.growth_reports",
             "metrics.payment_disputes",

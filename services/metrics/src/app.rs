@@ -78,6 +78,7 @@ pub async fn start_with(
         },
         ai: args.anthropic(),
     };
+    let dashboard = crate::dashboard::router(state.clone(), args.dashboard());
     let grpc = MetricsServiceServer::new(MetricsGrpc::new(state))
         .max_decoding_message_size(MAX_MESSAGE_BYTES);
     ServerBuilder::new(
@@ -90,6 +91,7 @@ pub async fn start_with(
     .add_service(grpc)
     .health_component(DATABASE_HEALTH, database_healthy)
     .http_routes(webhook)
+    .http_routes(dashboard)
     .start(serve.grpc_addr, serve.http_addr)
     .await
 }

@@ -157,6 +157,28 @@ pub struct MetricsArgs {
     /// retried and the report keeps its rule-based summary.
     #[arg(long, env = "ANTHROPIC_TIMEOUT_MS", default_value_t = 30_000)]
     pub anthropic_timeout_ms: u64,
+
+    /// Tokens people sign in to the dashboard (`/dashboard`) with,
+    /// comma-separated; apart from the RPC tokens so that people and
+    /// services are revoked separately. Unset: the dashboard is off.
+    #[arg(
+        long,
+        env = "DASHBOARD_TOKENS",
+        hide_env_values = true,
+        default_value = "",
+        hide_default_value = true
+    )]
+    pub dashboard_tokens: OptionalSecret,
+
+    /// Hours a dashboard sign-in lasts.
+    #[arg(long, env = "DASHBOARD_SESSION_HOURS", default_value_t = 12)]
+    pub dashboard_session_hours: u32,
+
+    /// Leave the `Secure` attribute off the dashboard's session cookie, for
+    /// plain HTTP on an address other than localhost (browsers keep Secure
+    /// cookies of http://localhost and http://127.0.0.1).
+    #[arg(long, env = "DASHBOARD_INSECURE_COOKIE", default_value_t = false)]
+    pub dashboard_insecure_cookie: bool,
 }
 
 impl Default for MetricsArgs {
@@ -185,6 +207,9 @@ impl Default for MetricsArgs {
             anthropic_api_base: DEFAULT_API_BASE.to_owned(),
             anthropic_model: DEFAULT_MODEL.to_owned(),
             anthropic_timeout_ms: 30_000,
+            dashboard_tokens: OptionalSecret::default(),
+            dashboard_session_hours: 12,
+            dashboard_insecure_cookie: false,
         }
     }
 }
@@ -207,7 +232,7 @@ impl MetricsArgs {
     }
 
     /// What runs only when its secret is set (logged at start when off).
-    pub fn integrations(&self) -> [Integration; 5] {
+    pub fn integrations(&self) -> [Integration; 6] {
         [
             Integration {
                 name: "revenue audit",
@@ -234,7 +259,21 @@ impl MetricsArgs {
                 needs: "ANTHROPIC_API_KEY",
                 on: self.anthropic_api_key.is_set(),
             },
+            Integration {
+                name: "dashboard (answers 503)",
+                needs: "DASHBOARD_TOKENS",
+                on: !self.dashboard_tokens.tokens().is_empty(),
+            },
         ]
+    }
+
+    /// The dashboard's sign-in settings.
+    pub fn dashboard(&self) -> crate::dashboard::Settings {
+        crate::dashboard::Settings {
+            tokens: self.dashboard_tokens.tokens(),
+            session_ttl: chrono::Duration::hours(i64::from(self.dashboard_session_hours.max(1))),
+            secure_cookie: !self.dashboard_insecure_cookie,
+        }
     }
 
     /// The AI summary's settings, when a key is configured.

@@ -9,6 +9,7 @@
 //! [`revenue`]) and [`repo`] (all SQL and the advisory locks), and builds
 //! the reply; [`state`] is what they share, [`reporting`] the service's one
 //! time zone and activity definition, [`error`] the one error table.
+//! [`dashboard`] serves the same `api` functions to browsers.
 
 pub mod active;
 pub mod alerts;
@@ -17,6 +18,7 @@ pub mod app;
 pub mod audit;
 pub mod cohorts;
 pub mod config;
+pub mod dashboard;
 pub mod domain;
 pub mod error;
 pub mod grpc;

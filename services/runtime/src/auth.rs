@@ -56,15 +56,21 @@ impl AuthLayer {
         else {
             return false;
         };
-        // Compare against every token without stopping early.
-        tokens.iter().fold(0u8, |found, token| {
-            found
-                | presented
-                    .as_bytes()
-                    .ct_eq(token.expose_secret().as_bytes())
-                    .unwrap_u8()
-        }) == 1
+        matches_any(presented, tokens)
     }
+}
+
+/// Whether `presented` equals one of `tokens`: compared in constant time
+/// against every token, without stopping early (the RPCs' bearer tokens
+/// and the dashboard's sign-in tokens).
+pub fn matches_any(presented: &str, tokens: &[SecretString]) -> bool {
+    tokens.iter().fold(0u8, |found, token| {
+        found
+            | presented
+                .as_bytes()
+                .ct_eq(token.expose_secret().as_bytes())
+                .unwrap_u8()
+    }) == 1
 }
 
 impl<S> Layer<S> for AuthLayer {

@@ -79,18 +79,7 @@ impl RuntimeArgs {
         if self.insecure_disable_auth {
             return Ok(AuthPolicy::Disabled);
         }
-        let tokens: Vec<SecretString> = self
-            .auth_tokens
-            .get()
-            .map(|s| {
-                s.expose_secret()
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|t| !t.is_empty())
-                    .map(|t| SecretString::from(t.to_owned()))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let tokens = self.auth_tokens.tokens();
         if tokens.is_empty() {
             anyhow::bail!(
                 "no RPC auth token configured: set GROWTH_AUTH_TOKENS (comma-separated) \
@@ -124,6 +113,22 @@ impl OptionalSecret {
     /// Whether a usable value is set.
     pub fn is_set(&self) -> bool {
         self.0.is_some()
+    }
+
+    /// The value as a comma-separated list of tokens (blank ones dropped,
+    /// each trimmed): `GROWTH_AUTH_TOKENS`, `DASHBOARD_TOKENS`.
+    pub fn tokens(&self) -> Vec<SecretString> {
+        self.0
+            .as_ref()
+            .map(|s| {
+                s.expose_secret()
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .map(|t| SecretString::from(t.to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 }
 

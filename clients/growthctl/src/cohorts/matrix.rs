@@ -1,7 +1,9 @@
-//! A retention matrix as text: the table (a heatmap on a terminal) and CSV.
+//! A retention matrix as a table (a heatmap on a terminal); its CSV and
+//! JSON are `growth_proto::export::matrix`, shared with the dashboard.
 
 use comfy_table::{Cell, CellAlignment, Color, Table};
 use growth_proto::common::v1::Granularity;
+use growth_proto::export::matrix::{max_offset, revenue_of, segmented};
 use growth_proto::metrics::v1 as pb;
 
 use crate::output;
@@ -26,29 +28,6 @@ fn offset_prefix(granularity: i32) -> &'static str {
         Ok(Granularity::Month) => "M",
         _ => "W",
     }
-}
-
-/// Highest offset to show a column for: the granularity's, or beyond it if a
-/// row has more cells.
-pub fn max_offset(r: &pb::GetRetentionMatrixResponse) -> i32 {
-    r.rows
-        .iter()
-        .flat_map(|row| row.cells.iter().map(|c| c.offset))
-        .fold(r.max_offset, i32::max)
-        .max(0)
-}
-
-/// Whether the rows carry segments (a breakdown).
-pub fn segmented(r: &pb::GetRetentionMatrixResponse) -> bool {
-    r.rows.iter().any(|row| !row.segment.is_empty())
-}
-
-/// Whether any cell's period has not finished.
-pub fn any_incomplete(r: &pb::GetRetentionMatrixResponse) -> bool {
-    r.rows
-        .iter()
-        .flat_map(|row| &row.cells)
-        .any(|c| c.incomplete)
 }
 
 /// A rate in percent with one decimal, `*` when its period has not finished.
@@ -125,32 +104,12 @@ pub fn table(r: &pb::GetRetentionMatrixResponse, heatmap: bool) -> Table {
     table
 }
 
-/// The currencies of a revenue matrix, in order.
-pub fn currencies(r: &pb::GetRetentionMatrixResponse) -> Vec<String> {
-    let mut out: Vec<String> = r
-        .rows
-        .iter()
-        .flat_map(|row| &row.cells)
-        .flat_map(|c| c.revenue.iter().map(|m| m.currency.clone()))
-        .collect();
-    out.sort_unstable();
-    out.dedup();
-    out
-}
-
-fn revenue_of(cell: &pb::RetentionCell, currency: &str) -> i64 {
-    cell.revenue
-        .iter()
-        .find(|m| m.currency == currency)
-        .map_or(0, |m| m.amount_minor)
-}
-
 /// A revenue matrix: one row per cohort (and segment) and currency, the net
 /// revenue of every offset in major units; the heatmap is relative to the
 /// largest amount of the currency.
 pub fn revenue_table(r: &pb::GetRetentionMatrixResponse, heatmap: bool) -> Table {
     let mut table = matrix_table(r, &["currency"]);
-    for currency in currencies(r) {
+    for currency in growth_proto::export::matrix::currencies(r) {
         let top = r
             .rows
             .iter()
@@ -160,11 +119,7 @@ pub fn revenue_table(r: &pb::GetRetentionMatrixResponse, heatmap: bool) -> Table
             .unwrap_or(0)
             .max(1);
         for row in &r.rows {
-            if !row
-                .cells
-                .iter()
-                .any(|c| c.revenue.iter().any(|m| m.currency == currency))
-            {
+            if !growth_proto::export::matrix::has_currency(row, &currency) {
                 continue;
             }
             let mut cells = lead_cells(row, segmented(r), &[currency.to_uppercase()]);
@@ -181,68 +136,6 @@ pub fn revenue_table(r: &pb::GetRetentionMatrixResponse, heatmap: bool) -> Table
         }
     }
     table
-}
-
-/// One line per cell and currency:
-/// `cohort[,segment],size,offset,currency,revenue_minor,incomplete`.
-pub fn revenue_csv(r: &pb::GetRetentionMatrixResponse) -> String {
-    csv_lines(r, "currency,revenue_minor,incomplete", |c| {
-        c.revenue
-            .iter()
-            .map(|m| format!("{},{},{}", m.currency, m.amount_minor, c.incomplete))
-            .collect()
-    })
-}
-
-/// CSV with the columns `cohort[,segment],size,offset,` then `columns`: one
-/// line per value `values` gives for a cell.
-fn csv_lines(
-    r: &pb::GetRetentionMatrixResponse,
-    columns: &str,
-    values: impl Fn(&pb::RetentionCell) -> Vec<String>,
-) -> String {
-    let segmented = segmented(r);
-    let mut out = format!(
-        "cohort,{}size,offset,{columns}\n",
-        if segmented { "segment," } else { "" }
-    );
-    for row in &r.rows {
-        let lead = if segmented {
-            format!("{},{}", field(&row.cohort), field(&row.segment))
-        } else {
-            field(&row.cohort)
-        };
-        for c in &row.cells {
-            for value in values(c) {
-                out.push_str(&format!(
-                    "{lead},{},{},{value}\n",
-                    row.cohort_size, c.offset
-                ));
-            }
-        }
-    }
-    out
-}
-
-/// A CSV field, quoted when it needs to be.
-fn field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_owned()
-    }
-}
-
-/// One line per cell: `cohort,size,offset,retained,rate,incomplete` (with a
-/// `segment` column after `cohort` when the rows carry segments); the rate is
-/// a fraction (0..1) with four decimals.
-pub fn csv(r: &pb::GetRetentionMatrixResponse) -> String {
-    csv_lines(r, "retained,rate,incomplete", |c| {
-        vec![format!(
-            "{},{:.4},{}",
-            c.retained_users, c.retention_rate, c.incomplete
-        )]
-    })
 }
 
 #[cfg(test)]
@@ -311,18 +204,6 @@ mod tests {
     }
 
     #[test]
-    fn the_csv_has_one_line_per_cell() {
-        assert_eq!(
-            csv(&matrix()),
-            "cohort,size,offset,retained,rate,incomplete\n\
-             2026-11-09,3,0,3,1.0000,false\n\
-             2026-11-09,3,1,2,0.6667,false\n\
-             2026-11-09,3,2,1,0.3333,true\n\
-             2026-11-23,4,0,1,0.2500,true\n"
-        );
-    }
-
-    #[test]
     fn revenue_prints_per_currency_in_major_units() {
         let mut m = matrix();
         m.metric = pb::RetentionMetric::Revenue as i32;
@@ -338,20 +219,12 @@ mod tests {
         assert!(text.contains("currency"), "{text}");
         assert!(text.contains("49.00") && text.contains("-5.00*"), "{text}");
         assert!(!text.contains("2026-11-23"), "no money, no row: {text}");
-        assert_eq!(
-            revenue_csv(&m),
-            "cohort,size,offset,currency,revenue_minor,incomplete\n\
-             2026-11-09,3,0,usd,4900,false\n\
-             2026-11-09,3,2,usd,-500,true\n"
-        );
     }
 
     #[test]
-    fn segments_add_a_column_and_are_quoted_when_needed() {
+    fn segments_add_a_column() {
         let mut m = matrix();
         m.rows[0].segment = "pro, annual".into();
-        assert!(csv(&m).starts_with("cohort,segment,size,"));
-        assert!(csv(&m).contains("2026-11-09,\"pro, annual\",3,0,"));
         assert!(table(&m, false).to_string().contains("segment"));
     }
 }

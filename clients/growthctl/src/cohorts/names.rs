@@ -4,6 +4,7 @@
 use chrono::NaiveDate;
 use clap::ValueEnum;
 use growth_proto::common::v1::Granularity;
+pub use growth_proto::export::names::{granularity, mode};
 use growth_proto::metrics::v1::{RetentionMetric, RetentionMode};
 
 /// A cohort granularity on the command line.
@@ -119,29 +120,6 @@ pub fn output_for(output: Option<OutputArg>, format: crate::cli::Format) -> Outp
     })
 }
 
-fn short(full: &str, prefix: &str) -> String {
-    full.strip_prefix(prefix).unwrap_or(full).to_owned()
-}
-
-/// `GRANULARITY_WEEK` → `WEEK`.
-pub fn granularity(v: i32) -> String {
-    Granularity::try_from(v).map_or("UNKNOWN".into(), |v| short(v.as_str_name(), "GRANULARITY_"))
-}
-
-/// `RETENTION_METRIC_USERS` → `USERS`.
-pub fn metric(v: i32) -> String {
-    RetentionMetric::try_from(v).map_or("UNKNOWN".into(), |v| {
-        short(v.as_str_name(), "RETENTION_METRIC_")
-    })
-}
-
-/// `RETENTION_MODE_ON_OR_AFTER` → `ON_OR_AFTER`.
-pub fn mode(v: i32) -> String {
-    RetentionMode::try_from(v).map_or("UNKNOWN".into(), |v| {
-        short(v.as_str_name(), "RETENTION_MODE_")
-    })
-}
-
 /// A time for tables: `2025-11-24 08:15:02Z`, or `never` when unset.
 pub fn time(ts: Option<&prost_types::Timestamp>) -> String {
     crate::output::time(ts).unwrap_or_else(|| "never".to_owned())
@@ -183,10 +161,7 @@ mod tests {
     }
 
     #[test]
-    fn names_drop_the_proto_prefix() {
-        assert_eq!(granularity(Granularity::Month as i32), "MONTH");
-        assert_eq!(mode(RetentionMode::OnOrAfter as i32), "ON_OR_AFTER");
-        assert_eq!(metric(RetentionMetric::Users as i32), "USERS");
+    fn an_unset_time_reads_never() {
         assert_eq!(time(None), "never");
     }
 }

@@ -4,39 +4,12 @@
 use std::io::IsTerminal as _;
 use std::process::ExitCode;
 
-use growth_proto::metrics::v1::{self as pb, RetentionMetric};
-use serde_json::{Value, json};
+use growth_proto::export::matrix as export;
+use growth_proto::metrics::v1 as pb;
 
 use super::names::{self, OutputArg};
 use super::{ShowArgs, date_range, matrix};
 use crate::clients::Metrics;
-
-/// The response as JSON, enums by their short names.
-fn matrix_json(r: &pb::GetRetentionMatrixResponse) -> Value {
-    json!({
-        "granularity": names::granularity(r.granularity),
-        "metric": names::metric(r.metric),
-        "mode": names::mode(r.mode),
-        "time_zone": r.time_zone,
-        "max_offset": r.max_offset,
-        "refreshed_at": crate::output::time_json(r.refreshed_at.as_ref()),
-        "rows": r.rows.iter().map(|row| json!({
-            "cohort": row.cohort,
-            "segment": row.segment,
-            "cohort_size": row.cohort_size,
-            "cells": row.cells.iter().map(|c| json!({
-                "offset": c.offset,
-                "retained_users": c.retained_users,
-                "retention_rate": c.retention_rate,
-                "incomplete": c.incomplete,
-                "revenue": c.revenue.iter().map(|m| json!({
-                    "amount_minor": m.amount_minor,
-                    "currency": m.currency,
-                })).collect::<Vec<_>>(),
-            })).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
-    })
-}
 
 /// A heatmap only on a terminal, and not when NO_COLOR is set.
 fn heatmap() -> bool {
@@ -50,7 +23,7 @@ fn print_table(r: &pb::GetRetentionMatrixResponse, revenue: bool) {
     } else {
         if !revenue {
             println!("{}", matrix::table(r, heatmap()));
-        } else if matrix::currencies(r).is_empty() {
+        } else if export::currencies(r).is_empty() {
             println!("no revenue from these cohorts");
         } else {
             println!("{}", matrix::revenue_table(r, heatmap()));
@@ -69,7 +42,7 @@ fn print_table(r: &pb::GetRetentionMatrixResponse, revenue: bool) {
             },
             names::mode(r.mode)
         );
-        if matrix::any_incomplete(r) {
+        if export::any_incomplete(r) {
             println!("* period not finished");
         }
     }
@@ -98,15 +71,10 @@ pub async fn run(
         })
         .await?
         .into_inner();
-    let revenue = r.metric == RetentionMetric::Revenue as i32;
     match output {
-        OutputArg::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&matrix_json(&r)).unwrap_or_default()
-        ),
-        OutputArg::Csv if revenue => print!("{}", matrix::revenue_csv(&r)),
-        OutputArg::Csv => print!("{}", matrix::csv(&r)),
-        OutputArg::Table => print_table(&r, revenue),
+        OutputArg::Json => print!("{}", export::json_text(&r)),
+        OutputArg::Csv => print!("{}", export::csv_text(&r)),
+        OutputArg::Table => print_table(&r, export::is_revenue(&r)),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -361,3 +361,71 @@ async fn malformed_cohort_flags_are_refused_naming_the_flag() {
         );
     }
 }
+
+/// The dashboard's exports (`/dashboard/retention?…&format=csv|json`) are
+/// the bytes `cohorts show --output csv|json` prints for the same
+/// selection: both print with `growth_proto::export`.
+#[sqlx::test(migrations = false)]
+async fn the_dashboards_exports_are_the_bytes_cohorts_show_prints(pool: PgPool) {
+    let args = metrics_svc::config::MetricsArgs {
+        dashboard_tokens: "dashboard-token".into(),
+        ..Default::default()
+    };
+    let services = spawn_services_with(pool, args).await;
+    ingest(&services, USERS, EVENTS).await;
+    let imported = growthctl(&services, &["payments", "import"], PAYMENTS).await;
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    ok(&services, "cohorts refresh").await;
+
+    metrics_svc::stripe::client::install_crypto_provider();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let base = format!("http://{}", services.metrics.http_addr);
+    let signed_in = http
+        .post(format!("{base}/dashboard/sign-in"))
+        .header("origin", &base)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("token=dashboard-token")
+        .send()
+        .await
+        .expect("sign-in answers");
+    assert_eq!(signed_in.status().as_u16(), 303);
+    let cookie = signed_in
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .expect("a session cookie")
+        .to_owned();
+
+    for (line, query) in [
+        (
+            "cohorts show --period month --output csv",
+            "period=month&format=csv",
+        ),
+        (
+            "cohorts show --period week --mode on-or-after --breakdown plan --output csv",
+            "period=week&mode=on-or-after&breakdown=plan&format=csv",
+        ),
+        (
+            "cohorts show --period month --metric revenue --from 2025-03-01 --output csv",
+            "period=month&metric=revenue&from=2025-03-01&format=csv",
+        ),
+        (
+            "cohorts show --period week --output json",
+            "period=week&format=json",
+        ),
+    ] {
+        let printed = ok(&services, line).await;
+        let served = http
+            .get(format!("{base}/dashboard/retention?{query}"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .expect("export answers");
+        assert_eq!(served.status().as_u16(), 200, "{query}");
+        assert_eq!(served.text().await.expect("body"), printed, "{line}");
+    }
+}

@@ -6,6 +6,7 @@ pub mod activity;
 pub mod alerts;
 pub mod audit;
 pub mod cohorts;
+pub mod dashboard_sessions;
 pub mod events;
 pub mod feed;
 pub mod insights;

@@ -99,7 +99,7 @@ async fn a_database_that_cannot_be_reached_gives_unavailable(pool: PgPool) {
 
 /// Kills every server-side connection of the service's database, as a
 /// database restart does.
-async fn terminate_connections(pool: &PgPool) {
+pub async fn terminate_connections(pool: &PgPool) {
     let database: String = sqlx::query_scalar("SELECT current_database()")
         .fetch_one(pool)
         .await

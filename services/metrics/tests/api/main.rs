@@ -15,6 +15,7 @@ mod cohort_revenue;
 mod cohort_rollup;
 mod cohort_value;
 mod cohorts;
+mod dashboard;
 mod fake_anthropic;
 mod fake_stripe;
 mod feed;

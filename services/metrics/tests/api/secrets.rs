@@ -34,6 +34,7 @@ async fn blank_secrets_in_the_environment_are_unset_and_a_forgery_gets_503(pool:
         .env("STRIPE_WEBHOOK_SECRET", "")
         .env("SLACK_WEBHOOK_URL", "  ")
         .env("GITHUB_TOKEN", "\n")
+        .env("DASHBOARD_TOKENS", " , ")
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
         .kill_on_drop(true)
@@ -63,6 +64,7 @@ async fn blank_secrets_in_the_environment_are_unset_and_a_forgery_gets_503(pool:
         "STRIPE_WEBHOOK_SECRET",
         "SLACK_WEBHOOK_URL",
         "GITHUB_TOKEN",
+        "DASHBOARD_TOKENS",
     ] {
         assert!(off.contains(variable), "{variable} not in {off:?}");
     }

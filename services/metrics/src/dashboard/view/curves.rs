@@ -1,0 +1,194 @@
+//! A matrix as curves, drawn on the server as SVG coordinates: one line per
+//! row (finished periods only: a partial period would dip every recent
+//! cohort) and the weighted mean line; users as the share active, money as
+//! revenue per member. The template draws them; colour is a CSS class, and
+//! the legend and each point's title say the same without colour. Pure.
+
+use growth_proto::money;
+
+use super::matrix::{Kind, Matrix};
+
+const WIDTH: f64 = 640.0;
+const HEIGHT: f64 = 280.0;
+const LEFT: f64 = 64.0;
+const RIGHT: f64 = 16.0;
+const TOP: f64 = 12.0;
+const BOTTOM: f64 = 32.0;
+/// Line colours (CSS classes `c0`..`c7`), reused in turn.
+const COLOURS: usize = 8;
+
+/// A point with its words.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dot {
+    /// x, as SVG wants it.
+    pub x: String,
+    /// y, as SVG wants it.
+    pub y: String,
+    /// What the point is.
+    pub tip: String,
+}
+
+/// One line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line {
+    /// The row (or "weighted mean").
+    pub label: String,
+    /// `c0`..`c7`, or `mean`.
+    pub class: String,
+    /// SVG `points`.
+    pub points: String,
+    /// Its points, for their titles.
+    pub dots: Vec<Dot>,
+}
+
+/// A label on an axis.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tick {
+    /// Where along its axis.
+    pub at: String,
+    /// What it reads.
+    pub label: String,
+}
+
+/// The chart of one matrix.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chart {
+    /// Its heading and accessible name.
+    pub title: String,
+    /// The cohorts' lines.
+    pub lines: Vec<Line>,
+    /// The mean line.
+    pub mean: Line,
+    /// Offsets along the bottom.
+    pub x_ticks: Vec<Tick>,
+    /// Values up the side.
+    pub y_ticks: Vec<Tick>,
+    /// `viewBox`.
+    pub view_box: String,
+    /// Left edge of the plot.
+    pub left: String,
+    /// Right edge of the plot.
+    pub right: String,
+    /// Top of the plot.
+    pub top: String,
+    /// Bottom (the x axis).
+    pub bottom: String,
+}
+
+fn coord(v: f64) -> String {
+    format!("{v:.1}")
+}
+
+/// Draws `m`.
+pub fn chart(m: &Matrix) -> Chart {
+    let mean = m.mean();
+    let per_row: Vec<Vec<Option<f64>>> = m
+        .rows
+        .iter()
+        .map(|r| (0..m.offsets).map(|o| r.per_member(o)).collect())
+        .collect();
+    let top_value = match m.kind {
+        Kind::Users => 1.0,
+        Kind::Revenue(_) => per_row
+            .iter()
+            .flatten()
+            .chain(mean.iter())
+            .flatten()
+            .fold(1.0f64, |a, b| a.max(*b)),
+    };
+    let reading = |v: f64| match &m.kind {
+        Kind::Users => money::percent(v),
+        Kind::Revenue(c) => money::with_currency(v.round() as i64, c),
+    };
+    let (plot_w, plot_h) = (WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM);
+    let x = |o: usize| LEFT + o as f64 * plot_w / (m.offsets.max(2) - 1) as f64;
+    let y = |v: f64| TOP + plot_h - (v / top_value).clamp(0.0, 1.0) * plot_h;
+    let line = |label: String, class: String, values: &[Option<f64>]| {
+        let dots: Vec<Dot> = values
+            .iter()
+            .enumerate()
+            .filter_map(|(o, v)| v.map(|v| (o, v)))
+            .map(|(o, v)| Dot {
+                x: coord(x(o)),
+                y: coord(y(v)),
+                tip: format!("{label} {}{o}: {}", m.prefix, reading(v)),
+            })
+            .collect();
+        Line {
+            points: dots
+                .iter()
+                .map(|d| format!("{},{}", d.x, d.y))
+                .collect::<Vec<_>>()
+                .join(" "),
+            label,
+            class,
+            dots,
+        }
+    };
+    let step = if m.offsets > 13 { 5 } else { 1 };
+    Chart {
+        title: match &m.kind {
+            Kind::Users => "Share of each cohort active, by period".to_owned(),
+            Kind::Revenue(c) => format!(
+                "Net revenue per member, {}, by period",
+                c.to_ascii_uppercase()
+            ),
+        },
+        lines: m
+            .rows
+            .iter()
+            .zip(&per_row)
+            .enumerate()
+            .map(|(i, (r, values))| line(r.label(), format!("c{}", i % COLOURS), values))
+            .collect(),
+        mean: line("weighted mean".to_owned(), "mean".to_owned(), &mean),
+        x_ticks: (0..m.offsets)
+            .step_by(step)
+            .map(|o| Tick {
+                at: coord(x(o)),
+                label: format!("{}{o}", m.prefix),
+            })
+            .collect(),
+        y_ticks: [0.0, 0.25, 0.5, 0.75, 1.0]
+            .iter()
+            .map(|f| Tick {
+                at: coord(y(f * top_value)),
+                label: reading(f * top_value),
+            })
+            .collect(),
+        view_box: format!("0 0 {WIDTH} {HEIGHT}"),
+        left: coord(LEFT),
+        right: coord(WIDTH - RIGHT),
+        top: coord(TOP),
+        bottom: coord(TOP + plot_h),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dashboard::view::matrix::{Row, Value};
+
+    #[test]
+    fn lines_skip_unfinished_periods_and_the_mean_is_drawn_apart() {
+        let v = |amount, incomplete| Some(Value { amount, incomplete });
+        let m = Matrix {
+            kind: Kind::Users,
+            prefix: "W",
+            offsets: 3,
+            rows: vec![Row {
+                cohort: "2025-03-03".into(),
+                segment: String::new(),
+                size: 2,
+                values: vec![v(2, false), v(1, false), v(0, true)],
+            }],
+        };
+        let c = chart(&m);
+        assert_eq!(c.lines[0].dots.len(), 2);
+        assert_eq!(c.lines[0].points, "64.0,12.0 344.0,130.0");
+        assert_eq!(c.lines[0].dots[1].tip, "2025-03-03 W1: 50.0%");
+        assert_eq!(c.mean.class, "mean");
+        assert_eq!(c.y_ticks[4].label, "100.0%");
+        assert_eq!(c.x_ticks.len(), 3);
+    }
+}
