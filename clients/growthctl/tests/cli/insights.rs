@@ -95,8 +95,8 @@ async fn bad_weeks_are_refused_naming_the_input(pool: PgPool) {
 #[sqlx::test(migrations = false)]
 async fn active_users_are_printed_per_day(pool: PgPool) {
     let services = spawn_services(pool).await;
-    let users = r#"{"user_id":"a","signup_at":"2025-03-01T09:00:00Z"}
-{"user_id":"b","signup_at":"2025-03-01T10:00:00Z"}
+    let users = r#"{"user_id":"a","email":"a@example.com","signup_at":"2025-03-01T09:00:00Z","plan":"free"}
+{"user_id":"b","email":"b@example.com","signup_at":"2025-03-01T10:00:00Z","plan":"free"}
 "#;
     let events = r#"{"event_id":"e1","user_id":"a","name":"login","occurred_at":"2025-03-02T10:00:00Z"}
 {"event_id":"e2","user_id":"a","name":"login","occurred_at":"2025-03-04T10:00:00Z"}
