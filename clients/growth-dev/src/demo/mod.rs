@@ -26,6 +26,8 @@ use postgres::LocalCluster;
 
 /// The RPC token the demo services accept.
 pub const DEMO_TOKEN: &str = "demo-token";
+/// The token the demo's dashboard signs people in with.
+pub const DEMO_DASHBOARD_TOKEN: &str = "demo-dashboard-token";
 
 /// Starts a service on `preferred` port, or any free port if that is taken.
 async fn start_service<F, Fut>(
@@ -112,6 +114,7 @@ async fn run_on(
     let metrics_args = metrics_svc::config::MetricsArgs {
         lifecycle_addr: format!("127.0.0.1:{}", args.lifecycle_port),
         lifecycle_token: DEMO_TOKEN.into(),
+        dashboard_tokens: DEMO_DASHBOARD_TOKEN.into(),
         ..metrics_svc::config::MetricsArgs::default()
     };
     let metrics = start_service(
@@ -197,6 +200,7 @@ Both services are running:
   metrics-svc    gRPC {m}   Prometheus http://{mh}/metrics
   lifecycle-svc  gRPC {l}   Prometheus http://{lh}/metrics
   RPC token      {DEMO_TOKEN}
+  dashboard      http://{mh}/dashboard   (sign in with {DEMO_DASHBOARD_TOKEN})
 {db}
 Try, in another terminal:
   export GROWTH_METRICS_ADDR={m} GROWTH_LIFECYCLE_ADDR={l} GROWTH_TOKEN={DEMO_TOKEN}
@@ -213,6 +217,8 @@ Try, in another terminal:
   cargo run --release -p growthctl -- revenue summary --from {six_months_ago} --to {this_month}
   cargo run --release -p growthctl -- cohorts churn --month {last_month}
   cargo run --release -p growthctl -- --format md insights weekly   # last week's growth report (rule-based: no Anthropic key in the demo)
+  cargo run --release -p growthctl -- insights active              # DAU, WAU, MAU and stickiness of the last 28 days
+  cargo run --release -p growthctl -- cohorts value                # LTV curves per monthly cohort and currency
   cargo run --release -p growthctl -- --help
 
 With grpcurl (reflection is on; health and reflection need no token):
