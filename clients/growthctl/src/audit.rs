@@ -38,9 +38,12 @@ pub enum AuditCommand {
 /// `audit run` options.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// UTC month, YYYY-MM (default: the current month).
-    #[arg(long)]
-    pub month: Option<String>,
+    /// UTC month: YYYY-MM, `current`, `previous`, or `yesterday` (the
+    /// month of the day before, UTC: on the 1st the month that just ended,
+    /// else the current one; what a daily job at 00:00 UTC audits).
+    /// Default: the current month.
+    #[arg(long, value_name = "MONTH", value_parser = MonthArg::parse)]
+    pub month: Option<MonthArg>,
     /// Backfill payments missing from the database.
     #[arg(long)]
     pub repair: bool,
@@ -53,6 +56,45 @@ pub struct RunArgs {
     /// Exit code for a WARNING verdict (e.g. 0 to let a CronJob succeed).
     #[arg(long, default_value_t = 2)]
     pub warning_exit_code: u8,
+}
+
+/// `audit run --month`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MonthArg {
+    /// A month, `YYYY-MM`.
+    Month(String),
+    /// The current UTC month.
+    Current,
+    /// The UTC month before the current one.
+    Previous,
+    /// The UTC month of the day before today.
+    Yesterday,
+}
+
+impl MonthArg {
+    fn parse(text: &str) -> Result<Self, String> {
+        match text.trim() {
+            "current" => Ok(Self::Current),
+            "previous" => Ok(Self::Previous),
+            "yesterday" => Ok(Self::Yesterday),
+            t => crate::cohorts::names::month(t)
+                .map(Self::Month)
+                .map_err(|e| format!("{e}, or one of current, previous, yesterday")),
+        }
+    }
+
+    /// The month, `YYYY-MM`, on UTC day `today`.
+    pub fn on(&self, today: chrono::NaiveDate) -> String {
+        use chrono::Datelike as _;
+        let first = today.with_day(1).unwrap_or(today);
+        let day = match self {
+            Self::Month(m) => return m.clone(),
+            Self::Current => today,
+            Self::Previous => first.pred_opt().unwrap_or(first),
+            Self::Yesterday => today.pred_opt().unwrap_or(today),
+        };
+        day.format("%Y-%m").to_string()
+    }
 }
 
 /// An enum value's protobuf name without its type prefix
@@ -182,8 +224,9 @@ pub async fn run(
         AuditCommand::Run(args) => {
             let month = args
                 .month
-                .clone()
-                .unwrap_or_else(|| chrono::Utc::now().format("%Y-%m").to_string());
+                .as_ref()
+                .unwrap_or(&MonthArg::Current)
+                .on(chrono::Utc::now().date_naive());
             let run = client
                 .run_revenue_audit(pb::RunRevenueAuditRequest {
                     month,
@@ -253,6 +296,37 @@ pub async fn run(
                 table
             });
             Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).expect("a date")
+    }
+
+    #[test]
+    fn named_months_resolve_against_the_utc_day() {
+        let first = day(2026, 1, 1);
+        let mid = day(2026, 3, 15);
+        let parse = |t| MonthArg::parse(t).expect("valid");
+        assert_eq!(parse("previous").on(first), "2025-12");
+        assert_eq!(parse("previous").on(mid), "2026-02");
+        assert_eq!(parse("yesterday").on(first), "2025-12");
+        assert_eq!(parse("yesterday").on(mid), "2026-03");
+        assert_eq!(parse("current").on(first), "2026-01");
+        assert_eq!(parse("2025-07").on(mid), "2025-07");
+    }
+
+    #[test]
+    fn anything_else_is_refused_naming_what_is_accepted() {
+        for bad in ["last", "2025-13", "2025-7", ""] {
+            let e = MonthArg::parse(bad).expect_err(bad);
+            assert!(e.contains("YYYY-MM") && e.contains("previous"), "{e}");
         }
     }
 }
