@@ -8,21 +8,32 @@ use tonic::transport::Channel;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 use tonic_reflection::pb::{v1, v1alpha};
 
-struct Both {
-    metrics: RunningServer,
-    lifecycle: RunningServer,
-    shutdown: Shutdown,
+pub struct Both {
+    pub metrics: RunningServer,
+    pub lifecycle: RunningServer,
+    pub shutdown: Shutdown,
 }
 
-async fn spawn_both(pool: PgPool) -> Both {
+/// Both services' migrations applied with `pool`'s role.
+pub async fn migrate_both(pool: &PgPool) {
     metrics_svc::migrator()
-        .run(&pool)
+        .run(pool)
         .await
         .expect("metrics migrations");
     lifecycle_svc::migrator()
-        .run(&pool)
+        .run(pool)
         .await
         .expect("lifecycle migrations");
+}
+
+async fn spawn_both(pool: PgPool) -> Both {
+    migrate_both(&pool).await;
+    spawn_both_with(pool.clone(), pool).await
+}
+
+/// Both services, each on its own pool (its own role, where the pools'
+/// roles differ), calling each other; the schemas are migrated already.
+pub async fn spawn_both_with(metrics_pool: PgPool, lifecycle_pool: PgPool) -> Both {
     let shutdown = Shutdown::new();
     let auth = AuthPolicy::Tokens(vec![secrecy::SecretString::from("t".to_owned())]);
     // Each calls the other: lifecycle's port is chosen first.
@@ -30,7 +41,7 @@ async fn spawn_both(pool: PgPool) -> Both {
         .and_then(|l| l.local_addr())
         .expect("a free port");
     let metrics = metrics_svc::start_with(
-        pool.clone(),
+        metrics_pool,
         Serve::loopback(auth.clone(), shutdown.clone()),
         metrics_svc::config::MetricsArgs {
             lifecycle_addr: lifecycle_addr.to_string(),
@@ -48,7 +59,7 @@ async fn spawn_both(pool: PgPool) -> Both {
         grpc_addr: lifecycle_addr,
         ..Serve::loopback(auth, shutdown.clone())
     };
-    let lifecycle = lifecycle_svc::start(pool, serve, args)
+    let lifecycle = lifecycle_svc::start(lifecycle_pool, serve, args)
         .await
         .expect("lifecycle starts");
     Both {
@@ -58,7 +69,7 @@ async fn spawn_both(pool: PgPool) -> Both {
     }
 }
 
-async fn channel(server: &RunningServer) -> Channel {
+pub async fn channel(server: &RunningServer) -> Channel {
     growth_proto::client::connect(&server.grpc_addr.to_string())
         .await
         .expect("connects")

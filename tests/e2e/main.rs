@@ -3,3 +3,4 @@
 //! Python client would.
 
 mod both_services;
+mod roles;

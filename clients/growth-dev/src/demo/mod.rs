@@ -7,6 +7,7 @@
 
 mod lifecycle;
 pub mod postgres;
+mod roles;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
@@ -101,12 +102,22 @@ async fn run_on(
     shutdown: &Shutdown,
 ) -> anyhow::Result<ExitCode> {
     let pool = db::connect(url, 20, Duration::from_secs(30)).await?;
+    // The roles first: the migrations grant them their schema.
+    let own_roles = roles::bootstrap(&pool).await;
     db::migrate(&pool, &metrics_svc::migrator())
         .await
         .context("migrating the metrics schema")?;
     db::migrate(&pool, &lifecycle_svc::migrator())
         .await
         .context("migrating the lifecycle schema")?;
+    let (metrics_pool, lifecycle_pool) = if own_roles {
+        (
+            roles::pool_as(&pool, "growth_metrics").await,
+            roles::pool_as(&pool, "growth_lifecycle").await,
+        )
+    } else {
+        (pool.clone(), pool.clone())
+    };
 
     let auth = AuthPolicy::Tokens(vec![SecretString::from(DEMO_TOKEN.to_owned())]);
     // The weekly report asks lifecycle for its stages where lifecycle is
@@ -122,7 +133,7 @@ async fn run_on(
         args.metrics_port,
         &auth,
         shutdown,
-        pool.clone(),
+        metrics_pool,
         |pool, serve| metrics_svc::start_with(pool, serve, metrics_args.clone()),
     )
     .await?;
@@ -135,7 +146,7 @@ async fn run_on(
         args.lifecycle_port,
         &auth,
         shutdown,
-        pool.clone(),
+        lifecycle_pool,
         |pool, serve| lifecycle_svc::start(pool, serve, lifecycle_args.clone()),
     )
     .await?;
