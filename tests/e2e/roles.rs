@@ -146,7 +146,7 @@ async fn each_service_runs_with_its_own_role_and_reaches_only_its_own_schema(poo
         .is_ok_and(|n| n > 0)
     })
     .await;
-    let mut lifecycle_client =
+    let lifecycle_client =
         LifecycleServiceClient::with_interceptor(channel(&both.lifecycle).await, bearer);
     eventually("lifecycle following the user", || {
         let mut c = lifecycle_client.clone();
