@@ -70,4 +70,8 @@ pub enum BenchCommand {
     /// Signed Stripe webhook events from concurrent senders, next to the
     /// same number of plain INSERT … ON CONFLICT statements.
     Webhook(crate::bench::webhook::WebhookBenchArgs),
+    /// The dashboard's pages on the retention benchmark's data: the DAY
+    /// retention page's server time and bytes, Chromium's load event, the
+    /// overview page's server time.
+    Dashboard(crate::bench::dashboard::DashboardBenchArgs),
 }

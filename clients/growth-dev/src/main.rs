@@ -33,5 +33,6 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(BenchCommand::Lifecycle(args)) => bench::lifecycle::run(&args).await,
         Command::Bench(BenchCommand::Retention(args)) => bench::retention::run(&args).await,
         Command::Bench(BenchCommand::Webhook(args)) => bench::webhook::run(&args).await,
+        Command::Bench(BenchCommand::Dashboard(args)) => bench::dashboard::run(&args).await,
     }
 }

@@ -1,0 +1,385 @@
+//! `growth-dev bench dashboard`: the dashboard's pages on the retention
+//! benchmark's data (200,000 users, about 10M events over 12 months, so a
+//! DAY matrix of 365 cohorts × 31 offsets). Loads it through the ingest RPCs
+//! into a scratch database, refreshes the matrices, starts metrics-svc
+//! in-process with a dashboard token, signs in over HTTP, then measures:
+//!
+//! - the retention page's DAY matrix (`/dashboard/retention?period=day`):
+//!   server time and bytes (targets < 100 ms, < 300 kB);
+//! - the overview page (`/dashboard/overview`): server time (< 150 ms), or
+//!   "not there" while it answers 404;
+//! - Chromium's `load` event for the DAY page (< 1 s), by the browser
+//!   script `tests/browser/bench-load.mjs` (playwright-core, Debian's
+//!   chromium), when node and that script's packages are there.
+//!
+//! Server time is the `Server-Timing` header's `dur` when the page sends
+//! one; otherwise the HTTP round trip on loopback (request sent to the last
+//! byte read), which is the server's time plus loopback transfer: an upper
+//! bound of it. Which one was measured is printed. Bytes are the body as sent
+//! (no compression is asked for).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use clap::Args;
+use growth_proto::common::v1::Granularity;
+use growth_proto::metrics::v1 as pb;
+use growth_runtime::config::AuthPolicy;
+use growth_runtime::{Serve, Shutdown, db};
+use secrecy::SecretString;
+use sqlx::postgres::PgConnectOptions;
+
+use growthctl::clients::Target;
+use growthctl::seed::{self, SeedParams};
+
+use super::retention::ms;
+
+/// The dashboard token of the benchmark's service.
+const TOKEN: &str = "bench-dashboard-token-0123456789abcdef";
+
+/// `bench dashboard` options.
+#[derive(Debug, Clone, Args)]
+pub struct DashboardBenchArgs {
+    /// Server to benchmark on; a scratch database is created there.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: SecretString,
+    /// Users to load (the retention benchmark's data by default).
+    #[arg(long, default_value_t = 200_000)]
+    pub users: u64,
+    /// Mean events per user.
+    #[arg(long, default_value_t = 50.0)]
+    pub events_per_user: f64,
+    /// Months of history.
+    #[arg(long, default_value_t = 12)]
+    pub months: u32,
+    /// Timed requests of each page, after two untimed ones; the median counts.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub runs: u32,
+    /// The script that times Chromium's load event (empty: not measured).
+    #[arg(long, default_value = "tests/browser/bench-load.mjs")]
+    pub browser_script: String,
+    /// The browser the script starts.
+    #[arg(long, env = "CHROMIUM", default_value = "/usr/bin/chromium")]
+    pub chromium: PathBuf,
+}
+
+/// Runs the benchmark; exit 0 when every measured target is met, 1 if not.
+pub async fn run(args: &DashboardBenchArgs) -> anyhow::Result<ExitCode> {
+    super::with_scratch_database(&args.database_url, "dashboard", |options| {
+        run_in(args, options)
+    })
+    .await
+}
+
+/// One page's timings.
+struct Timed {
+    /// Median of the server times (header or round trip).
+    median: Duration,
+    /// Fastest.
+    best: Duration,
+    /// Slowest.
+    worst: Duration,
+    /// Body bytes of the last answer.
+    bytes: usize,
+    /// Whether the times are the page's own `Server-Timing`.
+    from_header: bool,
+}
+
+/// `Server-Timing`'s total `dur` (milliseconds), if the answer has one.
+fn server_timing(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let mut total = None;
+    for value in headers.get_all("server-timing") {
+        for metric in value.to_str().ok()?.split(',') {
+            for param in metric.split(';').skip(1) {
+                if let Some(dur) = param.trim().strip_prefix("dur=") {
+                    let dur: f64 = dur.trim().parse().ok()?;
+                    // The total if the page names one, else the sum.
+                    let name = metric.split(';').next().unwrap_or_default().trim();
+                    let this = Duration::from_secs_f64(dur / 1000.0);
+                    if name == "total" {
+                        return Some(this);
+                    }
+                    total = Some(total.unwrap_or_default() + this);
+                }
+            }
+        }
+    }
+    total
+}
+
+/// Requests `url` `runs` times after two untimed ones; `None` when it answers 404.
+async fn time_page(
+    client: &reqwest::Client,
+    url: &str,
+    cookie: &str,
+    runs: u32,
+) -> anyhow::Result<Option<Timed>> {
+    let mut times = Vec::new();
+    let mut bytes = 0;
+    let mut from_header = true;
+    for i in 0..runs + 2 {
+        let sent = Instant::now();
+        let response = client
+            .get(url)
+            .header(reqwest::header::COOKIE, cookie)
+            .send()
+            .await?;
+        let status = response.status();
+        let header = server_timing(response.headers());
+        let body = response.bytes().await?;
+        let round_trip = sent.elapsed();
+        if status == reqwest::StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        anyhow::ensure!(
+            status.is_success(),
+            "{url} answered {status}: {}",
+            String::from_utf8_lossy(&body[..body.len().min(300)])
+        );
+        bytes = body.len();
+        if i >= 2 {
+            from_header &= header.is_some();
+            times.push((header, round_trip));
+        }
+    }
+    let mut times: Vec<Duration> = times
+        .into_iter()
+        .map(|(header, round_trip)| match header {
+            Some(h) if from_header => h,
+            _ => round_trip,
+        })
+        .collect();
+    times.sort_unstable();
+    Ok(Some(Timed {
+        median: times[times.len() / 2],
+        best: times[0],
+        worst: times[times.len() - 1],
+        bytes,
+        from_header,
+    }))
+}
+
+/// Signs in with the form's POST; returns the `Cookie` header to send.
+async fn sign_in(client: &reqwest::Client, base: &str) -> anyhow::Result<String> {
+    let response = client
+        .post(format!("{base}/dashboard/sign-in"))
+        .header(reqwest::header::ORIGIN, base)
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        )
+        .body(serde_urlencoded::to_string([
+            ("token", TOKEN),
+            ("next", "/dashboard/retention"),
+        ])?)
+        .send()
+        .await?;
+    anyhow::ensure!(
+        response.status() == reqwest::StatusCode::SEE_OTHER,
+        "sign-in answered {}",
+        response.status()
+    );
+    let set_cookie = response
+        .headers()
+        .get(reqwest::header::SET_COOKIE)
+        .context("sign-in set no cookie")?
+        .to_str()?;
+    Ok(set_cookie.split(';').next().unwrap_or_default().to_owned())
+}
+
+/// Chromium's load event on `url`: the browser script's median, in ms, or
+/// why it was not measured.
+async fn browser_load(args: &DashboardBenchArgs, base: &str, url: &str) -> Result<f64, String> {
+    if args.browser_script.is_empty() {
+        return Err("--browser-script is empty".to_owned());
+    }
+    let script = PathBuf::from(&args.browser_script);
+    let packages = script
+        .parent()
+        .unwrap_or(std::path::Path::new("."))
+        .join("node_modules/playwright-core");
+    if !script.is_file() || !packages.is_dir() {
+        return Err(format!(
+            "{} or its packages are missing (run `bash tests/browser/run.sh` once, or `npm ci` in {})",
+            script.display(),
+            script
+                .parent()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        ));
+    }
+    let output = tokio::process::Command::new("node")
+        .arg(&script)
+        .env("BASE_URL", base)
+        .env("PAGE_URL", url)
+        .env("DASHBOARD_TOKEN", TOKEN)
+        .env("CHROMIUM", &args.chromium)
+        .env("RUNS", args.runs.clamp(3, 20).to_string())
+        .kill_on_drop(true)
+        .output()
+        .await
+        .map_err(|e| format!("node could not be started: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "the browser script failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let answer: serde_json::Value = serde_json::from_str(stdout.trim())
+        .map_err(|e| format!("the browser script printed no JSON ({e}): {stdout}"))?;
+    eprintln!(
+        "bench: Chromium {}: load event over {} loads (ms): {}",
+        answer["chromium"].as_str().unwrap_or("?"),
+        answer["loads_ms"].as_array().map_or(0, Vec::len),
+        answer["loads_ms"]
+    );
+    answer["median_ms"]
+        .as_f64()
+        .ok_or_else(|| format!("the browser script printed no median_ms: {stdout}"))
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met { "MET" } else { "NOT MET" }
+}
+
+async fn run_in(args: &DashboardBenchArgs, options: PgConnectOptions) -> anyhow::Result<ExitCode> {
+    let pool = db::pool_options(8).connect_with(options).await?;
+    db::migrate(&pool, &metrics_svc::migrator()).await?;
+    let shutdown = Shutdown::new();
+    let server = metrics_svc::start_with(
+        pool.clone(),
+        Serve::loopback(AuthPolicy::Disabled, shutdown.clone()),
+        metrics_svc::config::MetricsArgs {
+            dashboard_tokens: TOKEN.into(),
+            ..metrics_svc::config::MetricsArgs::default()
+        },
+    )
+    .await?;
+    let target = Target::new(&server.grpc_addr.to_string(), "127.0.0.1:1", None)?;
+    let client = target.metrics().await?;
+
+    eprintln!(
+        "bench: loading {} users over {} months ({} events per user) through UpsertUsers/TrackEvents ...",
+        args.users, args.months, args.events_per_user
+    );
+    let started = Instant::now();
+    let params = SeedParams {
+        users: args.users,
+        months: args.months,
+        events_per_user: args.events_per_user,
+        ..SeedParams::default()
+    };
+    seed::seed(client.clone(), &params, true).await?;
+    metrics_svc::repo::cohorts::fold::fold(&pool).await?;
+    client
+        .clone()
+        .refresh_cohorts(pb::RefreshCohortsRequest::default())
+        .await?;
+    sqlx::query("VACUUM ANALYZE").execute(&pool).await?;
+    let day = client
+        .clone()
+        .get_retention_matrix(pb::GetRetentionMatrixRequest {
+            granularity: Granularity::Day as i32,
+            ..Default::default()
+        })
+        .await?
+        .into_inner();
+    let offsets = growth_proto::export::matrix::max_offset(&day) + 1;
+    eprintln!(
+        "bench: loaded and refreshed in {:.1} s; the DAY matrix has {} cohorts × {offsets} offsets",
+        started.elapsed().as_secs_f64(),
+        day.rows.len()
+    );
+
+    let base = format!("http://{}", server.http_addr);
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let cookie = sign_in(&http, &base).await?;
+    let day_url = format!("{base}/dashboard/retention?period=day");
+    let retention = time_page(&http, &day_url, &cookie, args.runs)
+        .await?
+        .context("the retention page answered 404")?;
+    let overview = time_page(
+        &http,
+        &format!("{base}/dashboard/overview"),
+        &cookie,
+        args.runs,
+    )
+    .await?;
+    let load = browser_load(args, &base, &day_url).await;
+
+    let what = |t: &Timed| {
+        if t.from_header {
+            "Server-Timing"
+        } else {
+            "round trip, no Server-Timing header"
+        }
+    };
+    let mut all_met = true;
+    println!(
+        "\nDashboard on {} users, DAY matrix {} cohorts × {offsets} offsets ({} runs each, median; best–worst):",
+        args.users,
+        day.rows.len(),
+        args.runs
+    );
+    let met = retention.median < Duration::from_millis(100);
+    all_met &= met;
+    println!(
+        "  retention page (DAY) server time  {:>8.1} ms ({:.1}–{:.1}; {})  target < 100 ms: {}",
+        ms(retention.median),
+        ms(retention.best),
+        ms(retention.worst),
+        what(&retention),
+        verdict(met)
+    );
+    let met = retention.bytes < 300_000;
+    all_met &= met;
+    println!(
+        "  retention page (DAY) bytes        {:>8.1} kB ({} bytes, uncompressed)  target < 300 kB: {}",
+        retention.bytes as f64 / 1000.0,
+        retention.bytes,
+        verdict(met)
+    );
+    match &load {
+        Ok(load_ms) => {
+            let met = *load_ms < 1000.0;
+            all_met &= met;
+            println!(
+                "  retention page (DAY) load event   {load_ms:>8.1} ms (headless Chromium, median)  target < 1 s: {}",
+                verdict(met)
+            );
+        }
+        Err(why) => println!("  retention page (DAY) load event   not measured: {why}"),
+    }
+    match &overview {
+        Some(t) => {
+            let met = t.median < Duration::from_millis(150);
+            all_met &= met;
+            println!(
+                "  overview page server time         {:>8.1} ms ({:.1}–{:.1}; {}; {:.1} kB)  target < 150 ms: {}",
+                ms(t.median),
+                ms(t.best),
+                ms(t.worst),
+                what(t),
+                t.bytes as f64 / 1000.0,
+                verdict(met)
+            );
+        }
+        None => println!(
+            "  overview page server time         not measured: /dashboard/overview answers 404 (not built yet)"
+        ),
+    }
+
+    shutdown.trigger();
+    server.wait().await?;
+    pool.close().await;
+    Ok(if all_met {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
