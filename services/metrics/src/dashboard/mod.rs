@@ -6,12 +6,14 @@
 //!
 //! `auth` (sessions, same-origin forms), `sign_in` (sign-in and sign-out),
 //! `headers` (the security headers every answer carries), `params` (query
-//! strings into requests, bad ones named), `retention` (the retention page
-//! and its exports), `view` (what the pages show, computed: pure), `pages`
-//! (the templates, and the error pages).
+//! strings into requests, bad ones named), `overview` (the KPI overview
+//! page), `retention` (the retention page and its exports), `view` (what
+//! the pages show, computed: pure), `pages` (the templates, and the error
+//! pages). Every answer says its server time (`Server-Timing`).
 
 pub mod auth;
 pub mod headers;
+pub mod overview;
 pub mod pages;
 pub mod params;
 pub mod retention;
@@ -31,6 +33,8 @@ use crate::state::Metrics;
 
 /// The dashboard's stylesheet, built into the binary.
 pub const CSS: &str = include_str!("../../static/dashboard.css");
+/// The page `/dashboard` leads to, and where a sign-in lands by default.
+pub const HOME: &str = "/dashboard/overview";
 /// Where the stylesheet is served.
 pub const CSS_PATH: &str = "/dashboard/static/dashboard.css";
 
@@ -77,6 +81,7 @@ pub fn router(state: Metrics, settings: Settings) -> Router {
             get(sign_in::form).post(sign_in::submit),
         )
         .route("/dashboard/sign-out", post(sign_in::sign_out))
+        .route("/dashboard/overview", get(overview::page))
         .route("/dashboard/retention", get(retention::page))
         .route(CSS_PATH, get(css))
         .route("/dashboard/{*rest}", any(pages::not_found))
@@ -85,7 +90,7 @@ pub fn router(state: Metrics, settings: Settings) -> Router {
 }
 
 async fn home() -> Redirect {
-    Redirect::to("/dashboard/retention")
+    Redirect::to(HOME)
 }
 
 async fn css() -> Response {
