@@ -13,6 +13,7 @@
 
 pub mod auth;
 pub mod headers;
+pub mod memo;
 pub mod overview;
 pub mod pages;
 pub mod params;
@@ -59,6 +60,8 @@ pub struct Dashboard {
     /// The SHA-256 of each token, to check a session's token is still
     /// configured.
     pub token_hashes: Arc<[Vec<u8>]>,
+    /// The overview's remembered slow reads.
+    pub overview: overview::Memos,
 }
 
 /// The dashboard's routes, each answer with the security headers.
@@ -72,6 +75,7 @@ pub fn router(state: Metrics, settings: Settings) -> Router {
         state,
         settings: Arc::new(settings),
         token_hashes,
+        overview: overview::Memos::default(),
     };
     Router::new()
         .route("/dashboard", get(home))

@@ -6,6 +6,8 @@
 //!   of `months` (default 12) ending with this month;
 //! - active users: `api::active_users::get` (`GetActiveUsers`) for the 90
 //!   days to yesterday, the latest complete day;
+//!   (these two scan every stored row whatever the window, so their answers
+//!   are remembered for a minute: `super::memo`)
 //! - the trial funnel per month of the window: `repo::insights::trials`,
 //!   the read behind the weekly report's `trial_conversion`;
 //! - the latest stored weekly report: `api::insights::report`
@@ -24,11 +26,12 @@ use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use chrono::{Datelike, Months, NaiveDate};
+use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use growth_proto::common::v1::{DateRange, PageRequest};
 use growth_proto::metrics::v1 as pb;
 
 use super::auth::SignedIn;
+use super::memo::Memo;
 use super::view::markdown::{self, Block};
 use super::view::panels::{self, Active, AuditRow, FunnelRow, Revenue};
 use super::{Dashboard, pages};
@@ -42,6 +45,15 @@ use crate::state::Metrics;
 pub const ACTIVE_DAYS: u64 = 90;
 /// How long the page waits for the lifecycle service.
 pub const LIFECYCLE_DEADLINE: Duration = Duration::from_secs(1);
+
+/// The slow reads' remembered answers (see `super::memo`).
+#[derive(Clone, Default)]
+pub struct Memos {
+    /// `GetRevenueSummary` by first and last month.
+    revenue: Memo<(String, String), pb::GetRevenueSummaryResponse>,
+    /// `GetActiveUsers` by last day.
+    active: Memo<NaiveDate, pb::GetActiveUsersResponse>,
+}
 
 /// The latest weekly report, as shown.
 pub struct Weekly {
@@ -73,6 +85,8 @@ struct OverviewPage {
     months: u32,
     window: String,
     time_zone: String,
+    revenue_read_at: String,
+    active_read_at: String,
     revenue: Revenue,
     active: Option<Active>,
     funnel: Vec<FunnelRow>,
@@ -85,8 +99,8 @@ struct OverviewPage {
 
 /// What the page reads, before it is shown.
 struct Reads {
-    revenue: pb::GetRevenueSummaryResponse,
-    active: pb::GetActiveUsersResponse,
+    revenue: (pb::GetRevenueSummaryResponse, DateTime<Utc>),
+    active: (pb::GetActiveUsersResponse, DateTime<Utc>),
     trials: Vec<(i64, i64)>,
     report: Option<pb::GrowthReport>,
     audits: Vec<(String, Option<pb::AuditRun>)>,
@@ -133,6 +147,7 @@ async fn latest_of(state: &Metrics, month: String) -> Result<Option<pb::AuditRun
 /// Every read of the page, concurrently.
 async fn read(
     state: &Metrics,
+    memos: &Memos,
     months: &[NaiveDate],
     today: NaiveDate,
 ) -> Result<Reads, MetricsError> {
@@ -141,22 +156,32 @@ async fn read(
     let first_day = yesterday - chrono::Days::new(ACTIVE_DAYS - 1);
     let bounds = month::bounds(months);
     let tz = state.reporting.time_zone.as_str();
-    let revenue = api::revenue::summary(
-        state,
-        pb::GetRevenueSummaryRequest {
-            month_from: labels.first().cloned().unwrap_or_default(),
-            month_to: labels.last().cloned().unwrap_or_default(),
-        },
+    let (month_from, month_to) = (
+        labels.first().cloned().unwrap_or_default(),
+        labels.last().cloned().unwrap_or_default(),
     );
-    let active = api::active_users::get(
-        state,
-        pb::GetActiveUsersRequest {
+    let revenue = memos
+        .revenue
+        .get((month_from.clone(), month_to.clone()), || {
+            let (state, r) = (
+                state.clone(),
+                pb::GetRevenueSummaryRequest {
+                    month_from,
+                    month_to,
+                },
+            );
+            async move { api::revenue::summary(&state, r).await }
+        });
+    let active = memos.active.get(yesterday, || {
+        let state = state.clone();
+        let r = pb::GetActiveUsersRequest {
             days: Some(DateRange {
                 from: first_day.to_string(),
                 to: yesterday.to_string(),
             }),
-        },
-    );
+        };
+        async move { api::active_users::get(&state, r).await }
+    });
     let trials =
         async { Ok::<_, MetricsError>(repo::insights::trials(&state.pool, &bounds, tz).await?) };
     let report = async {
@@ -211,7 +236,8 @@ pub async fn page(State(d): State<Dashboard>, _: SignedIn, RawQuery(query): RawQ
         Err(e) => return pages::failure(MetricsError::Database(e)),
     };
     let months = window(today, q.months);
-    let (reads, stages) = tokio::join!(read(state, &months, today), stages(state));
+    let reads = read(state, &d.overview, &months, today);
+    let (reads, stages) = tokio::join!(reads, stages(state));
     let reads = match reads {
         Ok(r) => r,
         Err(e) => return pages::failure(e),
@@ -268,8 +294,10 @@ fn view(
             labels.last().cloned().unwrap_or_default()
         ),
         time_zone: state.reporting.time_zone.clone(),
-        revenue: panels::revenue(&reads.revenue),
-        active: panels::active(&reads.active),
+        revenue_read_at: reads.revenue.1.format("%H:%M:%S UTC").to_string(),
+        active_read_at: reads.active.1.format("%H:%M:%S UTC").to_string(),
+        revenue: panels::revenue(&reads.revenue.0),
+        active: panels::active(&reads.active.0),
         funnel,
         funnel_total,
         weekly,
