@@ -1,11 +1,13 @@
-//! A short-lived memory of the overview's two slow reads, the revenue
-//! summary and the active users: both scan every stored row whatever the
-//! window (the subscription history; every user's activity years), about
-//! 0.5 s and 0.3 s at 200,000 users, so the page could not answer within its
-//! budget by reading them each time. An answer younger than [`FRESH`] is
+//! A short-lived memory of the overview's slow reads, the revenue summary,
+//! the active users and the trial funnel: they scan every stored row
+//! whatever the window (the subscription history; every user's activity
+//! years) or probe every user of the window (the funnel), about 0.5 s, 0.3 s
+//! and 1 s at 200,000 users, so the page could not answer within its budget
+//! by reading them each time. An answer younger than [`FRESH`] is
 //! shown as it is; an older one is shown while one task reads it again
 //! (stale while revalidate); a missing one is read while the page waits.
 //! Per process, in memory; the page says when each answer was read.
+//! `DASHBOARD_REMEMBER_SECONDS` sets how long (0: read on every load).
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -17,8 +19,6 @@ use chrono::{DateTime, Utc};
 
 use crate::error::MetricsError;
 
-/// How long an answer is shown without being read again.
-pub const FRESH: Duration = Duration::from_secs(60);
 /// Answers not asked for this long are forgotten.
 const FORGET: Duration = Duration::from_secs(3600);
 
@@ -32,20 +32,25 @@ struct Entry<V> {
 /// Answers by request; cheap to clone (shared).
 pub struct Memo<K, V> {
     entries: Arc<Mutex<HashMap<K, Entry<V>>>>,
+    fresh: Duration,
 }
 
 impl<K, V> Clone for Memo<K, V> {
     fn clone(&self) -> Self {
         Self {
             entries: Arc::clone(&self.entries),
+            fresh: self.fresh,
         }
     }
 }
 
-impl<K, V> Default for Memo<K, V> {
-    fn default() -> Self {
+impl<K, V> Memo<K, V> {
+    /// Answers shown for `fresh` before they are read again; zero: never
+    /// remembered.
+    pub fn new(fresh: Duration) -> Self {
         Self {
             entries: Arc::default(),
+            fresh,
         }
     }
 }
@@ -85,8 +90,12 @@ where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<V, MetricsError>> + Send + 'static,
     {
+        if self.fresh.is_zero() {
+            let read_at = Utc::now();
+            return Ok((read().await?, read_at));
+        }
         let found = match self.lock().get_mut(&key) {
-            Some(e) if e.at.elapsed() < FRESH => Found::Fresh(e.value.clone(), e.read_at),
+            Some(e) if e.at.elapsed() < self.fresh => Found::Fresh(e.value.clone(), e.read_at),
             Some(e) => {
                 let start = !e.refreshing;
                 e.refreshing = true;
@@ -130,11 +139,15 @@ mod tests {
 
     #[tokio::test]
     async fn a_fresh_answer_is_not_read_again() {
-        let memo: Memo<u32, u32> = Memo::default();
+        let memo: Memo<u32, u32> = Memo::new(Duration::from_secs(60));
         let (first, at) = memo.get(1, || async { Ok(7) }).await.expect("read");
         let (again, at_again) = memo.get(1, || async { Ok(8) }).await.expect("remembered");
         assert_eq!((first, again, at), (7, 7, at_again));
         let (other, _) = memo.get(2, || async { Ok(9) }).await.expect("read");
         assert_eq!(other, 9);
+        let never: Memo<u32, u32> = Memo::new(Duration::ZERO);
+        never.get(1, || async { Ok(7) }).await.expect("read");
+        let (read, _) = never.get(1, || async { Ok(8) }).await.expect("read");
+        assert_eq!(read, 8, "zero: read on every load");
     }
 }

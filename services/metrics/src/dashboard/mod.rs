@@ -48,6 +48,9 @@ pub struct Settings {
     pub session_ttl: chrono::Duration,
     /// Whether the session cookie is `Secure`.
     pub secure_cookie: bool,
+    /// How long the overview shows its slow reads before reading them
+    /// again (zero: on every load).
+    pub remember: std::time::Duration,
 }
 
 /// What the dashboard's handlers share; cheap to clone.
@@ -71,11 +74,12 @@ pub fn router(state: Metrics, settings: Settings) -> Router {
         .iter()
         .map(|t| session::digest(t.expose_secret()))
         .collect();
+    let overview = overview::Memos::new(settings.remember);
     let dashboard = Dashboard {
         state,
         settings: Arc::new(settings),
         token_hashes,
-        overview: overview::Memos::default(),
+        overview,
     };
     Router::new()
         .route("/dashboard", get(home))

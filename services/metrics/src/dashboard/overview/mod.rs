@@ -6,8 +6,8 @@
 //!   of `months` (default 12) ending with this month;
 //! - active users: `api::active_users::get` (`GetActiveUsers`) for the 90
 //!   days to yesterday, the latest complete day;
-//!   (these two scan every stored row whatever the window, so their answers
-//!   are remembered for a minute: `super::memo`)
+//!   (these two and the funnel scan every stored row, or every user of the
+//!   window, so their answers are remembered for a minute: `super::memo`)
 //! - the trial funnel per month of the window: `repo::insights::trials`,
 //!   the read behind the weekly report's `trial_conversion`;
 //! - the latest stored weekly report: `api::insights::report`
@@ -47,12 +47,25 @@ pub const ACTIVE_DAYS: u64 = 90;
 pub const LIFECYCLE_DEADLINE: Duration = Duration::from_secs(1);
 
 /// The slow reads' remembered answers (see `super::memo`).
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Memos {
     /// `GetRevenueSummary` by first and last month.
     revenue: Memo<(String, String), pb::GetRevenueSummaryResponse>,
     /// `GetActiveUsers` by last day.
     active: Memo<NaiveDate, pb::GetActiveUsersResponse>,
+    /// The trials per month, by the months' bounds.
+    trials: Memo<Vec<NaiveDate>, Vec<(i64, i64)>>,
+}
+
+impl Memos {
+    /// Answers shown for `fresh` before they are read again.
+    pub fn new(fresh: Duration) -> Self {
+        Self {
+            revenue: Memo::new(fresh),
+            active: Memo::new(fresh),
+            trials: Memo::new(fresh),
+        }
+    }
 }
 
 /// The latest weekly report, as shown.
@@ -87,6 +100,7 @@ struct OverviewPage {
     time_zone: String,
     revenue_read_at: String,
     active_read_at: String,
+    trials_read_at: String,
     revenue: Revenue,
     active: Option<Active>,
     funnel: Vec<FunnelRow>,
@@ -101,7 +115,7 @@ struct OverviewPage {
 struct Reads {
     revenue: (pb::GetRevenueSummaryResponse, DateTime<Utc>),
     active: (pb::GetActiveUsersResponse, DateTime<Utc>),
-    trials: Vec<(i64, i64)>,
+    trials: (Vec<(i64, i64)>, DateTime<Utc>),
     report: Option<pb::GrowthReport>,
     audits: Vec<(String, Option<pb::AuditRun>)>,
     latest_run: Option<pb::AuditRun>,
@@ -182,8 +196,10 @@ async fn read(
         };
         async move { api::active_users::get(&state, r).await }
     });
-    let trials =
-        async { Ok::<_, MetricsError>(repo::insights::trials(&state.pool, &bounds, tz).await?) };
+    let trials = memos.trials.get(bounds.clone(), || {
+        let (state, tz) = (state.clone(), tz.to_owned());
+        async move { Ok(repo::insights::trials(&state.pool, &bounds, &tz).await?) }
+    });
     let report = async {
         let latest = pb::GetGrowthReportRequest::default();
         not_found_is_none(api::insights::report(state, latest).await)
@@ -256,7 +272,7 @@ fn view(
     state: &Metrics,
 ) -> OverviewPage {
     let labels: Vec<String> = months.iter().map(|m| month::label(*m)).collect();
-    let (funnel, funnel_total) = panels::funnel(&labels, &reads.trials);
+    let (funnel, funnel_total) = panels::funnel(&labels, &reads.trials.0);
     let weekly = reads.report.map(|r| Weekly {
         generated: format!(
             "revision {}, generated {}",
@@ -296,6 +312,7 @@ fn view(
         time_zone: state.reporting.time_zone.clone(),
         revenue_read_at: reads.revenue.1.format("%H:%M:%S UTC").to_string(),
         active_read_at: reads.active.1.format("%H:%M:%S UTC").to_string(),
+        trials_read_at: reads.trials.1.format("%H:%M:%S UTC").to_string(),
         revenue: panels::revenue(&reads.revenue.0),
         active: panels::active(&reads.active.0),
         funnel,
