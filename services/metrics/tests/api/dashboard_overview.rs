@@ -391,3 +391,44 @@ async fn the_overview_and_retention_pages_say_their_server_time(pool: PgPool) {
         assert_secure_headers(&a, path);
     }
 }
+
+#[sqlx::test(migrations = false)]
+async fn slow_reads_are_remembered_unless_told_to_read_on_every_load(pool: PgPool) {
+    let mut remembers = app(pool.clone()).await;
+    let every_load = MetricsArgs {
+        dashboard_remember_seconds: 0,
+        ..args(DASHBOARD_TOKEN)
+    };
+    let reads = spawn_app_with(pool, every_load).await;
+    let (a, b) = (remembers.server.http_addr, reads.server.http_addr);
+    let (ca, cb) = (
+        sign_in(a, DASHBOARD_TOKEN).await,
+        sign_in(b, DASHBOARD_TOKEN).await,
+    );
+    let none = "No one was active in the last 28 days";
+    for (addr, cookie) in [(a, &ca), (b, &cb)] {
+        let page = get(addr, "/dashboard/overview", Some(cookie)).await;
+        assert!(panel(&page, "panel-active").contains(none));
+    }
+    upsert(
+        &mut remembers,
+        vec![pb::User {
+            trial_ends_at: None,
+            ..user("a")
+        }],
+    )
+    .await;
+    track(&mut remembers, vec![active("e1", "a", ago(1))]).await;
+    let remembered = get(a, "/dashboard/overview", Some(&ca)).await;
+    assert!(
+        panel(&remembered, "panel-active").contains(none),
+        "read a minute ago"
+    );
+    let read = get(b, "/dashboard/overview", Some(&cb)).await;
+    let active_panel = panel(&read, "panel-active");
+    assert!(!active_panel.contains(none), "{active_panel}");
+    assert!(
+        active_panel.contains("<td class=\"num\">1</td>"),
+        "{active_panel}"
+    );
+}
