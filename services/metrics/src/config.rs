@@ -179,6 +179,12 @@ pub struct MetricsArgs {
     /// cookies of http://localhost and http://127.0.0.1).
     #[arg(long, env = "DASHBOARD_INSECURE_COOKIE", default_value_t = false)]
     pub dashboard_insecure_cookie: bool,
+
+    /// Seconds the overview page shows its slow reads (revenue, active
+    /// users, the trial funnel) before reading them again; 0 reads them on
+    /// every load.
+    #[arg(long, env = "DASHBOARD_REMEMBER_SECONDS", default_value_t = 60)]
+    pub dashboard_remember_seconds: u32,
 }
 
 impl Default for MetricsArgs {
@@ -210,6 +216,7 @@ impl Default for MetricsArgs {
             dashboard_tokens: OptionalSecret::default(),
             dashboard_session_hours: 12,
             dashboard_insecure_cookie: false,
+            dashboard_remember_seconds: 60,
         }
     }
 }
@@ -273,6 +280,7 @@ impl MetricsArgs {
             tokens: self.dashboard_tokens.tokens(),
             session_ttl: chrono::Duration::hours(i64::from(self.dashboard_session_hours.max(1))),
             secure_cookie: !self.dashboard_insecure_cookie,
+            remember: std::time::Duration::from_secs(u64::from(self.dashboard_remember_seconds)),
         }
     }
 

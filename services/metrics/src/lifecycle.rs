@@ -40,16 +40,27 @@ impl Lifecycle {
     /// Users per stage as of `as_of` (stage names in lower case, as
     /// lifecycle lists them), or why they could not be had.
     pub async fn stages(&self, as_of: DateTime<Utc>) -> Result<Vec<(String, i64)>, String> {
+        self.stages_within(as_of, DEADLINE).await
+    }
+
+    /// [`Self::stages`], waiting at most `deadline` (at most [`DEADLINE`]):
+    /// a page waits less than a weekly job.
+    pub async fn stages_within(
+        &self,
+        as_of: DateTime<Utc>,
+        deadline: Duration,
+    ) -> Result<Vec<(String, i64)>, String> {
+        let deadline = deadline.min(DEADLINE);
         let mut client = self.client.clone();
         let call = client.get_stage_distribution(GetStageDistributionRequest {
             as_of: Some(from_utc(as_of)),
         });
-        let response = match tokio::time::timeout(DEADLINE, call).await {
+        let response = match tokio::time::timeout(deadline, call).await {
             Err(_) => {
                 return Err(format!(
-                    "the lifecycle service at {} did not answer within {} s",
+                    "the lifecycle service at {} did not answer within {} ms",
                     self.addr,
-                    DEADLINE.as_secs()
+                    deadline.as_millis()
                 ));
             }
             Ok(Err(status)) => {

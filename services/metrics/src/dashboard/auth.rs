@@ -35,7 +35,7 @@ impl FromRequestParts<Dashboard> for SignedIn {
                 let here = parts
                     .uri
                     .path_and_query()
-                    .map_or("/dashboard/retention", |p| p.as_str());
+                    .map_or(super::HOME, |p| p.as_str());
                 let next = serde_urlencoded::to_string([("next", here)]).unwrap_or_default();
                 Err(Redirect::to(&format!("/dashboard/sign-in?{next}")).into_response())
             }
@@ -82,7 +82,7 @@ pub fn same_origin(headers: &HeaderMap) -> bool {
 /// Where to go after signing in: `next` when it is a dashboard path on this
 /// site (never another site: `//evil.example` and `/\evil` are refused),
 /// in printable ASCII (a `Location` header holds nothing else), else the
-/// retention page.
+/// overview.
 pub fn after_sign_in(next: Option<&str>) -> String {
     match next {
         Some(n)
@@ -93,7 +93,7 @@ pub fn after_sign_in(next: Option<&str>) -> String {
         {
             n.to_owned()
         }
-        _ => "/dashboard/retention".to_owned(),
+        _ => super::HOME.to_owned(),
     }
 }
 
@@ -148,8 +148,8 @@ mod tests {
             "/dashboard/a b",
             "/dashboard/\r\nSet-Cookie: x",
         ] {
-            assert_eq!(after_sign_in(Some(bad)), "/dashboard/retention", "{bad}");
+            assert_eq!(after_sign_in(Some(bad)), "/dashboard/overview", "{bad}");
         }
-        assert_eq!(after_sign_in(None), "/dashboard/retention");
+        assert_eq!(after_sign_in(None), "/dashboard/overview");
     }
 }

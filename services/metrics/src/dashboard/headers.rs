@@ -2,7 +2,9 @@
 //! Content-Security-Policy (no script at all, styles only from the
 //! dashboard's own stylesheet, no framing, forms only to this site),
 //! `nosniff`, a referrer policy that keeps `Origin` on same-site forms, and
-//! no caching of pages (they hold data behind a sign-in).
+//! no caching of pages (they hold data behind a sign-in); and the
+//! `Server-Timing` of every answer (`app;dur=<ms>`: the time from the request
+//! reaching the dashboard to its answer, body rendered).
 
 use axum::extract::Request;
 use axum::http::{HeaderValue, header};
@@ -16,7 +18,13 @@ pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
 /// Adds the headers to the answer of `next`. A `Cache-Control` the handler
 /// set (the stylesheet's) is kept.
 pub async fn secure(request: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
     let mut response = next.run(request).await;
+    // Pages render their body in the handler, so this is the server's time.
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    if let Ok(value) = HeaderValue::from_str(&format!("app;dur={ms:.1}")) {
+        response.headers_mut().insert("server-timing", value);
+    }
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,

@@ -6,12 +6,15 @@
 //!
 //! `auth` (sessions, same-origin forms), `sign_in` (sign-in and sign-out),
 //! `headers` (the security headers every answer carries), `params` (query
-//! strings into requests, bad ones named), `retention` (the retention page
-//! and its exports), `view` (what the pages show, computed: pure), `pages`
-//! (the templates, and the error pages).
+//! strings into requests, bad ones named), `overview` (the KPI overview
+//! page), `retention` (the retention page and its exports), `view` (what
+//! the pages show, computed: pure), `pages` (the templates, and the error
+//! pages). Every answer says its server time (`Server-Timing`).
 
 pub mod auth;
 pub mod headers;
+pub mod memo;
+pub mod overview;
 pub mod pages;
 pub mod params;
 pub mod retention;
@@ -31,6 +34,8 @@ use crate::state::Metrics;
 
 /// The dashboard's stylesheet, built into the binary.
 pub const CSS: &str = include_str!("../../static/dashboard.css");
+/// The page `/dashboard` leads to, and where a sign-in lands by default.
+pub const HOME: &str = "/dashboard/overview";
 /// Where the stylesheet is served.
 pub const CSS_PATH: &str = "/dashboard/static/dashboard.css";
 
@@ -43,6 +48,9 @@ pub struct Settings {
     pub session_ttl: chrono::Duration,
     /// Whether the session cookie is `Secure`.
     pub secure_cookie: bool,
+    /// How long the overview shows its slow reads before reading them
+    /// again (zero: on every load).
+    pub remember: std::time::Duration,
 }
 
 /// What the dashboard's handlers share; cheap to clone.
@@ -55,6 +63,8 @@ pub struct Dashboard {
     /// The SHA-256 of each token, to check a session's token is still
     /// configured.
     pub token_hashes: Arc<[Vec<u8>]>,
+    /// The overview's remembered slow reads.
+    pub overview: overview::Memos,
 }
 
 /// The dashboard's routes, each answer with the security headers.
@@ -64,10 +74,12 @@ pub fn router(state: Metrics, settings: Settings) -> Router {
         .iter()
         .map(|t| session::digest(t.expose_secret()))
         .collect();
+    let overview = overview::Memos::new(settings.remember);
     let dashboard = Dashboard {
         state,
         settings: Arc::new(settings),
         token_hashes,
+        overview,
     };
     Router::new()
         .route("/dashboard", get(home))
@@ -77,6 +89,7 @@ pub fn router(state: Metrics, settings: Settings) -> Router {
             get(sign_in::form).post(sign_in::submit),
         )
         .route("/dashboard/sign-out", post(sign_in::sign_out))
+        .route("/dashboard/overview", get(overview::page))
         .route("/dashboard/retention", get(retention::page))
         .route(CSS_PATH, get(css))
         .route("/dashboard/{*rest}", any(pages::not_found))
@@ -85,7 +98,7 @@ pub fn router(state: Metrics, settings: Settings) -> Router {
 }
 
 async fn home() -> Redirect {
-    Redirect::to("/dashboard/retention")
+    Redirect::to(HOME)
 }
 
 async fn css() -> Response {

@@ -97,7 +97,7 @@ pub async fn not_found() -> Response {
     error_page(
         StatusCode::NOT_FOUND,
         "Not found",
-        "There is no such dashboard page. The retention page is at /dashboard/retention.",
+        "There is no such dashboard page. The overview is at /dashboard/overview, the retention page at /dashboard/retention.",
         &[],
     )
 }

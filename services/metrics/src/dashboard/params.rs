@@ -68,9 +68,16 @@ pub struct BadParam {
 }
 
 impl BadParam {
-    /// Name and reason cut as a field violation's are (a 70 kB value).
+    /// A bad parameter of the retention page. Name and reason cut as a
+    /// field violation's are (a 70 kB value).
     pub fn new(name: &str, reason: impl Into<String>) -> Self {
         let cut = FieldViolation::new(name, reason);
+        Self::accepting(cut, accepts)
+    }
+
+    /// A bad parameter of another page, whose `accepts` says what each of
+    /// its parameters takes.
+    pub fn accepting(cut: FieldViolation, accepts: fn(&str) -> &'static str) -> Self {
         Self {
             accepts: accepts(&cut.field),
             name: cut.field,

@@ -21,16 +21,16 @@ use sqlx::postgres::PgPoolOptions;
 use crate::cohort_fixtures::{active, import, paid, refresh, signup};
 use crate::helpers::*;
 
-const DASHBOARD_TOKEN: &str = "dash-token-1";
+pub const DASHBOARD_TOKEN: &str = "dash-token-1";
 
-fn args(tokens: &str) -> MetricsArgs {
+pub fn args(tokens: &str) -> MetricsArgs {
     MetricsArgs {
         dashboard_tokens: tokens.into(),
         ..MetricsArgs::default()
     }
 }
 
-async fn app(pool: PgPool) -> TestApp {
+pub async fn app(pool: PgPool) -> TestApp {
     spawn_app_with(pool, args(DASHBOARD_TOKEN)).await
 }
 
@@ -47,14 +47,14 @@ fn url(addr: std::net::SocketAddr, path: &str) -> String {
     format!("http://{addr}{path}")
 }
 
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
 }
 
 impl Answer {
-    fn header(&self, name: header::HeaderName) -> &str {
+    pub fn header(&self, name: header::HeaderName) -> &str {
         self.headers
             .get(name)
             .and_then(|v| v.to_str().ok())
@@ -71,7 +71,7 @@ async fn read(response: reqwest::Response) -> Answer {
 }
 
 /// GET `path` with the session `cookie` (or none).
-async fn get(addr: std::net::SocketAddr, path: &str, cookie: Option<&str>) -> Answer {
+pub async fn get(addr: std::net::SocketAddr, path: &str, cookie: Option<&str>) -> Answer {
     let mut request = http().get(url(addr, path));
     if let Some(c) = cookie {
         request = request.header(header::COOKIE, c);
@@ -103,7 +103,7 @@ async fn post(
 }
 
 /// Signs in with `token`; the `name=value` of the session cookie.
-async fn sign_in(addr: std::net::SocketAddr, token: &str) -> String {
+pub async fn sign_in(addr: std::net::SocketAddr, token: &str) -> String {
     let answer = post(addr, "/dashboard/sign-in", &[("token", token)], None, None).await;
     assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
     cookie_of(&answer)
@@ -119,7 +119,7 @@ async fn sessions(app: &TestApp) -> i64 {
 }
 
 /// HTML text as read: the entities the templates escape with undone.
-fn unescape(html: &str) -> String {
+pub fn unescape(html: &str) -> String {
     html.replace("&#34;", "\"")
         .replace("&quot;", "\"")
         .replace("&#39;", "'")
@@ -131,7 +131,7 @@ fn unescape(html: &str) -> String {
         .replace("&amp;", "&")
 }
 
-fn assert_secure_headers(a: &Answer, what: &str) {
+pub fn assert_secure_headers(a: &Answer, what: &str) {
     let csp = a.header(header::CONTENT_SECURITY_POLICY);
     for part in [
         "default-src 'none'",
@@ -148,6 +148,12 @@ fn assert_secure_headers(a: &Answer, what: &str) {
         "{what}"
     );
     assert_eq!(a.header(header::REFERRER_POLICY), "same-origin", "{what}");
+    let timing = a.header(header::HeaderName::from_static("server-timing"));
+    let ms = timing.strip_prefix("app;dur=").map(str::parse::<f64>);
+    assert!(
+        matches!(ms, Some(Ok(ms)) if ms >= 0.0),
+        "{what}: Server-Timing {timing:?}"
+    );
     if a.header(header::CONTENT_TYPE).starts_with("text/html") {
         assert!(!a.body.contains("<script"), "{what}: no script");
         assert!(!a.body.contains(" style="), "{what}: no inline style");
@@ -176,7 +182,7 @@ async fn without_a_session_pages_send_people_to_the_sign_in_form(pool: PgPool) {
     let a = get(addr, "/dashboard/retention", Some(&forged)).await;
     assert_eq!(a.status, StatusCode::SEE_OTHER, "an unknown session id");
     let home = get(addr, "/dashboard", None).await;
-    assert_eq!(home.header(header::LOCATION), "/dashboard/retention");
+    assert_eq!(home.header(header::LOCATION), "/dashboard/overview");
 
     let form = get(
         addr,
@@ -321,6 +327,8 @@ async fn every_answer_carries_the_security_headers(pool: PgPool) {
     for (path, status) in [
         ("/dashboard/sign-in", StatusCode::OK),
         ("/dashboard/retention", StatusCode::OK),
+        ("/dashboard/overview", StatusCode::OK),
+        ("/dashboard/overview?months=0", StatusCode::BAD_REQUEST),
         ("/dashboard/retention?period=year", StatusCode::BAD_REQUEST),
         ("/dashboard/retention?format=csv", StatusCode::OK),
         ("/dashboard/nowhere", StatusCode::NOT_FOUND),

@@ -1,7 +1,12 @@
 //! What the retention page shows, computed from the RPC's answer: the
 //! numbers of each matrix (`matrix`), drawn as a heatmap table with its
-//! weighted mean row (`heatmap`) and as curves (`curves`). Pure.
+//! weighted mean row (`heatmap`) and as curves (`curves`); the overview's
+//! panels (`panels`), its charts over time (`trend`) and stored markdown as
+//! safe blocks (`markdown`). Pure.
 
 pub mod curves;
 pub mod heatmap;
+pub mod markdown;
 pub mod matrix;
+pub mod panels;
+pub mod trend;
