@@ -1,0 +1,7 @@
+//! `sqlx::migrate!` embeds `migrations/metrics` at compile time; a migration
+//! added without a change to this crate's code must still rebuild it (sqlx's
+//! documented build script).
+
+fn main() {
+    println!("cargo:rerun-if-changed=../../migrations/metrics");
+}
