@@ -75,7 +75,8 @@ pub struct Chart {
     pub bottom: String,
 }
 
-fn coord(v: f64) -> String {
+/// An SVG coordinate, to a tenth of a unit (every chart's).
+pub(super) fn coord(v: f64) -> String {
     format!("{v:.1}")
 }
 

@@ -4,7 +4,7 @@
 //! has a title with its reading, and the legend names each series, so the
 //! chart reads without colour. The template draws them. Pure.
 
-use super::curves::{Dot, Line, Tick};
+use super::curves::{Dot, Line, Tick, coord};
 
 const WIDTH: f64 = 640.0;
 const HEIGHT: f64 = 220.0;
@@ -72,11 +72,7 @@ pub struct Trend {
     pub bottom: String,
 }
 
-fn coord(v: f64) -> String {
-    format!("{v:.1}")
-}
-
-/// The frame every chart shares: scale from `low` to `high` (0 included).
+/// The frame every trend chart shares: scale from `low` to `high` (0 included).
 struct Frame {
     low: f64,
     high: f64,
