@@ -2,8 +2,10 @@
 // dashboard`: signs in through the form, loads PAGE_URL once untimed (the
 // stylesheet then comes from the cache, as for a person who has the
 // dashboard open), then RUNS times, each a fresh navigation, and prints
-// {"chromium", "loads_ms", "median_ms"} as JSON on stdout. The time of a load
-// is the navigation's loadEventEnd (ms from the start of the navigation).
+// {"chromium", "loads_ms", "median_ms", "encoded_bytes", "decoded_bytes"} as
+// JSON on stdout. The time of a load is the navigation's loadEventEnd (ms
+// from the start of the navigation); the bytes are the last load's body as
+// received (gzip) and as decoded.
 //
 // Environment: BASE_URL, PAGE_URL, DASHBOARD_TOKEN, CHROMIUM (default
 // /usr/bin/chromium), RUNS (default 10).
@@ -23,19 +25,27 @@ const browser = await chromium.launch({
 });
 try {
   const page = await (await browser.newContext()).newPage();
-  await page.goto(`${BASE_URL}/dashboard/sign-in`);
+  // Asking for the page without a session leads to the sign-in form, which
+  // goes back to it.
+  await page.goto(PAGE_URL);
   await page.getByLabel('Dashboard token').fill(DASHBOARD_TOKEN);
-  await Promise.all([page.waitForURL(/\/dashboard\/retention/), page.getByRole('button', { name: 'Sign in' }).click()]);
+  await Promise.all([page.waitForURL(PAGE_URL), page.getByRole('button', { name: 'Sign in' }).click()]);
   await page.goto(PAGE_URL, { waitUntil: 'load' });
   const loads = [];
+  let sizes = {};
   for (let i = 0; i < runs; i++) {
     const response = await page.goto(PAGE_URL, { waitUntil: 'load' });
     if (response.status() !== 200) throw new Error(`${PAGE_URL} answered ${response.status()}`);
-    loads.push(await page.evaluate(() => performance.getEntriesByType('navigation')[0].loadEventEnd));
+    const nav = await page.evaluate(() => {
+      const n = performance.getEntriesByType('navigation')[0];
+      return { load: n.loadEventEnd, encoded: n.encodedBodySize, decoded: n.decodedBodySize };
+    });
+    loads.push(nav.load);
+    sizes = { encoded_bytes: nav.encoded, decoded_bytes: nav.decoded };
   }
   const sorted = [...loads].sort((a, b) => a - b);
   const round = (n) => Math.round(n * 10) / 10;
-  console.log(JSON.stringify({ chromium: browser.version(), loads_ms: loads.map(round), median_ms: round(sorted[Math.floor(sorted.length / 2)]) }));
+  console.log(JSON.stringify({ chromium: browser.version(), loads_ms: loads.map(round), median_ms: round(sorted[Math.floor(sorted.length / 2)]), ...sizes }));
 } finally {
   await browser.close();
 }

@@ -210,7 +210,8 @@ pub async fn ingest(args: &IngestArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Runs `bench` on a database created for it on the server in `url`, and
-/// drops that database afterwards, whatever the outcome.
+/// drops that database afterwards, whatever the outcome (unless
+/// `BENCH_KEEP_DATABASE=1`, to look into it after).
 pub async fn with_scratch_database<F, Fut>(
     url: &SecretString,
     name: &str,
@@ -229,6 +230,10 @@ where
         .execute(&mut conn)
         .await?;
     let result = bench(admin.clone().database(&database)).await;
+    if std::env::var_os("BENCH_KEEP_DATABASE").is_some_and(|v| v == "1") {
+        eprintln!("bench: BENCH_KEEP_DATABASE=1: database {database} is kept; drop it when done");
+        return result;
+    }
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "DROP DATABASE IF EXISTS {database} WITH (FORCE)"
     )))

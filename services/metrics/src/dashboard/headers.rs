@@ -4,7 +4,8 @@
 //! `nosniff`, a referrer policy that keeps `Origin` on same-site forms, and
 //! no caching of pages (they hold data behind a sign-in); and the
 //! `Server-Timing` of every answer (`app;dur=<ms>`: the time from the request
-//! reaching the dashboard to its answer, body rendered).
+//! reaching the dashboard to its answer, body rendered and compressed),
+//! first, before the reads a page timed itself (`super::timing`).
 
 use axum::extract::Request;
 use axum::http::{HeaderValue, header};
@@ -22,7 +23,13 @@ pub async fn secure(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     // Pages render their body in the handler, so this is the server's time.
     let ms = started.elapsed().as_secs_f64() * 1000.0;
-    if let Ok(value) = HeaderValue::from_str(&format!("app;dur={ms:.1}")) {
+    let reads = response
+        .headers()
+        .get("server-timing")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| format!(", {v}"))
+        .unwrap_or_default();
+    if let Ok(value) = HeaderValue::from_str(&format!("app;dur={ms:.1}{reads}")) {
         response.headers_mut().insert("server-timing", value);
     }
     let h = response.headers_mut();

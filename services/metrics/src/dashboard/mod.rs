@@ -5,13 +5,15 @@
 //! adapter like `grpc.rs`, for browsers.
 //!
 //! `auth` (sessions, same-origin forms), `sign_in` (sign-in and sign-out),
-//! `headers` (the security headers every answer carries), `params` (query
-//! strings into requests, bad ones named), `overview` (the KPI overview
-//! page), `retention` (the retention page and its exports), `view` (what
-//! the pages show, computed: pure), `pages` (the templates, and the error
-//! pages). Every answer says its server time (`Server-Timing`).
+//! `headers` (the security headers every answer carries), `compress` (gzip,
+//! inside the timed part), `params` (query strings into requests, bad ones
+//! named), `overview` (the KPI overview page), `retention` (the retention
+//! page and its exports), `view` (what the pages show, computed: pure),
+//! `pages` (the templates, and the error pages), `timing` (a page's reads in
+//! `Server-Timing`). Every answer says its server time (`Server-Timing`).
 
 pub mod auth;
+pub mod compress;
 pub mod headers;
 pub mod memo;
 pub mod overview;
@@ -20,6 +22,7 @@ pub mod params;
 pub mod retention;
 pub mod session;
 mod sign_in;
+pub mod timing;
 pub mod view;
 
 use std::sync::Arc;
@@ -93,6 +96,7 @@ pub fn router(state: Metrics, settings: Settings) -> Router {
         .route("/dashboard/retention", get(retention::page))
         .route(CSS_PATH, get(css))
         .route("/dashboard/{*rest}", any(pages::not_found))
+        .layer(axum::middleware::from_fn(compress::gzip))
         .layer(axum::middleware::from_fn(headers::secure))
         .with_state(dashboard)
 }

@@ -112,7 +112,7 @@ fn view<'a>(q: &'a RetentionQuery, r: &'a pb::GetRetentionMatrixResponse) -> Ret
             let heatmap = heatmap::heatmap(m, q.show(), &q.compare);
             Section {
                 compared: heatmap::comparison(&heatmap, &q.compare),
-                chart: curves::chart(m),
+                chart: curves::chart(m, &q.compare),
                 heatmap,
             }
         })

@@ -36,20 +36,27 @@ pub async fn signups(
 }
 
 /// Per period: trials that ended in it, and those of their users who paid
-/// (a captured payment) by seven days after the trial's end.
+/// (a captured payment) by seven days after the trial's end. Set-based: a
+/// user paid by then when their first captured payment was by then, so each
+/// user's first captured payment is found once (one pass over the payments,
+/// hashed) rather than probed per user of the window.
 pub async fn trials(
     pool: &Pool,
     bounds: &[NaiveDate],
     time_zone: &str,
 ) -> Result<Vec<(i64, i64)>, sqlx::Error> {
     let rows: Vec<(i32, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "WITH {BOUNDS}, ended AS (
+        "WITH {BOUNDS}, first_paid AS (
+             SELECT p.user_id, min(p.created_at) AS at
+             FROM metrics.payments p, b
+             WHERE p.status IN ('succeeded', 'partially_refunded', 'refunded')
+               AND p.created_at < b.at[cardinality(b.at)] + interval '7 days'
+             GROUP BY p.user_id
+         ), ended AS (
              SELECT width_bucket(u.trial_ends_at, b.at) AS k,
-                    EXISTS (SELECT 1 FROM metrics.payments p
-                            WHERE p.user_id = u.user_id
-                              AND p.status IN ('succeeded', 'partially_refunded', 'refunded')
-                              AND p.created_at <= u.trial_ends_at + interval '7 days') AS paid
-             FROM metrics.users u, b
+                    f.at <= u.trial_ends_at + interval '7 days' AS paid
+             FROM metrics.users u CROSS JOIN b
+             LEFT JOIN first_paid f ON f.user_id = u.user_id
              WHERE u.trial_ends_at >= b.at[1] AND u.trial_ends_at < b.at[cardinality(b.at)]
          )
          SELECT k, count(*), count(*) FILTER (WHERE paid) FROM ended GROUP BY k"

@@ -16,6 +16,7 @@ mod cohort_rollup;
 mod cohort_value;
 mod cohorts;
 mod dashboard;
+mod dashboard_gzip;
 mod dashboard_overview;
 mod fake_anthropic;
 mod fake_lifecycle;

@@ -32,6 +32,7 @@ use growth_proto::metrics::v1 as pb;
 
 use super::auth::SignedIn;
 use super::memo::Memo;
+use super::timing::Timings;
 use super::view::markdown::{self, Block};
 use super::view::panels::{self, Active, AuditRow, FunnelRow, Revenue};
 use super::{Dashboard, pages};
@@ -164,6 +165,7 @@ async fn read(
     memos: &Memos,
     months: &[NaiveDate],
     today: NaiveDate,
+    t: &Timings,
 ) -> Result<Reads, MetricsError> {
     let labels: Vec<String> = months.iter().map(|m| month::label(*m)).collect();
     let yesterday = today.pred_opt().unwrap_or(today);
@@ -216,8 +218,14 @@ async fn read(
             not_found_is_none(api::audit::get_run(state, r).await)?.and_then(|r| r.run),
         )
     };
-    let (revenue, active, trials, report, audits, latest_run) =
-        tokio::try_join!(revenue, active, trials, report, audits, latest_run)?;
+    let (revenue, active, trials, report, audits, latest_run) = tokio::try_join!(
+        t.time("revenue", revenue),
+        t.time("active", active),
+        t.time("funnel", trials),
+        t.time("report", report),
+        t.time("audits", audits),
+        t.time("latest-run", latest_run)
+    )?;
     Ok(Reads {
         revenue,
         active,
@@ -252,16 +260,21 @@ pub async fn page(State(d): State<Dashboard>, _: SignedIn, RawQuery(query): RawQ
         Err(e) => return pages::failure(MetricsError::Database(e)),
     };
     let months = window(today, q.months);
-    let reads = read(state, &d.overview, &months, today);
-    let (reads, stages) = tokio::join!(reads, stages(state));
+    let t = Timings::default();
+    let reads = read(state, &d.overview, &months, today, &t);
+    let (reads, stages) = tokio::join!(reads, t.time("stages", stages(state)));
     let reads = match reads {
         Ok(r) => r,
         Err(e) => return pages::failure(e),
     };
-    pages::html(
+    let mut page = pages::html(
         StatusCode::OK,
         &view(q.months, &months, reads, stages, state),
-    )
+    );
+    if let Some(timings) = t.header() {
+        page.headers_mut().insert("server-timing", timings);
+    }
+    page
 }
 
 fn view(

@@ -2,7 +2,11 @@
 //! row (finished periods only: a partial period would dip every recent
 //! cohort) and the weighted mean line; users as the share active, money as
 //! revenue per member. The template draws them; colour is a CSS class, and
-//! the legend and each point's title say the same without colour. Pure.
+//! the legend and the points' titles say the same without colour. Points
+//! are titled on the mean line and on the lines of compared cohorts, and on
+//! every line when there are at most [`TITLED_LINES`]: a DAY matrix has 365
+//! cohorts, whose 11,000 titled points would weigh more than the rest of the
+//! page (each value is also in the heatmap's cell). Pure.
 
 use growth_proto::money;
 
@@ -16,6 +20,8 @@ const TOP: f64 = 12.0;
 const BOTTOM: f64 = 32.0;
 /// Line colours (CSS classes `c0`..`c7`), reused in turn.
 const COLOURS: usize = 8;
+/// Up to this many cohorts, every line's points are titled.
+pub const TITLED_LINES: usize = 24;
 
 /// A point with its words.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,7 +43,7 @@ pub struct Line {
     pub class: String,
     /// SVG `points`.
     pub points: String,
-    /// Its points, for their titles.
+    /// Its points, for their titles; none for a line drawn untitled.
     pub dots: Vec<Dot>,
 }
 
@@ -80,8 +86,8 @@ pub(super) fn coord(v: f64) -> String {
     format!("{v:.1}")
 }
 
-/// Draws `m`.
-pub fn chart(m: &Matrix) -> Chart {
+/// Draws `m`; `compare` are the cohorts in the comparison.
+pub fn chart(m: &Matrix, compare: &[String]) -> Chart {
     let mean = m.mean();
     let per_row: Vec<Vec<Option<f64>>> = m
         .rows
@@ -104,7 +110,7 @@ pub fn chart(m: &Matrix) -> Chart {
     let (plot_w, plot_h) = (WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM);
     let x = |o: usize| LEFT + o as f64 * plot_w / (m.offsets.max(2) - 1) as f64;
     let y = |v: f64| TOP + plot_h - (v / top_value).clamp(0.0, 1.0) * plot_h;
-    let line = |label: String, class: String, values: &[Option<f64>]| {
+    let line = |label: String, class: String, values: &[Option<f64>], titled: bool| {
         let dots: Vec<Dot> = values
             .iter()
             .enumerate()
@@ -123,7 +129,7 @@ pub fn chart(m: &Matrix) -> Chart {
                 .join(" "),
             label,
             class,
-            dots,
+            dots: if titled { dots } else { Vec::new() },
         }
     };
     let step = if m.offsets > 13 { 5 } else { 1 };
@@ -140,9 +146,12 @@ pub fn chart(m: &Matrix) -> Chart {
             .iter()
             .zip(&per_row)
             .enumerate()
-            .map(|(i, (r, values))| line(r.label(), format!("c{}", i % COLOURS), values))
+            .map(|(i, (r, values))| {
+                let titled = m.rows.len() <= TITLED_LINES || compare.contains(&r.cohort);
+                line(r.label(), format!("c{}", i % COLOURS), values, titled)
+            })
             .collect(),
-        mean: line("weighted mean".to_owned(), "mean".to_owned(), &mean),
+        mean: line("weighted mean".to_owned(), "mean".to_owned(), &mean, true),
         x_ticks: (0..m.offsets)
             .step_by(step)
             .map(|o| Tick {
@@ -184,12 +193,39 @@ mod tests {
                 values: vec![v(2, false), v(1, false), v(0, true)],
             }],
         };
-        let c = chart(&m);
+        let c = chart(&m, &[]);
         assert_eq!(c.lines[0].dots.len(), 2);
         assert_eq!(c.lines[0].points, "64.0,12.0 344.0,130.0");
         assert_eq!(c.lines[0].dots[1].tip, "2025-03-03 W1: 50.0%");
         assert_eq!(c.mean.class, "mean");
         assert_eq!(c.y_ticks[4].label, "100.0%");
         assert_eq!(c.x_ticks.len(), 3);
+    }
+
+    #[test]
+    fn many_lines_title_only_the_mean_and_the_compared_cohorts() {
+        let row = |cohort: String| Row {
+            cohort,
+            segment: String::new(),
+            size: 1,
+            values: vec![Some(Value {
+                amount: 1,
+                incomplete: false,
+            })],
+        };
+        let m = Matrix {
+            kind: Kind::Users,
+            prefix: "D",
+            offsets: 1,
+            rows: (0..=TITLED_LINES)
+                .map(|i| row(format!("2025-01-{:02}", i + 1)))
+                .collect(),
+        };
+        let c = chart(&m, &["2025-01-03".to_owned()]);
+        let titled: Vec<_> = c.lines.iter().filter(|l| !l.dots.is_empty()).collect();
+        assert_eq!(titled.len(), 1);
+        assert_eq!(titled[0].label, "2025-01-03");
+        assert!(c.lines.iter().all(|l| !l.points.is_empty()));
+        assert_eq!(c.mean.dots.len(), 1);
     }
 }
