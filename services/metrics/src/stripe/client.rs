@@ -1,17 +1,24 @@
 //! One HTTP client for Stripe: bearer auth, pinned `Stripe-Version`, a
-//! per-request timeout, a client-side rate limit shared by every concurrent
-//! request, and retries (see [`super::retry`]).
+//! per-request timeout, and a pace shared by every concurrent request
+//! (see [`super::pace`]: the rate adapts to 429s, outages are waited out
+//! together), with the waits of [`super::retry`].
+//!
+//! 429s are not failures: they slow the client down and the request is sent
+//! again, for as long as [`StripeConfig::rate_limit_budget`] allows. Other
+//! retryable failures (refused connections, timeouts, 5xx) count in the
+//! pace's shared streak, and every request gives up once it reaches
+//! `max_attempts`.
 
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 
 use super::config::{API_VERSION, StripeConfig};
 use super::error::StripeError;
+use super::pace::Pace;
 use super::retry::{Decision, decide, delay};
 use super::types::{ListPage, Listed};
 
@@ -24,10 +31,21 @@ pub struct StripeClient {
     http: reqwest::Client,
     base_url: String,
     key: SecretString,
-    limiter: Arc<DefaultDirectRateLimiter>,
+    pace: Arc<Pace>,
     max_attempts: u32,
+    rate_limit_budget: Duration,
+    timeout: Duration,
     pub(super) slices: u32,
     requests: Arc<AtomicU64>,
+    rate_limited: Arc<AtomicU64>,
+}
+
+/// Why one attempt failed, to retry.
+enum Failure {
+    /// A 429.
+    RateLimited(Option<Duration>),
+    /// Anything else retryable: what happened, and a `Retry-After`.
+    Other(String, Option<Duration>),
 }
 
 pub use growth_runtime::tls::install_crypto_provider;
@@ -42,24 +60,33 @@ impl StripeClient {
             .user_agent(concat!("growth-metrics-svc/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| StripeError::Setup(e.to_string()))?;
-        let rate = NonZeroU32::new(config.rate().max(1)).unwrap_or(NonZeroU32::MIN);
         Ok(Self {
             http,
             base_url: config.base_url.trim_end_matches('/').to_owned(),
             key: config.secret_key.clone(),
-            // A burst of one: requests are spread evenly over each second.
-            limiter: Arc::new(RateLimiter::direct(
-                Quota::per_second(rate).allow_burst(NonZeroU32::MIN),
-            )),
+            pace: Arc::new(Pace::new(config.rate())),
             max_attempts: config.max_attempts.max(1),
+            rate_limit_budget: config.rate_limit_budget,
+            timeout: config.timeout,
             slices: config.slices.max(1),
             requests: Arc::new(AtomicU64::new(0)),
+            rate_limited: Arc::new(AtomicU64::new(0)),
         })
     }
 
     /// HTTP requests sent so far (retries included).
     pub fn requests_sent(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
+    }
+
+    /// Of them, those answered 429.
+    pub fn rate_limited(&self) -> u64 {
+        self.rate_limited.load(Ordering::Relaxed)
+    }
+
+    /// Requests/s the client allows itself now.
+    pub fn rate_now(&self) -> f64 {
+        self.pace.rate()
     }
 
     /// One page of `T` created in `[from, to)` (Unix seconds).
@@ -77,6 +104,7 @@ impl StripeClient {
         if let Some(cursor) = starting_after {
             query.push(("starting_after", cursor.to_owned()));
         }
+        query.extend(T::FILTERS.iter().map(|(k, v)| (*k, (*v).to_owned())));
         self.get_json(T::PATH, &query).await
     }
 
@@ -87,70 +115,133 @@ impl StripeClient {
         query: &[(&str, String)],
     ) -> Result<R, StripeError> {
         let url = format!("{}{path}", self.base_url);
-        let mut attempt = 0;
+        let mut first_429: Option<Instant> = None;
         loop {
-            attempt += 1;
-            self.limiter.until_ready().await;
+            self.pace.turn().await;
             self.requests.fetch_add(1, Ordering::Relaxed);
-            let sent = self
-                .http
-                .get(&url)
-                .bearer_auth(self.key.expose_secret())
-                .header("Stripe-Version", API_VERSION)
-                .query(query)
-                .send()
-                .await;
-            let (failure, floor) = match sent {
-                Err(e) => (format!("request failed: {}", e.without_url()), None),
-                Ok(response) => {
-                    let status = response.status().as_u16();
-                    match decide(status, response.headers()) {
-                        Decision::Done => {
-                            let body = response.bytes().await.map_err(|e| StripeError::Decode {
-                                resource: path.to_owned(),
-                                detail: e.without_url().to_string(),
-                            })?;
-                            return serde_json::from_slice(&body).map_err(|e| {
-                                StripeError::Decode {
-                                    resource: path.to_owned(),
-                                    detail: e.to_string(),
-                                }
-                            });
-                        }
-                        Decision::Fail => {
-                            let message = error_message(response).await;
-                            return Err(match status {
-                                401 => StripeError::Unauthorized,
-                                403 => StripeError::Forbidden {
-                                    resource: path.to_owned(),
-                                    message,
-                                },
-                                _ => StripeError::Api {
-                                    status,
-                                    resource: path.to_owned(),
-                                    message,
-                                },
-                            });
-                        }
-                        Decision::Retry(floor) => (
-                            format!("HTTP {status}: {}", error_message(response).await),
-                            floor,
-                        ),
+            let sent = tokio::time::Instant::now();
+            let failure = match self.send(&url, path, query).await? {
+                Ok(body) => {
+                    self.pace.succeeded();
+                    return serde_json::from_slice(&body).map_err(|e| StripeError::Decode {
+                        resource: path.to_owned(),
+                        detail: e.to_string(),
+                    });
+                }
+                Err(failure) => failure,
+            };
+            match failure {
+                Failure::RateLimited(retry_after) => {
+                    self.rate_limited.fetch_add(1, Ordering::Relaxed);
+                    let since = *first_429.get_or_insert_with(Instant::now);
+                    let rate = self.pace.rate_limited(sent, retry_after);
+                    if since.elapsed() >= self.rate_limit_budget {
+                        return Err(StripeError::RateLimited {
+                            resource: path.to_owned(),
+                            seconds: since.elapsed().as_secs(),
+                            rate,
+                        });
+                    }
+                    tracing::debug!(resource = path, rate, "stripe answered 429; slowing down");
+                }
+                Failure::Other(failure, retry_after) => {
+                    let (streak, counted) = self.pace.failed(sent, |n| delay(n, retry_after));
+                    if streak >= self.max_attempts {
+                        return Err(StripeError::GaveUp {
+                            attempts: streak,
+                            resource: path.to_owned(),
+                            last: failure,
+                        });
+                    }
+                    // One warning per attempt of the streak, not one per
+                    // request that saw the same failure.
+                    if counted {
+                        tracing::warn!(resource = path, attempt = streak, failure = %failure, "stripe request failed; every request waits, then retries");
+                    } else {
+                        tracing::debug!(resource = path, failure = %failure, "stripe request failed in the same outage");
                     }
                 }
-            };
-            if attempt >= self.max_attempts {
-                return Err(StripeError::GaveUp {
-                    attempts: attempt,
-                    resource: path.to_owned(),
-                    last: failure,
-                });
             }
-            let wait = delay(attempt, floor);
-            tracing::warn!(resource = path, attempt, wait_ms = wait.as_millis() as u64, failure = %failure, "stripe request failed; retrying");
-            tokio::time::sleep(wait).await;
         }
     }
+
+    /// One attempt: the body of a 2xx, a retryable failure, or a final error.
+    async fn send(
+        &self,
+        url: &str,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<Result<Vec<u8>, Failure>, StripeError> {
+        let sent = self
+            .http
+            .get(url)
+            .bearer_auth(self.key.expose_secret())
+            .header("Stripe-Version", API_VERSION)
+            .query(query)
+            .send()
+            .await;
+        let response = match sent {
+            Ok(response) => response,
+            Err(e) => {
+                let why = transport(&e, &self.base_url, self.timeout);
+                return Ok(Err(Failure::Other(why, None)));
+            }
+        };
+        let status = response.status().as_u16();
+        match decide(status, response.headers()) {
+            Decision::Done => match response.bytes().await {
+                Ok(body) => Ok(Ok(body.to_vec())),
+                // The body broke off: as retryable as a refused connection.
+                Err(e) => Ok(Err(Failure::Other(
+                    transport(&e, &self.base_url, self.timeout),
+                    None,
+                ))),
+            },
+            Decision::Retry(retry_after) if status == 429 => {
+                Ok(Err(Failure::RateLimited(retry_after)))
+            }
+            Decision::Retry(retry_after) => Ok(Err(Failure::Other(
+                format!("HTTP {status}: {}", error_message(response).await),
+                retry_after,
+            ))),
+            Decision::Fail => {
+                let message = error_message(response).await;
+                Err(match status {
+                    401 => StripeError::Unauthorized,
+                    403 => StripeError::Forbidden {
+                        resource: path.to_owned(),
+                        message,
+                    },
+                    _ => StripeError::Api {
+                        status,
+                        resource: path.to_owned(),
+                        message,
+                    },
+                })
+            }
+        }
+    }
+}
+
+/// A transport failure in words: what went wrong, where (the API root,
+/// never the key, which is only ever in a header) and the innermost cause,
+/// e.g. "could not connect to http://127.0.0.1:9: Connection refused (os
+/// error 111)".
+fn transport(e: &reqwest::Error, base_url: &str, timeout: Duration) -> String {
+    let what = if e.is_timeout() {
+        format!("no answer within {} s from", timeout.as_secs())
+    } else if e.is_connect() {
+        "could not connect to".to_owned()
+    } else if e.is_body() || e.is_decode() {
+        "the answer broke off from".to_owned()
+    } else {
+        "the request failed to".to_owned()
+    };
+    let mut cause: &dyn std::error::Error = e;
+    while let Some(inner) = cause.source() {
+        cause = inner;
+    }
+    format!("{what} {base_url}: {cause}")
 }
 
 /// Stripe's `error.message`, or the start of the body.

@@ -9,6 +9,8 @@ use secrecy::{ExposeSecret, SecretString};
 pub const LIVE_DEFAULT_RATE: u32 = 80;
 /// See [`LIVE_DEFAULT_RATE`].
 pub const TEST_DEFAULT_RATE: u32 = 20;
+/// How long a request may be rate limited before the run gives up.
+pub const DEFAULT_RATE_LIMIT_BUDGET: Duration = Duration::from_secs(300);
 /// The API version every request pins.
 pub const API_VERSION: &str = "2024-06-20";
 
@@ -23,8 +25,12 @@ pub struct StripeConfig {
     pub rate_per_second: Option<u32>,
     /// Timeout of one request.
     pub timeout: Duration,
-    /// Attempts per request (the first included).
+    /// Consecutive failed attempts (refused connections, timeouts, 5xx;
+    /// counted across all requests, the first included) before giving up.
     pub max_attempts: u32,
+    /// How long one request may keep being answered 429 (the client slowing
+    /// down all the while) before the run gives up.
+    pub rate_limit_budget: Duration,
     /// Time slices a month is cut into, each paginated on its own.
     pub slices: u32,
 }
@@ -38,6 +44,7 @@ impl StripeConfig {
             rate_per_second: None,
             timeout: Duration::from_secs(30),
             max_attempts: 6,
+            rate_limit_budget: DEFAULT_RATE_LIMIT_BUDGET,
             slices: 8,
         }
     }

@@ -34,6 +34,18 @@ pub enum StripeError {
         /// The last failure.
         last: String,
     },
+    /// Answered 429 for longer than the budget.
+    #[error(
+        "Stripe kept answering 429 (rate limited) for {resource} for {seconds} s, though the client slowed down to {rate:.1} requests/s; lower STRIPE_RATE_LIMIT, or run when other Stripe clients of the account are quiet"
+    )]
+    RateLimited {
+        /// The resource path.
+        resource: String,
+        /// How long it was rate limited.
+        seconds: u64,
+        /// The client's rate at the end, requests/s.
+        rate: f64,
+    },
     /// A response that is not the JSON Stripe documents.
     #[error("unexpected response from Stripe for {resource}: {detail}")]
     Decode {

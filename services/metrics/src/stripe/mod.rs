@@ -1,13 +1,15 @@
 //! The Stripe client of the revenue audit: list APIs for one UTC month,
 //! paginated with `starting_after`, fetched concurrently (the five resource
-//! types at once, and a month cut into time slices), under a client-side rate
-//! limit, with retries that honour `Retry-After` and `Stripe-Should-Retry`.
+//! types at once, and a month cut into time slices), at a pace that adapts
+//! to Stripe's 429s (`pace`), with retries that honour `Retry-After` and
+//! `Stripe-Should-Retry`.
 
 pub mod client;
 pub mod config;
 pub mod error;
 pub mod fetch;
 pub mod normalize;
+pub mod pace;
 pub mod retry;
 pub mod types;
 

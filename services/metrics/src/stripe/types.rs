@@ -17,14 +17,18 @@ pub struct ListPage<T> {
 pub trait Listed: DeserializeOwned + Send + 'static {
     /// Path under the API root, e.g. `/v1/charges`.
     const PATH: &'static str;
+    /// Query parameters every list call adds (besides `created` and the
+    /// pagination).
+    const FILTERS: &'static [(&'static str, &'static str)] = &[];
     /// The object's id (the pagination cursor).
     fn id(&self) -> &str;
 }
 
 macro_rules! listed {
-    ($type:ty, $path:literal) => {
+    ($type:ty, $path:literal $(, $key:literal = $value:literal)*) => {
         impl Listed for $type {
             const PATH: &'static str = $path;
+            const FILTERS: &'static [(&'static str, &'static str)] = &[$(($key, $value)),*];
             fn id(&self) -> &str {
                 &self.id
             }
@@ -132,7 +136,9 @@ pub struct Subscription {
     /// Unix seconds.
     pub created: i64,
 }
-listed!(Subscription, "/v1/subscriptions");
+// Without `status=all` Stripe lists only subscriptions that are not
+// canceled: a month's canceled ones would be missing.
+listed!(Subscription, "/v1/subscriptions", "status" = "all");
 
 /// A Refund.
 #[derive(Debug, Clone, Deserialize)]

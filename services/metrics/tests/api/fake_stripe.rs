@@ -1,8 +1,15 @@
 //! A fake Stripe on 127.0.0.1: list endpoints that filter by
 //! `created[gte]`/`created[lt]`, paginate with `limit`/`starting_after` like
 //! Stripe, and check the key and the pinned API version on every request.
+//! Like Stripe, `/v1/subscriptions` lists canceled subscriptions only when
+//! asked with `status=all` (or `status=canceled`). Optionally rate limited
+//! like Stripe: a token bucket shared by every endpoint, a 429 with a
+//! `rate_limit_error` when it is empty ([`mount_lists_limited`]).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
@@ -13,6 +20,62 @@ pub const KEY: &str = "sk_test_fake_key";
 /// Serves one list endpoint from `objects` (each with "id" and "created").
 pub struct ListEndpoint {
     objects: Vec<Value>,
+    /// Canceled objects are listed only with `status=all|canceled`.
+    live_by_default: bool,
+    limit: Option<Arc<Limit>>,
+}
+
+/// A token bucket: `per_second` tokens a second, holding at most `burst`.
+pub struct Limit {
+    per_second: f64,
+    burst: f64,
+    bucket: Mutex<(f64, Instant)>,
+    /// Requests answered (429s included).
+    pub requests: AtomicU64,
+    /// Requests answered 429.
+    pub refused: AtomicU64,
+}
+
+impl Limit {
+    /// A full bucket.
+    pub fn new(per_second: f64, burst: f64) -> Arc<Self> {
+        Arc::new(Self {
+            per_second,
+            burst,
+            bucket: Mutex::new((burst, Instant::now())),
+            requests: AtomicU64::new(0),
+            refused: AtomicU64::new(0),
+        })
+    }
+
+    /// Takes a token if there is one.
+    fn take(&self) -> bool {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let mut b = self.bucket.lock().expect("the bucket");
+        let now = Instant::now();
+        let (tokens, at) = *b;
+        let tokens =
+            (tokens + now.duration_since(at).as_secs_f64() * self.per_second).min(self.burst);
+        if tokens >= 1.0 {
+            *b = (tokens - 1.0, now);
+            true
+        } else {
+            *b = (tokens, now);
+            self.refused.fetch_add(1, Ordering::Relaxed);
+            false
+        }
+    }
+
+    /// The share of requests answered 429.
+    pub fn refused_share(&self) -> f64 {
+        let n = self.requests.load(Ordering::Relaxed).max(1);
+        self.refused.load(Ordering::Relaxed) as f64 / n as f64
+    }
+
+    /// How long `requests` take at the limit, at the least.
+    pub fn bound(&self, requests: u64) -> Duration {
+        Duration::from_secs_f64((requests as f64 - self.burst).max(0.0) / self.per_second)
+    }
 }
 
 fn stripe_error(status: u16, message: &str) -> ResponseTemplate {
@@ -32,7 +95,21 @@ impl Respond for ListEndpoint {
         if request.headers.get("stripe-version").is_none() {
             return stripe_error(400, "the fake requires a pinned Stripe-Version");
         }
+        if let Some(limit) = &self.limit
+            && !limit.take()
+        {
+            return ResponseTemplate::new(429).set_body_json(json!({"error": {
+                "type": "rate_limit_error",
+                "message": "Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits."
+            }}));
+        }
         let q: HashMap<String, String> = request.url.query_pairs().into_owned().collect();
+        let status = q.get("status").map(String::as_str);
+        let shown = |o: &Value| {
+            !self.live_by_default
+                || o["status"] != "canceled"
+                || matches!(status, Some("all" | "canceled"))
+        };
         let number = |k: &str| q.get(k).and_then(|v| v.parse::<i64>().ok());
         let (Some(gte), Some(lt), Some(limit)) = (
             number("created[gte]"),
@@ -51,6 +128,7 @@ impl Respond for ListEndpoint {
             .objects
             .iter()
             .filter(|o| (gte..lt).contains(&o["created"].as_i64().unwrap_or(-1)))
+            .filter(|o| shown(o))
             .collect();
         // Newest first, as Stripe lists.
         matching.sort_by(|a, b| {
@@ -80,7 +158,27 @@ impl Respond for ListEndpoint {
 }
 
 /// The five list endpoints, each serving `objects[resource]` (missing = empty).
-pub async fn mount_lists(server: &MockServer, mut objects: HashMap<&str, Vec<Value>>) {
+pub async fn mount_lists(server: &MockServer, objects: HashMap<&str, Vec<Value>>) {
+    mount(server, objects, None).await;
+}
+
+/// [`mount_lists`] behind one token bucket of `per_second` requests (a
+/// burst of as many); returns it, to read its counts.
+pub async fn mount_lists_limited(
+    server: &MockServer,
+    objects: HashMap<&str, Vec<Value>>,
+    per_second: f64,
+) -> Arc<Limit> {
+    let limit = Limit::new(per_second, per_second);
+    mount(server, objects, Some(limit.clone())).await;
+    limit
+}
+
+async fn mount(
+    server: &MockServer,
+    mut objects: HashMap<&str, Vec<Value>>,
+    limit: Option<Arc<Limit>>,
+) {
     for resource in [
         "payment_intents",
         "charges",
@@ -92,6 +190,8 @@ pub async fn mount_lists(server: &MockServer, mut objects: HashMap<&str, Vec<Val
             .and(path(format!("/v1/{resource}")))
             .respond_with(ListEndpoint {
                 objects: objects.remove(resource).unwrap_or_default(),
+                live_by_default: resource == "subscriptions",
+                limit: limit.clone(),
             })
             .mount(server)
             .await;

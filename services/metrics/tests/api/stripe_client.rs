@@ -10,7 +10,7 @@ use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::fake_stripe::{KEY, mount_lists, objects};
+use crate::fake_stripe::{KEY, mount_lists, mount_lists_limited, objects};
 
 const NOV_2025: (i64, i64) = (1_761_955_200, 1_764_547_200);
 
@@ -63,7 +63,8 @@ fn month_objects() -> HashMap<&'static str, Vec<serde_json::Value>> {
                 120,
                 from,
                 to,
-                |_, id, created| json!({"id": id, "status": "active", "created": created}),
+                // Every 6th canceled: listed only with status=all.
+                |i, id, created| json!({"id": id, "status": if i % 6 == 0 { "canceled" } else { "active" }, "created": created}),
             ),
         ),
         (
@@ -123,7 +124,16 @@ async fn every_page_of_every_resource_type_is_fetched_once() {
     );
     assert_eq!(
         count(period.subscriptions.iter().map(|o| o.id.as_str()).collect()),
-        120
+        120,
+        "canceled subscriptions too"
+    );
+    assert_eq!(
+        period
+            .subscriptions
+            .iter()
+            .filter(|s| s.status == "canceled")
+            .count(),
+        20
     );
     assert_eq!(
         count(period.refunds.iter().map(|o| o.id.as_str()).collect()),
@@ -240,5 +250,95 @@ async fn stripe_should_retry_false_is_final() {
     assert_eq!(
         error.to_string(),
         "Stripe answered 503 for /v1/invoices: idempotency conflict"
+    );
+}
+
+#[tokio::test]
+async fn a_client_at_20_per_second_against_a_server_allowing_5_slows_down_and_completes() {
+    let server = MockServer::start().await;
+    let limit = mount_lists_limited(&server, month_objects(), 5.0).await;
+    let client = StripeClient::new(&StripeConfig {
+        rate_per_second: Some(20),
+        slices: 8,
+        ..config(&server)
+    })
+    .expect("client");
+    let started = std::time::Instant::now();
+    let period = client
+        .fetch_period(NOV_2025.0, NOV_2025.1)
+        .await
+        .expect("a 429 storm slows the client down; it does not end the fetch");
+    let took = started.elapsed();
+    assert_eq!(period.payment_intents.len(), 730);
+    assert_eq!(period.subscriptions.len(), 120);
+    assert_eq!(period.refunds.len(), 33);
+    let answered = limit.requests.load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(answered, client.requests_sent());
+    assert_eq!(
+        limit.refused.load(std::sync::atomic::Ordering::Relaxed),
+        client.rate_limited()
+    );
+    // 40 pages (5 types x 8 slices, one page each) at 5/s after a burst of 5.
+    let pages = answered - client.rate_limited();
+    assert_eq!(pages, 40);
+    eprintln!(
+        "{} of {answered} requests answered 429; {took:?} against a bound of {:?}",
+        client.rate_limited(),
+        limit.bound(pages)
+    );
+    assert!(
+        limit.refused_share() < 0.2,
+        "{} of {answered} requests answered 429",
+        client.rate_limited()
+    );
+    let bound = limit.bound(pages);
+    assert!(
+        took.as_secs_f64() < bound.as_secs_f64() * 1.5 + 1.0,
+        "took {took:?}, the bound is {bound:?}"
+    );
+    assert!(
+        client.rate_now() < 10.0,
+        "the client slowed down: {}",
+        client.rate_now()
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_stripe_is_named_with_its_address_and_every_request_waits_together() {
+    // A port nothing listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = closed.local_addr().unwrap();
+    drop(closed);
+    let base = format!("http://{addr}");
+    let client = StripeClient::new(&StripeConfig {
+        rate_per_second: Some(1000),
+        max_attempts: 4,
+        slices: 8,
+        ..StripeConfig::new(
+            SecretString::from("sk_test_never_shown".to_owned()),
+            base.clone(),
+        )
+    })
+    .expect("client");
+    let error = client
+        .fetch_period(NOV_2025.0, NOV_2025.1)
+        .await
+        .expect_err("nothing listens");
+    let text = error.to_string();
+    assert!(
+        matches!(error, StripeError::GaveUp { attempts: 4, .. }),
+        "{error:?}"
+    );
+    assert!(
+        text.contains(&format!("could not connect to {base}")) && text.contains("refused"),
+        "{text}"
+    );
+    assert!(!text.contains("sk_test_never_shown"));
+    // 40 paginators, but the attempts are shared: one probe per backoff step
+    // (and at most the requests already on their way when the streak began).
+    assert!(
+        client.requests_sent() <= 8,
+        "{} requests",
+        client.requests_sent()
     );
 }
