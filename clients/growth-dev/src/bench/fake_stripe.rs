@@ -1,6 +1,9 @@
 //! A fake Stripe for benchmarks: list endpoints over generated objects with
 //! Stripe's filtering and pagination, each page answered after a fixed
-//! latency, on 127.0.0.1.
+//! latency, on 127.0.0.1. Like Stripe, canceled subscriptions (every tenth)
+//! are listed only with `status=all`, and with `--server-rate` it limits
+//! requests with a token bucket (a burst of one second's worth), answering
+//! 429 with Stripe's `rate_limit_error` when it is empty.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -32,6 +35,10 @@ pub struct FakeStripeArgs {
     /// Time slices per resource type.
     #[arg(long, default_value_t = 8)]
     pub slices: u32,
+    /// Requests per second the fake itself allows (429 beyond); none: no
+    /// limit.
+    #[arg(long)]
+    pub server_rate: Option<f64>,
 }
 
 impl FakeStripeArgs {
@@ -42,8 +49,45 @@ impl FakeStripeArgs {
             MONTH.0,
             MONTH.1,
             Duration::from_millis(self.latency_ms),
+            self.server_rate,
         )
         .await
+    }
+
+    /// The fastest the month can be listed: `pages` at the lower of the
+    /// client's rate and the fake's.
+    pub fn bound(&self, pages: u64) -> Duration {
+        let rate = self
+            .server_rate
+            .map_or(f64::from(self.rate), |s| s.min(f64::from(self.rate)));
+        Duration::from_secs_f64(pages as f64 / rate)
+    }
+}
+
+/// A token bucket of `rate` tokens a second, holding one second's worth.
+struct Bucket {
+    rate: f64,
+    state: std::sync::Mutex<(f64, std::time::Instant)>,
+}
+
+impl Bucket {
+    fn new(rate: f64) -> Self {
+        Self {
+            rate,
+            state: std::sync::Mutex::new((rate, std::time::Instant::now())),
+        }
+    }
+
+    fn take(&self) -> bool {
+        let mut s = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = std::time::Instant::now();
+        let tokens = (s.0 + now.duration_since(s.1).as_secs_f64() * self.rate).min(self.rate);
+        let granted = tokens >= 1.0;
+        *s = (if granted { tokens - 1.0 } else { tokens }, now);
+        granted
     }
 }
 
@@ -54,6 +98,8 @@ struct Fake {
     resources: HashMap<&'static str, (Objects, HashMap<String, usize>)>,
     latency: Duration,
     pages: AtomicU64,
+    limit: Option<Bucket>,
+    refused: AtomicU64,
 }
 
 /// A running fake; stops when dropped.
@@ -68,6 +114,11 @@ impl FakeStripe {
     /// Pages served so far.
     pub fn pages(&self) -> u64 {
         self.state.pages.load(Ordering::Relaxed)
+    }
+
+    /// Requests answered 429 so far.
+    pub fn refused(&self) -> u64 {
+        self.state.refused.load(Ordering::Relaxed)
     }
 }
 
@@ -91,7 +142,8 @@ fn json_for(resource: &str, i: usize, id: &str, created: i64) -> String {
             r#"{{"id":"{id}","object":"invoice","amount_paid":4900,"currency":"usd","status":"paid","created":{created}}}"#
         ),
         "subscriptions" => format!(
-            r#"{{"id":"{id}","object":"subscription","status":"active","created":{created}}}"#
+            r#"{{"id":"{id}","object":"subscription","status":"{}","created":{created}}}"#,
+            if i % 10 == 0 { "canceled" } else { "active" }
         ),
         _ => format!(
             r#"{{"id":"{id}","object":"refund","amount":500,"currency":"usd","created":{created}}}"#
@@ -108,12 +160,14 @@ const PREFIXES: [(&str, &str); 5] = [
 ];
 
 /// Starts the fake with `per_type` objects of each resource type spread over
-/// `[from, to)`, answering each page after `latency`.
+/// `[from, to)`, answering each page after `latency`, at most `server_rate`
+/// requests a second if given.
 pub async fn start(
     per_type: usize,
     from: i64,
     to: i64,
     latency: Duration,
+    server_rate: Option<f64>,
 ) -> anyhow::Result<FakeStripe> {
     let mut resources = HashMap::new();
     for (resource, prefix) in PREFIXES {
@@ -137,6 +191,8 @@ pub async fn start(
         resources,
         latency,
         pages: AtomicU64::new(0),
+        limit: server_rate.map(Bucket::new),
+        refused: AtomicU64::new(0),
     });
     let app = axum::Router::new()
         .route("/v1/{resource}", get(list))
@@ -171,8 +227,22 @@ async fn list(
         )
             .into_response();
     };
+    if fake.limit.as_ref().is_some_and(|b| !b.take()) {
+        fake.refused.fetch_add(1, Ordering::Relaxed);
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            [("content-type", "application/json")],
+            r#"{"error":{"type":"rate_limit_error","message":"Request rate limit exceeded."}}"#,
+        )
+            .into_response();
+    }
     tokio::time::sleep(fake.latency).await;
     fake.pages.fetch_add(1, Ordering::Relaxed);
+    let canceled_hidden = resource == "subscriptions"
+        && !matches!(
+            q.get("status").map(String::as_str),
+            Some("all" | "canceled")
+        );
     // Newest first: objects with created < lt start here, >= gte end there.
     let first_in_range = objects.partition_point(|o| o.0 >= lt);
     let end_of_range = objects.partition_point(|o| o.0 >= gte);
@@ -180,14 +250,19 @@ async fn list(
         Some(&i) => (i + 1).max(first_in_range),
         None => first_in_range,
     };
-    let end = (start + limit.clamp(1, 100) as usize).min(end_of_range);
-    let data: Vec<&str> = objects[start.min(end)..end]
+    let shown =
+        |o: &&(i64, String, String)| !canceled_hidden || !o.2.contains(r#""status":"canceled""#);
+    let mut rest = objects[start.min(end_of_range)..end_of_range]
         .iter()
+        .filter(shown);
+    let data: Vec<&str> = rest
+        .by_ref()
+        .take(limit.clamp(1, 100) as usize)
         .map(|o| o.2.as_str())
         .collect();
+    let has_more = rest.next().is_some();
     let body = format!(
-        r#"{{"object":"list","url":"/v1/{resource}","has_more":{},"data":[{}]}}"#,
-        end < end_of_range,
+        r#"{{"object":"list","url":"/v1/{resource}","has_more":{has_more},"data":[{}]}}"#,
         data.join(",")
     );
     ([("content-type", "application/json")], body).into_response()
