@@ -143,7 +143,11 @@ fn json_for(resource: &str, i: usize, id: &str, created: i64) -> String {
         ),
         "subscriptions" => format!(
             r#"{{"id":"{id}","object":"subscription","status":"{}","created":{created}}}"#,
-            if i.is_multiple_of(10) { "canceled" } else { "active" }
+            if i.is_multiple_of(10) {
+                "canceled"
+            } else {
+                "active"
+            }
         ),
         _ => format!(
             r#"{{"id":"{id}","object":"refund","amount":500,"currency":"usd","created":{created}}}"#

@@ -20,11 +20,25 @@ pub enum Kind {
     RefundNotRecorded,
     /// Several rows for one Stripe payment.
     DuplicateRows,
+    /// Paid in Stripe, not granted by the database.
+    PaidNotProvisioned,
+    /// Granted by the database, not paid in Stripe.
+    ProvisionedNotPaid,
+    /// The granted plan is not the one the Stripe price maps to.
+    PlanMismatch,
+    /// One customer with several live paying subscriptions.
+    DuplicateSubscriptions,
+    /// A trial past its end still treated as a trial.
+    TrialOverrun,
+    /// A handled Stripe event the webhook never recorded.
+    MissedEvent,
+    /// Money stuck in a state that should not last.
+    StaleMoneyState,
 }
 
 impl Kind {
     /// Every kind.
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 14] = [
         Kind::MissingInDb,
         Kind::OrphanedInDb,
         Kind::AmountMismatch,
@@ -32,6 +46,13 @@ impl Kind {
         Kind::StatusDrift,
         Kind::RefundNotRecorded,
         Kind::DuplicateRows,
+        Kind::PaidNotProvisioned,
+        Kind::ProvisionedNotPaid,
+        Kind::PlanMismatch,
+        Kind::DuplicateSubscriptions,
+        Kind::TrialOverrun,
+        Kind::MissedEvent,
+        Kind::StaleMoneyState,
     ];
 
     /// Parses [`Kind::as_str`].
@@ -49,6 +70,13 @@ impl Kind {
             Kind::StatusDrift => "status_drift",
             Kind::RefundNotRecorded => "refund_not_recorded",
             Kind::DuplicateRows => "duplicate_rows",
+            Kind::PaidNotProvisioned => "paid_not_provisioned",
+            Kind::ProvisionedNotPaid => "provisioned_not_paid",
+            Kind::PlanMismatch => "plan_mismatch",
+            Kind::DuplicateSubscriptions => "duplicate_subscriptions",
+            Kind::TrialOverrun => "trial_overrun",
+            Kind::MissedEvent => "missed_event",
+            Kind::StaleMoneyState => "stale_money_state",
         }
     }
 }
@@ -121,6 +149,9 @@ pub fn object_type(name: &str) -> &'static str {
     match name {
         "payment_intent" => "payment_intent",
         "charge" => "charge",
+        "refund" => "refund",
+        "subscription" => "subscription",
+        "event" => "event",
         _ => "",
     }
 }

@@ -129,6 +129,27 @@ pub fn recommendations(findings: &[Finding]) -> Vec<String> {
             Kind::DuplicateRows => format!(
                 "Remove duplicate rows for {n} Stripe payment(s) and keep one row per Stripe id"
             ),
+            Kind::PaidNotProvisioned => format!(
+                "Grant access to {n} subscription(s) customers pay for in Stripe (a repair records Stripe's state), and check the customer.subscription.* webhook events"
+            ),
+            Kind::ProvisionedNotPaid => format!(
+                "Review {n} subscription(s) the database grants though Stripe has them canceled, past due or unpaid (a repair records Stripe's state)"
+            ),
+            Kind::PlanMismatch => format!(
+                "Align the plan of {n} customer(s) with the price they pay in Stripe (STRIPE_PRICE_PLANS maps prices to plans); a person decides which side is right"
+            ),
+            Kind::DuplicateSubscriptions => format!(
+                "Cancel the extra live subscription(s) of {n} customer(s) in Stripe, and refund what they paid twice"
+            ),
+            Kind::TrialOverrun => format!(
+                "End {n} trial(s) past their end date: charge or downgrade in Stripe, then let the webhook record the new state"
+            ),
+            Kind::MissedEvent => format!(
+                "Replay {n} Stripe event(s) the webhook never recorded (run the audit with repair), and check the webhook endpoint's deliveries in Stripe"
+            ),
+            Kind::StaleMoneyState => format!(
+                "Capture, cancel or follow up {n} payment(s) or refund(s) stuck in Stripe (requires_capture, pending): uncaptured authorisations expire after 7 days"
+            ),
         });
     }
     if failed_in_stripe > 0 {

@@ -24,6 +24,13 @@ fn finding(f: &Finding) -> pb::AuditFinding {
         Kind::StatusDrift => pb::FindingKind::StatusDrift,
         Kind::RefundNotRecorded => pb::FindingKind::RefundNotRecorded,
         Kind::DuplicateRows => pb::FindingKind::DuplicateRows,
+        Kind::PaidNotProvisioned => pb::FindingKind::PaidNotProvisioned,
+        Kind::ProvisionedNotPaid => pb::FindingKind::ProvisionedNotPaid,
+        Kind::PlanMismatch => pb::FindingKind::PlanMismatch,
+        Kind::DuplicateSubscriptions => pb::FindingKind::DuplicateSubscriptions,
+        Kind::TrialOverrun => pb::FindingKind::TrialOverrun,
+        Kind::MissedEvent => pb::FindingKind::MissedEvent,
+        Kind::StaleMoneyState => pb::FindingKind::StaleMoneyState,
     };
     let severity = match f.severity {
         Severity::Info => pb::Severity::Info,
@@ -89,6 +96,7 @@ impl From<AuditRecord> for pb::AuditRun {
             repair_summary: r.repaired.map(|ids| pb::RepairSummary {
                 payments_backfilled: ids.len() as i64,
                 backfilled_stripe_ids: ids,
+                ..Default::default()
             }),
             report_markdown: r.report_markdown,
             error: r.error.unwrap_or_default(),
