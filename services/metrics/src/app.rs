@@ -68,6 +68,7 @@ pub async fn start_with(
         shutdown: serve.shutdown.clone(),
         stripe,
         thresholds: args.thresholds(),
+        drift: Arc::new(args.drift.settings().map_err(anyhow::Error::msg)?),
         alerts,
         lifecycle: match args.lifecycle_addr.trim() {
             "" => None,

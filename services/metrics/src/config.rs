@@ -108,6 +108,10 @@ pub struct MetricsArgs {
     #[arg(long, env = "AUDIT_FAIL_NET_RATIO", default_value_t = 0.005)]
     pub audit_fail_net_ratio: f64,
 
+    /// The audit's entitlement-drift and stale-money settings.
+    #[command(flatten)]
+    pub drift: crate::audit::settings::DriftArgs,
+
     /// Time zone (IANA name) cohorts and retention periods are cut in.
     /// Changing it rebuilds the activity rollup at the next start.
     #[arg(long, env = "REPORTING_TIME_ZONE", default_value = "UTC")]
@@ -205,6 +209,7 @@ impl Default for MetricsArgs {
             alert_timeout_ms: 15_000,
             audit_fail_critical_findings: 1,
             audit_fail_net_ratio: 0.005,
+            drift: crate::audit::settings::DriftArgs::default(),
             reporting_time_zone: "UTC".to_owned(),
             activity_events: Vec::new(),
             lifecycle_addr: String::new(),

@@ -26,6 +26,8 @@ pub struct Metrics {
     pub stripe: Option<StripeClient>,
     /// What makes an audit WARNING or FAIL.
     pub thresholds: Thresholds,
+    /// The audit's price → plan map and stale-money limit.
+    pub drift: Arc<crate::audit::settings::DriftSettings>,
     /// Where an audit's alerts go.
     pub alerts: AlertQueue,
     /// The lifecycle service, when `LIFECYCLE_ADDR` is set (the weekly

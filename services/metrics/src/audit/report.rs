@@ -49,6 +49,9 @@ pub fn markdown(month: &str, outcome: &AuditOutcome) -> String {
             repair.len()
         );
     }
+    for line in &outcome.drift_repairs {
+        let _ = writeln!(md, "- entitlement repair: {line}");
+    }
     if outcome.dry_run {
         let _ = writeln!(md, "- dry run: nothing was written");
     }

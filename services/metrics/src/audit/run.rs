@@ -9,10 +9,13 @@ use chrono::{DateTime, Utc};
 use growth_runtime::SessionLock;
 use uuid::Uuid;
 
+use super::drift::{self, Drift};
+use super::entitlements;
 use super::findings::{Finding, Kind};
 use super::model::StripePayment;
 use super::month::Month;
 use super::reconcile::{CurrencyTotals, Reconciliation, reconcile};
+use super::stale;
 use super::verdict::{Verdict, recommendations, verdict};
 use crate::error::MetricsError;
 use crate::repo::audit::{self as repo, Completed, RunRow};
@@ -33,8 +36,23 @@ pub struct AuditOutcome {
     pub stripe_counts: Vec<(&'static str, usize)>,
     /// Stripe ids backfilled (or, in a dry run, that would be).
     pub repaired: Option<Vec<String>>,
+    /// What a repair did about entitlement drift, a line per subscription
+    /// (or, in a dry run, would do).
+    pub drift_repairs: Vec<String>,
     /// Whether nothing was written.
     pub dry_run: bool,
+}
+
+/// What the run fetched besides the month, and what it concluded from it.
+struct Beside {
+    /// The entitlement drift.
+    drift: Drift,
+    /// Live subscriptions listed.
+    live: usize,
+    /// Stripe's objects of the subscriptions a repair records.
+    to_record: Vec<serde_json::Value>,
+    /// When Stripe was read.
+    now: DateTime<Utc>,
 }
 
 /// A run as the API returns it, fresh or read back.
@@ -168,14 +186,36 @@ async fn audit(
         repo::insert_started(&state.pool, run_id, &record.month, repair, started_at).await?;
     }
     let (from, to) = (month.start(), month.end());
-    let period = match stripe.fetch_period(from.timestamp(), to.timestamp()).await {
-        Ok(period) => period,
+    let oldest = repo::oldest_subscription(&state.pool).await?;
+    let now = Utc::now();
+    let fetched = tokio::try_join!(
+        stripe.fetch_period(from.timestamp(), to.timestamp()),
+        entitlements::list_live(stripe, oldest, now),
+    );
+    let (period, live) = match fetched {
+        Ok(fetched) => fetched,
         Err(error) => {
             tracing::warn!(%month, error = %error, "revenue audit could not fetch from Stripe");
             return failed(state, record, error.to_string()).await;
         }
     };
-    match reconcile_and_store(state, &mut record, month, &period, repair).await {
+    let granted = repo::granted(&state.pool).await?;
+    let drift = drift::drift(&live, &granted, &state.drift, now);
+    let to_record = if repair && !dry_run {
+        match entitlements::objects_to_record(stripe, &live, &drift.to_record).await {
+            Ok(objects) => objects,
+            Err(error) => return failed(state, record, error.to_string()).await,
+        }
+    } else {
+        Vec::new()
+    };
+    let beside = Beside {
+        drift,
+        live: live.len(),
+        to_record,
+        now,
+    };
+    match reconcile_and_store(state, &mut record, month, &period, repair, beside).await {
         Ok(()) => Ok(record),
         Err(error) => {
             if !dry_run {
@@ -211,6 +251,7 @@ async fn reconcile_and_store(
     month: Month,
     period: &StripePeriod,
     repair: bool,
+    beside: Beside,
 ) -> Result<(), MetricsError> {
     let dry_run = record.dry_run;
     let db = repo::month_payments(&state.pool, month.start(), month.end()).await?;
@@ -222,6 +263,12 @@ async fn reconcile_and_store(
     })
     .await
     .map_err(|e| MetricsError::Internal(format!("reconciliation failed: {e}")))?;
+    let mut reconciliation = reconciliation;
+    let drift_ids = beside.drift.to_record.clone();
+    reconciliation.findings.extend(beside.drift.findings);
+    reconciliation
+        .findings
+        .extend(stale::stale(period, state.drift.stale_after, beside.now));
     let verdict = verdict(&reconciliation, &state.thresholds);
     let recommendations = recommendations(&reconciliation.findings);
     let by_id: HashMap<&str, &StripePayment> = stripe_payments
@@ -243,8 +290,10 @@ async fn reconcile_and_store(
             ("invoices", period.invoices.len()),
             ("subscriptions", period.subscriptions.len()),
             ("refunds", period.refunds.len()),
+            ("live subscriptions (any month)", beside.live),
         ],
         repaired: None,
+        drift_repairs: Vec::new(),
         dry_run,
         reconciliation,
     };
@@ -255,6 +304,14 @@ async fn reconcile_and_store(
         } else {
             repo::backfill(&mut tx, &missing).await?
         });
+        outcome.drift_repairs = if dry_run {
+            drift_ids
+                .iter()
+                .map(|id| format!("{id}: would be recorded as Stripe has it"))
+                .collect()
+        } else {
+            entitlements::record(&mut tx, &beside.to_record, beside.now).await?
+        };
     }
     let report = super::report::markdown(&record.month, &outcome);
     if !dry_run {

@@ -288,3 +288,34 @@ pub async fn list(
     .fetch_all(pool)
     .await
 }
+
+/// Every subscription row with what it grants: its latest state and its
+/// user's plan (for the audit's entitlement drift).
+pub async fn granted(pool: &PgPool) -> Result<Vec<crate::audit::drift::Granted>, sqlx::Error> {
+    let rows: Vec<(String, Option<String>, String, String, String)> = sqlx::query_as(
+        "SELECT s.stripe_subscription_id, s.stripe_customer, s.user_id, s.status, u.plan
+         FROM metrics.subscriptions s JOIN metrics.users u USING (user_id)
+         ORDER BY s.stripe_subscription_id",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(subscription_id, customer, user_id, status, user_plan)| {
+            crate::audit::drift::Granted {
+                subscription_id,
+                customer,
+                user_id,
+                status,
+                user_plan,
+            }
+        })
+        .collect())
+}
+
+/// When the oldest recorded subscription started (`None`: none recorded).
+pub async fn oldest_subscription(pool: &PgPool) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    sqlx::query_scalar("SELECT min(started_at) FROM metrics.subscriptions")
+        .fetch_one(pool)
+        .await
+}

@@ -108,6 +108,23 @@ impl StripeClient {
         self.get_json(T::PATH, &query).await
     }
 
+    /// One object, e.g. `/v1/subscriptions/sub_123`, with the same pace
+    /// and retries as the lists.
+    pub async fn retrieve<R: DeserializeOwned>(
+        &self,
+        collection: &str,
+        id: &str,
+    ) -> Result<R, StripeError> {
+        if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(StripeError::Api {
+                status: 400,
+                resource: collection.to_owned(),
+                message: format!("{id:?} is not a Stripe id"),
+            });
+        }
+        self.get_json(&format!("{collection}/{id}"), &[]).await
+    }
+
     /// GET `path` with retries; decodes the JSON body.
     async fn get_json<R: DeserializeOwned>(
         &self,

@@ -140,6 +140,52 @@ pub struct Subscription {
 // canceled: a month's canceled ones would be missing.
 listed!(Subscription, "/v1/subscriptions", "status" = "all");
 
+/// A subscription as Stripe has it now, kept whole (the audit's
+/// entitlement checks read its price and trial, and a drift repair records
+/// it as the webhook would). Listed without `status`, so Stripe answers with
+/// every subscription that is not canceled, whenever it was created.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(transparent)]
+pub struct LiveSubscription(pub serde_json::Value);
+
+impl LiveSubscription {
+    fn text(&self, pointer: &str) -> Option<&str> {
+        self.0.pointer(pointer).and_then(serde_json::Value::as_str)
+    }
+
+    /// `sub_…`.
+    pub fn sub_id(&self) -> &str {
+        self.text("/id").unwrap_or_default()
+    }
+
+    /// `cus_…` (an expanded customer's id too).
+    pub fn customer(&self) -> Option<&str> {
+        self.text("/customer").or_else(|| self.text("/customer/id"))
+    }
+
+    /// `active`, `trialing`, `past_due`, `unpaid`, `incomplete`, `paused`, …
+    pub fn status(&self) -> &str {
+        self.text("/status").unwrap_or_default()
+    }
+
+    /// The first item's price (`price_…`).
+    pub fn price(&self) -> Option<&str> {
+        self.text("/items/data/0/price/id")
+    }
+
+    /// When the trial ends, Unix seconds.
+    pub fn trial_end(&self) -> Option<i64> {
+        self.0.get("trial_end").and_then(serde_json::Value::as_i64)
+    }
+}
+
+impl Listed for LiveSubscription {
+    const PATH: &'static str = "/v1/subscriptions";
+    fn id(&self) -> &str {
+        self.sub_id()
+    }
+}
+
 /// A Refund.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Refund {

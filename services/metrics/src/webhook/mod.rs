@@ -10,7 +10,7 @@ pub mod fold;
 mod fold_tests;
 pub mod shape;
 pub mod signature;
-mod subscription;
+pub mod subscription;
 
 use std::sync::Arc;
 

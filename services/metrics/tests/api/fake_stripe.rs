@@ -198,6 +198,25 @@ async fn mount(
     }
 }
 
+/// `GET /v1/{resource}/{id}` for each of `objects` (404 with Stripe's
+/// `resource_missing` for any other id).
+pub async fn mount_retrieve(server: &MockServer, resource: &str, objects: Vec<Value>) {
+    for o in objects {
+        let id = o["id"].as_str().expect("an id").to_owned();
+        Mock::given(method("GET"))
+            .and(path(format!("/v1/{resource}/{id}")))
+            .respond_with(ResponseTemplate::new(200).set_body_json(o))
+            .mount(server)
+            .await;
+    }
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::path_regex(format!("^/v1/{resource}/[A-Za-z0-9_]+$")))
+        .respond_with(stripe_error(404, "No such object").set_body_json(json!({"error": {"type": "invalid_request_error", "code": "resource_missing", "message": "No such object"}})))
+        .with_priority(10)
+        .mount(server)
+        .await;
+}
+
 /// `n` objects of a resource spread over `[from, to)`.
 pub fn objects(
     prefix: &str,
