@@ -1,7 +1,8 @@
 //! Running an audit: one month at a time (an advisory lock refuses a second
 //! audit of the same month), Stripe fetched, reconciled against the month's
 //! rows, repaired if asked, and stored with its findings in one transaction.
-//! A dry run writes nothing.
+//! Missed webhook events are found meanwhile, and a repair replays them
+//! before the month's rows are read (`missed`). A dry run writes nothing.
 
 use std::collections::HashMap;
 
@@ -10,6 +11,7 @@ use growth_runtime::SessionLock;
 use uuid::Uuid;
 
 use super::findings::{Finding, Kind};
+use super::missed::{self, Missed, ReplayedEvent};
 use super::model::StripePayment;
 use super::month::Month;
 use super::reconcile::{CurrencyTotals, Reconciliation, reconcile};
@@ -35,6 +37,8 @@ pub struct AuditOutcome {
     pub repaired: Option<Vec<String>>,
     /// Whether nothing was written.
     pub dry_run: bool,
+    /// Missed webhook events, and their replays.
+    pub missed: Missed,
 }
 
 /// A run as the API returns it, fresh or read back.
@@ -66,6 +70,8 @@ pub struct AuditRecord {
     pub recommendations: Vec<String>,
     /// Stripe ids backfilled.
     pub repaired: Option<Vec<String>>,
+    /// Missed webhook events replayed (or, in a dry run, to be).
+    pub replayed_events: Vec<ReplayedEvent>,
     /// The markdown report (empty in lists).
     pub report_markdown: String,
     /// Why the run failed.
@@ -75,6 +81,7 @@ pub struct AuditRecord {
 impl AuditRecord {
     /// A stored run, with `findings` when read in full.
     pub fn from_row(row: RunRow, findings: Vec<Finding>, full: bool) -> Self {
+        let summary = row.repair_summary.map(|j| j.0);
         Self {
             run_id: row.run_id,
             month: row.month,
@@ -88,7 +95,8 @@ impl AuditRecord {
             findings,
             finding_count: row.finding_count,
             recommendations: row.recommendations.0,
-            repaired: row.repair_summary.map(|j| j.0),
+            repaired: summary.as_ref().map(|s| s.backfilled.clone()),
+            replayed_events: summary.map(|s| s.replayed_events).unwrap_or_default(),
             report_markdown: if full {
                 row.report_markdown
             } else {
@@ -161,6 +169,7 @@ async fn audit(
         finding_count: 0,
         recommendations: vec![],
         repaired: None,
+        replayed_events: vec![],
         report_markdown: String::new(),
         error: None,
     };
@@ -168,14 +177,23 @@ async fn audit(
         repo::insert_started(&state.pool, run_id, &record.month, repair, started_at).await?;
     }
     let (from, to) = (month.start(), month.end());
-    let period = match stripe.fetch_period(from.timestamp(), to.timestamp()).await {
+    // Missed events are replayed before the month's rows are read.
+    let (period, missed) = tokio::join!(
+        stripe.fetch_period(from.timestamp(), to.timestamp()),
+        missed::recover(&state.pool, stripe, (from, to), Utc::now(), repair, dry_run)
+    );
+    let period = match period {
         Ok(period) => period,
         Err(error) => {
             tracing::warn!(%month, error = %error, "revenue audit could not fetch from Stripe");
             return failed(state, record, error.to_string()).await;
         }
     };
-    match reconcile_and_store(state, &mut record, month, &period, repair).await {
+    let missed = match missed {
+        Ok(missed) => missed,
+        Err(error) => return failed(state, record, error.to_string()).await,
+    };
+    match reconcile_and_store(state, &mut record, month, &period, repair, missed).await {
         Ok(()) => Ok(record),
         Err(error) => {
             if !dry_run {
@@ -211,17 +229,19 @@ async fn reconcile_and_store(
     month: Month,
     period: &StripePeriod,
     repair: bool,
+    missed: Missed,
 ) -> Result<(), MetricsError> {
     let dry_run = record.dry_run;
     let db = repo::month_payments(&state.pool, month.start(), month.end()).await?;
     let stripe_payments = normalize::payments(period);
     // CPU-bound (0.45 s for a million payments): off the async workers.
-    let (reconciliation, stripe_payments) = tokio::task::spawn_blocking(move || {
+    let (mut reconciliation, stripe_payments) = tokio::task::spawn_blocking(move || {
         let reconciliation = reconcile(&stripe_payments, &db);
         (reconciliation, stripe_payments)
     })
     .await
     .map_err(|e| MetricsError::Internal(format!("reconciliation failed: {e}")))?;
+    reconciliation.findings.extend(missed.findings());
     let verdict = verdict(&reconciliation, &state.thresholds);
     let recommendations = recommendations(&reconciliation.findings);
     let by_id: HashMap<&str, &StripePayment> = stripe_payments
@@ -247,6 +267,7 @@ async fn reconcile_and_store(
         repaired: None,
         dry_run,
         reconciliation,
+        missed,
     };
     let mut tx = state.pool.begin().await?;
     if repair {
@@ -267,6 +288,7 @@ async fn reconcile_and_store(
                 findings: &outcome.reconciliation.findings,
                 recommendations: &outcome.recommendations,
                 repaired: outcome.repaired.as_deref(),
+                replayed: outcome.missed.replayed.as_deref().unwrap_or_default(),
                 report_markdown: &report,
             },
         )
@@ -301,6 +323,7 @@ async fn reconcile_and_store(
     record.findings = outcome.reconciliation.findings;
     record.recommendations = outcome.recommendations;
     record.repaired = outcome.repaired;
+    record.replayed_events = outcome.missed.replayed.unwrap_or_default();
     record.report_markdown = report;
     Ok(())
 }
