@@ -3,7 +3,10 @@
 //! latency, on 127.0.0.1. Like Stripe, canceled subscriptions (every tenth)
 //! are listed only with `status=all`, and with `--server-rate` it limits
 //! requests with a token bucket (a burst of one second's worth), answering
-//! 429 with Stripe's `rate_limit_error` when it is empty.
+//! 429 with Stripe's `rate_limit_error` when it is empty. `/v1/events`
+//! lists three events per payment intent (created, succeeded, and its
+//! charge's `charge.succeeded`), filtered like Stripe by `type` (a name or a
+//! `x.*` wildcard) or `types[]`.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -155,6 +158,36 @@ fn json_for(resource: &str, i: usize, id: &str, created: i64) -> String {
     }
 }
 
+/// The events of each payment intent.
+const EVENT_KINDS: [&str; 3] = [
+    "payment_intent.created",
+    "payment_intent.succeeded",
+    "charge.succeeded",
+];
+
+fn event_json(i: usize, k: usize, created: i64) -> String {
+    let kind = EVENT_KINDS[k];
+    let object = if kind.starts_with("charge.") {
+        json_for("charges", i, &format!("ch_{i:08}"), created)
+    } else {
+        json_for("payment_intents", i, &format!("pi_{i:08}"), created)
+    };
+    format!(
+        r#"{{"id":"evt_{i:08}_{k}","object":"event","type":"{kind}","created":{created},"data":{{"object":{object}}}}}"#
+    )
+}
+
+/// Newest first, with each id's position.
+fn indexed(mut objects: Objects) -> (Objects, HashMap<String, usize>) {
+    objects.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| b.1.cmp(&a.1)));
+    let positions = objects
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (o.1.clone(), i))
+        .collect();
+    (objects, positions)
+}
+
 const PREFIXES: [(&str, &str); 5] = [
     ("payment_intents", "pi"),
     ("charges", "ch"),
@@ -174,23 +207,31 @@ pub async fn start(
     server_rate: Option<f64>,
 ) -> anyhow::Result<FakeStripe> {
     let mut resources = HashMap::new();
+    let created_at = |i: usize| from + (to - from) * i as i64 / per_type.max(1) as i64;
     for (resource, prefix) in PREFIXES {
-        let mut objects: Objects = (0..per_type)
+        let objects: Objects = (0..per_type)
             .map(|i| {
-                let created = from + (to - from) * i as i64 / per_type.max(1) as i64;
+                let created = created_at(i);
                 let id = format!("{prefix}_{i:08}");
                 let json = json_for(resource, i, &id, created);
                 (created, id, json)
             })
             .collect();
-        objects.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| b.1.cmp(&a.1)));
-        let positions = objects
-            .iter()
-            .enumerate()
-            .map(|(i, o)| (o.1.clone(), i))
-            .collect();
-        resources.insert(resource, (objects, positions));
+        resources.insert(resource, indexed(objects));
     }
+    let events: Objects = (0..per_type)
+        .flat_map(|i| {
+            (0..EVENT_KINDS.len()).map(move |k| {
+                let created = created_at(i);
+                (
+                    created,
+                    format!("evt_{i:08}_{k}"),
+                    event_json(i, k, created),
+                )
+            })
+        })
+        .collect();
+    resources.insert("events", indexed(events));
     let state = Arc::new(Fake {
         resources,
         latency,
@@ -217,8 +258,21 @@ async fn list(
     let Some((objects, positions)) = fake.resources.get(resource.as_str()) else {
         return (StatusCode::NOT_FOUND, "unknown resource").into_response();
     };
-    let q: HashMap<String, String> =
+    let pairs: Vec<(String, String)> =
         serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
+    let types: Vec<String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "types[]")
+        .map(|(_, v)| format!(r#""type":"{v}""#))
+        .collect();
+    let q: HashMap<String, String> = pairs.into_iter().collect();
+    // `charge.*` matches `"type":"charge.` at the start of the type.
+    let of_type = q.get("type").map(|t| {
+        format!(
+            r#""type":"{}"#,
+            t.strip_suffix('*').unwrap_or(&format!("{t}\""))
+        )
+    });
     let number = |k: &str| q.get(k).and_then(|v| v.parse::<i64>().ok());
     let (Some(gte), Some(lt), Some(limit)) = (
         number("created[gte]"),
@@ -254,8 +308,11 @@ async fn list(
         Some(&i) => (i + 1).max(first_in_range),
         None => first_in_range,
     };
-    let shown =
-        |o: &&(i64, String, String)| !canceled_hidden || !o.2.contains(r#""status":"canceled""#);
+    let shown = |o: &&(i64, String, String)| {
+        (!canceled_hidden || !o.2.contains(r#""status":"canceled""#))
+            && of_type.as_ref().is_none_or(|t| o.2.contains(t.as_str()))
+            && (types.is_empty() || types.iter().any(|t| o.2.contains(t.as_str())))
+    };
     let mut rest = objects[start.min(end_of_range)..end_of_range]
         .iter()
         .filter(shown);
@@ -270,4 +327,38 @@ async fn list(
         data.join(",")
     );
     ([("content-type", "application/json")], body).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn events(fake: &FakeStripe, filter: &str) -> Vec<serde_json::Value> {
+        let url = format!(
+            "{}/v1/events?created%5Bgte%5D=0&created%5Blt%5D=300&limit=100&{filter}",
+            fake.url
+        );
+        let body: serde_json::Value = reqwest::get(url)
+            .await
+            .expect("answers")
+            .json()
+            .await
+            .expect("json");
+        body["data"].as_array().cloned().unwrap_or_default()
+    }
+
+    #[tokio::test]
+    async fn events_are_filtered_by_type_wildcard_or_exact_names() {
+        growth_runtime::tls::install_crypto_provider();
+        let fake = start(4, 0, 300, Duration::ZERO, None)
+            .await
+            .expect("starts");
+        assert_eq!(events(&fake, "type=charge.*").await.len(), 4);
+        assert_eq!(events(&fake, "type=payment_intent.*").await.len(), 8);
+        assert_eq!(events(&fake, "type=payment_intent.created").await.len(), 4);
+        let both = "types%5B%5D=payment_intent.succeeded&types%5B%5D=charge.succeeded";
+        assert_eq!(events(&fake, both).await.len(), 8);
+        let listed = events(&fake, "type=charge.*").await;
+        assert_eq!(listed[0]["data"]["object"]["object"], "charge");
+    }
 }

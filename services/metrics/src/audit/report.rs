@@ -121,6 +121,8 @@ pub fn markdown(month: &str, outcome: &AuditOutcome) -> String {
         }
     }
 
+    super::missed_report::section(&mut md, &outcome.missed);
+
     let _ = writeln!(md, "\n## Recommendations\n");
     if outcome.recommendations.is_empty() {
         let _ = writeln!(md, "Nothing to do.");

@@ -1,7 +1,8 @@
 //! Running an audit: one month at a time (an advisory lock refuses a second
 //! audit of the same month), Stripe fetched, reconciled against the month's
 //! rows, repaired if asked, and stored with its findings in one transaction.
-//! A dry run writes nothing.
+//! Missed webhook events are found meanwhile, and a repair replays them
+//! before the month's rows are read (`missed`). A dry run writes nothing.
 
 use std::collections::HashMap;
 
@@ -12,6 +13,7 @@ use uuid::Uuid;
 use super::drift::{self, Drift};
 use super::entitlements;
 use super::findings::{Finding, Kind};
+use super::missed::{self, Missed, ReplayedEvent};
 use super::model::StripePayment;
 use super::month::Month;
 use super::reconcile::{CurrencyTotals, Reconciliation, reconcile};
@@ -41,6 +43,8 @@ pub struct AuditOutcome {
     pub drift_repairs: Vec<String>,
     /// Whether nothing was written.
     pub dry_run: bool,
+    /// Missed webhook events, and their replays.
+    pub missed: Missed,
 }
 
 /// What the run fetched besides the month, and what it concluded from it.
@@ -53,6 +57,8 @@ struct Beside {
     to_record: Vec<serde_json::Value>,
     /// When Stripe was read.
     now: DateTime<Utc>,
+    /// Missed webhook events, and their replays.
+    missed: Missed,
 }
 
 /// A run as the API returns it, fresh or read back.
@@ -84,6 +90,10 @@ pub struct AuditRecord {
     pub recommendations: Vec<String>,
     /// Stripe ids backfilled.
     pub repaired: Option<Vec<String>>,
+    /// Missed webhook events replayed (or, in a dry run, to be).
+    pub replayed_events: Vec<ReplayedEvent>,
+    /// Entitlement drift repaired (or, in a dry run, to be).
+    pub drift_repairs: Vec<String>,
     /// The markdown report (empty in lists).
     pub report_markdown: String,
     /// Why the run failed.
@@ -93,6 +103,7 @@ pub struct AuditRecord {
 impl AuditRecord {
     /// A stored run, with `findings` when read in full.
     pub fn from_row(row: RunRow, findings: Vec<Finding>, full: bool) -> Self {
+        let summary = row.repair_summary.map(|j| j.0);
         Self {
             run_id: row.run_id,
             month: row.month,
@@ -106,7 +117,12 @@ impl AuditRecord {
             findings,
             finding_count: row.finding_count,
             recommendations: row.recommendations.0,
-            repaired: row.repair_summary.map(|j| j.0),
+            repaired: summary.as_ref().map(|s| s.backfilled.clone()),
+            replayed_events: summary
+                .as_ref()
+                .map(|s| s.replayed_events.clone())
+                .unwrap_or_default(),
+            drift_repairs: summary.map(|s| s.drift_repairs).unwrap_or_default(),
             report_markdown: if full {
                 row.report_markdown
             } else {
@@ -179,6 +195,8 @@ async fn audit(
         finding_count: 0,
         recommendations: vec![],
         repaired: None,
+        replayed_events: vec![],
+        drift_repairs: vec![],
         report_markdown: String::new(),
         error: None,
     };
@@ -188,9 +206,16 @@ async fn audit(
     let (from, to) = (month.start(), month.end());
     let oldest = repo::oldest_subscription(&state.pool).await?;
     let now = Utc::now();
-    let fetched = tokio::try_join!(
-        stripe.fetch_period(from.timestamp(), to.timestamp()),
-        entitlements::list_live(stripe, oldest, now),
+    // Missed events are replayed before the month's rows and the granted
+    // subscriptions are read.
+    let (fetched, missed) = tokio::join!(
+        async {
+            tokio::try_join!(
+                stripe.fetch_period(from.timestamp(), to.timestamp()),
+                entitlements::list_live(stripe, oldest, now),
+            )
+        },
+        missed::recover(&state.pool, stripe, (from, to), now, repair, dry_run)
     );
     let (period, live) = match fetched {
         Ok(fetched) => fetched,
@@ -198,6 +223,10 @@ async fn audit(
             tracing::warn!(%month, error = %error, "revenue audit could not fetch from Stripe");
             return failed(state, record, error.to_string()).await;
         }
+    };
+    let missed = match missed {
+        Ok(missed) => missed,
+        Err(error) => return failed(state, record, error.to_string()).await,
     };
     let granted = repo::granted(&state.pool).await?;
     let drift = drift::drift(&live, &granted, &state.drift, now);
@@ -214,6 +243,7 @@ async fn audit(
         live: live.len(),
         to_record,
         now,
+        missed,
     };
     match reconcile_and_store(state, &mut record, month, &period, repair, beside).await {
         Ok(()) => Ok(record),
@@ -257,18 +287,18 @@ async fn reconcile_and_store(
     let db = repo::month_payments(&state.pool, month.start(), month.end()).await?;
     let stripe_payments = normalize::payments(period);
     // CPU-bound (0.45 s for a million payments): off the async workers.
-    let (reconciliation, stripe_payments) = tokio::task::spawn_blocking(move || {
+    let (mut reconciliation, stripe_payments) = tokio::task::spawn_blocking(move || {
         let reconciliation = reconcile(&stripe_payments, &db);
         (reconciliation, stripe_payments)
     })
     .await
     .map_err(|e| MetricsError::Internal(format!("reconciliation failed: {e}")))?;
-    let mut reconciliation = reconciliation;
     let drift_ids = beside.drift.to_record.clone();
     reconciliation.findings.extend(beside.drift.findings);
     reconciliation
         .findings
         .extend(stale::stale(period, state.drift.stale_after, beside.now));
+    reconciliation.findings.extend(beside.missed.findings());
     let verdict = verdict(&reconciliation, &state.thresholds);
     let recommendations = recommendations(&reconciliation.findings);
     let by_id: HashMap<&str, &StripePayment> = stripe_payments
@@ -296,6 +326,7 @@ async fn reconcile_and_store(
         drift_repairs: Vec::new(),
         dry_run,
         reconciliation,
+        missed: beside.missed,
     };
     let mut tx = state.pool.begin().await?;
     if repair {
@@ -324,6 +355,8 @@ async fn reconcile_and_store(
                 findings: &outcome.reconciliation.findings,
                 recommendations: &outcome.recommendations,
                 repaired: outcome.repaired.as_deref(),
+                replayed: outcome.missed.replayed.as_deref().unwrap_or_default(),
+                drift_repairs: &outcome.drift_repairs,
                 report_markdown: &report,
             },
         )
@@ -358,6 +391,8 @@ async fn reconcile_and_store(
     record.findings = outcome.reconciliation.findings;
     record.recommendations = outcome.recommendations;
     record.repaired = outcome.repaired;
+    record.replayed_events = outcome.missed.replayed.unwrap_or_default();
+    record.drift_repairs = outcome.drift_repairs;
     record.report_markdown = report;
     Ok(())
 }

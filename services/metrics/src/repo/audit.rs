@@ -6,8 +6,10 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::audit::findings::{Amount, Finding, Kind, Severity, object_type};
+use crate::audit::missed::ReplayedEvent;
 use crate::audit::model::{DbPayment, Status, StripePayment};
 use crate::audit::reconcile::CurrencyTotals;
+use crate::audit::repair_summary::RepairSummary;
 
 /// A stored run (findings separately).
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -32,8 +34,8 @@ pub struct RunRow {
     pub totals: sqlx::types::Json<Vec<CurrencyTotals>>,
     /// Recommendations.
     pub recommendations: sqlx::types::Json<Vec<String>>,
-    /// Backfilled Stripe ids, when repaired.
-    pub repair_summary: Option<sqlx::types::Json<Vec<String>>>,
+    /// What the repair changed, when repaired.
+    pub repair_summary: Option<sqlx::types::Json<RepairSummary>>,
     /// The report.
     pub report_markdown: String,
     /// Why it failed.
@@ -131,6 +133,10 @@ pub struct Completed<'a> {
     pub recommendations: &'a [String],
     /// Backfilled ids, when repaired.
     pub repaired: Option<&'a [String]>,
+    /// Missed webhook events replayed, when repaired.
+    pub replayed: &'a [ReplayedEvent],
+    /// Entitlement drift repaired, when repaired.
+    pub drift_repairs: &'a [String],
     /// The report.
     pub report_markdown: &'a str,
 }
@@ -151,7 +157,13 @@ pub async fn complete(
     .bind(run.findings.len() as i64)
     .bind(sqlx::types::Json(run.totals))
     .bind(sqlx::types::Json(run.recommendations))
-    .bind(run.repaired.map(sqlx::types::Json))
+    .bind(run.repaired.map(|ids| {
+        sqlx::types::Json(RepairSummary {
+            backfilled: ids.to_vec(),
+            replayed_events: run.replayed.to_vec(),
+            drift_repairs: run.drift_repairs.to_vec(),
+        })
+    }))
     .bind(run.report_markdown)
     .fetch_one(&mut *tx)
     .await?;

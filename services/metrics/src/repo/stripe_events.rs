@@ -1,4 +1,5 @@
-//! Listing the Stripe webhook events recorded (`ListStripeEvents`).
+//! Listing the Stripe webhook events recorded (`ListStripeEvents`), and
+//! which of a list of event ids were never recorded (the audit's check).
 
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
@@ -66,6 +67,18 @@ pub async fn list(
     .bind(filter.outcome)
     .bind(limit)
     .bind(offset)
+    .fetch_all(pool)
+    .await
+}
+
+/// Of `event_ids`, those the webhook never recorded, in one query.
+pub async fn unrecorded(pool: &PgPool, event_ids: &[String]) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT t.id FROM unnest($1::text[]) WITH ORDINALITY AS t(id, n)
+         WHERE NOT EXISTS (SELECT 1 FROM metrics.stripe_events e WHERE e.event_id = t.id)
+         ORDER BY t.n",
+    )
+    .bind(event_ids)
     .fetch_all(pool)
     .await
 }

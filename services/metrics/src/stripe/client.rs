@@ -89,12 +89,15 @@ impl StripeClient {
         self.pace.rate()
     }
 
-    /// One page of `T` created in `[from, to)` (Unix seconds).
+    /// One page of `T` created in `[from, to)` (Unix seconds), with the
+    /// query parameters `extra` besides `T`'s own filters (e.g. an event
+    /// type).
     pub async fn list_page<T: Listed>(
         &self,
         from: i64,
         to: i64,
         starting_after: Option<&str>,
+        extra: &[(&'static str, String)],
     ) -> Result<ListPage<T>, StripeError> {
         let mut query = vec![
             ("created[gte]", from.to_string()),
@@ -105,6 +108,7 @@ impl StripeClient {
             query.push(("starting_after", cursor.to_owned()));
         }
         query.extend(T::FILTERS.iter().map(|(k, v)| (*k, (*v).to_owned())));
+        query.extend(extra.iter().cloned());
         self.get_json(T::PATH, &query).await
     }
 

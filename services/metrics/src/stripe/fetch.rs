@@ -37,20 +37,38 @@ pub fn slices(from: i64, to: i64, n: u32) -> Vec<(i64, i64)> {
 impl StripeClient {
     /// Every `T` created in `[from, to)`.
     pub async fn list_all<T: Listed>(&self, from: i64, to: i64) -> Result<Vec<T>, StripeError> {
+        self.list_filtered(from, to, &[]).await
+    }
+
+    /// Every `T` created in `[from, to)` that the query parameters `extra`
+    /// select (e.g. `type=charge.*` for events).
+    pub async fn list_filtered<T: Listed>(
+        &self,
+        from: i64,
+        to: i64,
+        extra: &[(&'static str, String)],
+    ) -> Result<Vec<T>, StripeError> {
         let parts = try_join_all(
             slices(from, to, self.slices)
                 .into_iter()
-                .map(|(a, b)| self.list_slice::<T>(a, b)),
+                .map(|(a, b)| self.list_slice::<T>(a, b, extra)),
         )
         .await?;
         Ok(parts.into_iter().flatten().collect())
     }
 
-    async fn list_slice<T: Listed>(&self, from: i64, to: i64) -> Result<Vec<T>, StripeError> {
+    async fn list_slice<T: Listed>(
+        &self,
+        from: i64,
+        to: i64,
+        extra: &[(&'static str, String)],
+    ) -> Result<Vec<T>, StripeError> {
         let mut all = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
-            let page = self.list_page::<T>(from, to, cursor.as_deref()).await?;
+            let page = self
+                .list_page::<T>(from, to, cursor.as_deref(), extra)
+                .await?;
             let next = page.data.last().map(|o| o.id().to_owned());
             all.extend(page.data);
             match (page.has_more, next) {

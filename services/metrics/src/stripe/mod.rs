@@ -2,11 +2,13 @@
 //! paginated with `starting_after`, fetched concurrently (the five resource
 //! types at once, and a month cut into time slices), at a pace that adapts
 //! to Stripe's 429s (`pace`), with retries that honour `Retry-After` and
-//! `Stripe-Should-Retry`.
+//! `Stripe-Should-Retry`. The Events API (`events`) serves the audit's
+//! check for webhook events that never arrived.
 
 pub mod client;
 pub mod config;
 pub mod error;
+pub mod events;
 pub mod fetch;
 pub mod normalize;
 pub mod pace;

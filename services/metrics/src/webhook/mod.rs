@@ -23,7 +23,7 @@ use axum::routing::post;
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::repo::webhook::{Received, apply};
+use crate::repo::webhook::{Outcome, Received, apply};
 
 /// Where Stripe posts events.
 pub const PATH: &str = "/stripe/webhook";
@@ -85,18 +85,7 @@ async fn receive(
             );
         }
     };
-    let change = match event::change(&event) {
-        Ok(change) => change,
-        Err(e) => return reply(StatusCode::BAD_REQUEST, serde_json::json!({"error": e})),
-    };
-    let created = DateTime::from_timestamp(event.created, 0).unwrap_or_else(Utc::now);
-    let received = Received {
-        event_id: &event.id,
-        kind: &event.kind,
-        created,
-        api_version: event.api_version.as_deref(),
-    };
-    match apply(&endpoint.pool, received, &change).await {
+    match record(&endpoint.pool, &event).await {
         Ok(outcome) => {
             metrics::counter!("stripe_webhook_events_total", "type" => event.kind.clone(), "outcome" => outcome.as_str()).increment(1);
             reply(
@@ -104,7 +93,10 @@ async fn receive(
                 serde_json::json!({"received": true, "outcome": outcome.as_str()}),
             )
         }
-        Err(e) => {
+        Err(Rejected::Invalid(e)) => {
+            reply(StatusCode::BAD_REQUEST, serde_json::json!({"error": e}))
+        }
+        Err(Rejected::Database(e)) => {
             tracing::error!(error.cause_chain = ?growth_runtime::status::CauseChain(&e), event_id = %event.id, "stripe webhook not applied");
             reply(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -112,4 +104,33 @@ async fn receive(
             )
         }
     }
+}
+
+/// Why an event was not recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum Rejected {
+    /// A handled type whose object lacks what it needs; nothing was written.
+    #[error("{0}")]
+    Invalid(String),
+    /// The database failed; nothing was written, and a retry may succeed.
+    #[error("the event could not be recorded")]
+    Database(#[source] sqlx::Error),
+}
+
+/// Records `event` once by its id and applies the change it stands for: what
+/// the endpoint does after verifying the signature, and what the audit's
+/// replay of missed events does (`audit::missed`). A second call with the same
+/// event id changes nothing and answers [`Outcome::Duplicate`].
+pub async fn record(pool: &Pool, event: &event::Event) -> Result<Outcome, Rejected> {
+    let change = event::change(event).map_err(Rejected::Invalid)?;
+    let created = DateTime::from_timestamp(event.created, 0).unwrap_or_else(Utc::now);
+    let received = Received {
+        event_id: &event.id,
+        kind: &event.kind,
+        created,
+        api_version: event.api_version.as_deref(),
+    };
+    apply(pool, received, &change)
+        .await
+        .map_err(Rejected::Database)
 }

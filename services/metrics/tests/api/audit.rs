@@ -18,7 +18,7 @@ use crate::helpers::*;
 
 const NOV: i64 = 1_761_955_200;
 
-fn args(server: &MockServer) -> MetricsArgs {
+pub fn args(server: &MockServer) -> MetricsArgs {
     MetricsArgs {
         stripe_secret_key: growth_runtime::config::OptionalSecret::from(KEY),
         stripe_api_base: server.uri(),

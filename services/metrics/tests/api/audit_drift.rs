@@ -218,6 +218,26 @@ async fn entitlement_drift_and_stale_money_are_found_and_the_safe_drift_is_repai
         lines.contains("sub_new: not recorded: customer cus_nobody maps to no user"),
         "{lines}"
     );
+    let stored = app
+        .client
+        .get_audit_run(pb::GetAuditRunRequest {
+            run_id: repaired.run_id.clone(),
+        })
+        .await
+        .expect("stored")
+        .into_inner()
+        .run
+        .expect("run")
+        .repair_summary
+        .expect("a repair summary");
+    assert!(
+        stored
+            .drift_repairs
+            .contains(&"sub_back: recorded as active, as in Stripe (user u_back)".to_owned()),
+        "{:?}",
+        stored.drift_repairs
+    );
+    assert_eq!(stored.drift_repairs.len(), 4, "{:?}", stored.drift_repairs);
     assert_eq!(status_of(&pool, "sub_back").await, "active");
     assert_eq!(status_of(&pool, "sub_gone").await, "canceled");
     assert_eq!(status_of(&pool, "sub_trial").await, "active");

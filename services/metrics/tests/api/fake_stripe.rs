@@ -5,6 +5,10 @@
 //! asked with `status=all` (or `status=canceled`). Optionally rate limited
 //! like Stripe: a token bucket shared by every endpoint, a 429 with a
 //! `rate_limit_error` when it is empty ([`mount_lists_limited`]).
+//! `/v1/events` lists the same way and filters like Stripe by `type` (one
+//! name, or a wildcard such as `charge.*`) or `types[]` (up to 20 exact
+//! names, not with `type`); `/v1/events/{id}` retrieves one. Like Stripe,
+//! every list refuses parameters it does not know.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use wiremock::matchers::{method, path};
+use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 pub const KEY: &str = "sk_test_fake_key";
@@ -20,6 +24,8 @@ pub const KEY: &str = "sk_test_fake_key";
 /// Serves one list endpoint from `objects` (each with "id" and "created").
 pub struct ListEndpoint {
     objects: Vec<Value>,
+    /// Parameters it takes besides `created[…]`, `limit`, `starting_after`.
+    params: &'static [&'static str],
     /// Canceled objects are listed only with `status=all|canceled`.
     live_by_default: bool,
     limit: Option<Arc<Limit>>,
@@ -83,17 +89,28 @@ fn stripe_error(status: u16, message: &str) -> ResponseTemplate {
         .set_body_json(json!({"error": {"type": "invalid_request_error", "message": message}}))
 }
 
+/// Stripe's answer to a request without the key or the pinned version.
+fn refused(request: &Request) -> Option<ResponseTemplate> {
+    let auth = request
+        .headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok());
+    if auth != Some(&format!("Bearer {KEY}")) {
+        return Some(stripe_error(401, "Invalid API Key provided"));
+    }
+    if request.headers.get("stripe-version").is_none() {
+        return Some(stripe_error(
+            400,
+            "the fake requires a pinned Stripe-Version",
+        ));
+    }
+    None
+}
+
 impl Respond for ListEndpoint {
     fn respond(&self, request: &Request) -> ResponseTemplate {
-        let auth = request
-            .headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok());
-        if auth != Some(&format!("Bearer {KEY}")) {
-            return stripe_error(401, "Invalid API Key provided");
-        }
-        if request.headers.get("stripe-version").is_none() {
-            return stripe_error(400, "the fake requires a pinned Stripe-Version");
+        if let Some(refusal) = refused(request) {
+            return refusal;
         }
         if let Some(limit) = &self.limit
             && !limit.take()
@@ -103,7 +120,37 @@ impl Respond for ListEndpoint {
                 "message": "Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits."
             }}));
         }
-        let q: HashMap<String, String> = request.url.query_pairs().into_owned().collect();
+        let pairs: Vec<(String, String)> = request.url.query_pairs().into_owned().collect();
+        let known = ["created[gte]", "created[lt]", "limit", "starting_after"];
+        if let Some((unknown, _)) = pairs
+            .iter()
+            .find(|(k, _)| !known.contains(&k.as_str()) && !self.params.contains(&k.as_str()))
+        {
+            return stripe_error(400, &format!("Received unknown parameter: {unknown}"));
+        }
+        let types: Vec<&str> = pairs
+            .iter()
+            .filter(|(k, _)| k == "types[]")
+            .map(|(_, v)| v.as_str())
+            .collect();
+        let q: HashMap<String, String> = pairs.iter().cloned().collect();
+        if types.len() > 20 {
+            return stripe_error(400, "types: at most 20 event types");
+        }
+        if !types.is_empty() && q.contains_key("type") {
+            return stripe_error(
+                400,
+                "You may only specify one of these parameters: type, types.",
+            );
+        }
+        let of_type = |o: &Value| {
+            let kind = o["type"].as_str().unwrap_or_default();
+            let by_type = q.get("type").is_none_or(|t| match t.strip_suffix('*') {
+                Some(prefix) => kind.starts_with(prefix),
+                None => kind == t,
+            });
+            by_type && (types.is_empty() || types.contains(&kind))
+        };
         let status = q.get("status").map(String::as_str);
         let shown = |o: &Value| {
             !self.live_by_default
@@ -128,7 +175,7 @@ impl Respond for ListEndpoint {
             .objects
             .iter()
             .filter(|o| (gte..lt).contains(&o["created"].as_i64().unwrap_or(-1)))
-            .filter(|o| shown(o))
+            .filter(|o| shown(o) && of_type(o))
             .collect();
         // Newest first, as Stripe lists.
         matching.sort_by(|a, b| {
@@ -157,7 +204,8 @@ impl Respond for ListEndpoint {
     }
 }
 
-/// The five list endpoints, each serving `objects[resource]` (missing = empty).
+/// The five list endpoints and `/v1/events` (with `/v1/events/{id}`), each
+/// serving `objects[resource]` (missing = empty).
 pub async fn mount_lists(server: &MockServer, objects: HashMap<&str, Vec<Value>>) {
     mount(server, objects, None).await;
 }
@@ -179,17 +227,38 @@ async fn mount(
     mut objects: HashMap<&str, Vec<Value>>,
     limit: Option<Arc<Limit>>,
 ) {
+    let events = objects.get("events").cloned().unwrap_or_default();
+    Mock::given(method("GET"))
+        .and(path_regex("^/v1/events/[^/]+$"))
+        .respond_with(move |request: &Request| {
+            if let Some(refusal) = refused(request) {
+                return refusal;
+            }
+            let id = request.url.path().trim_start_matches("/v1/events/");
+            match events.iter().find(|e| e["id"] == id) {
+                Some(event) => ResponseTemplate::new(200).set_body_json(event),
+                None => stripe_error(404, &format!("No such event: '{id}'")),
+            }
+        })
+        .mount(server)
+        .await;
     for resource in [
         "payment_intents",
         "charges",
         "invoices",
         "subscriptions",
         "refunds",
+        "events",
     ] {
         Mock::given(method("GET"))
             .and(path(format!("/v1/{resource}")))
             .respond_with(ListEndpoint {
                 objects: objects.remove(resource).unwrap_or_default(),
+                params: match resource {
+                    "subscriptions" => &["status"],
+                    "events" => &["type", "types[]"],
+                    _ => &[],
+                },
                 live_by_default: resource == "subscriptions",
                 limit: limit.clone(),
             })

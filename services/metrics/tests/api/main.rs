@@ -8,6 +8,7 @@ mod ai_summary;
 mod alerts;
 mod audit;
 mod audit_drift;
+mod audit_missed_events;
 mod auth;
 mod cohort_breakdown;
 mod cohort_fixtures;

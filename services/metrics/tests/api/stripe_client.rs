@@ -1,5 +1,6 @@
 //! The Stripe client against the fake: pagination over many pages and all
-//! five resource types, retries on 429 and 5xx, refusals that are final.
+//! five resource types and the handled event types, retries on 429 and 5xx,
+//! refusals that are final.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -341,4 +342,64 @@ async fn an_unreachable_stripe_is_named_with_its_address_and_every_request_waits
         "{} requests",
         client.requests_sent()
     );
+}
+
+#[tokio::test]
+async fn handled_events_are_listed_by_type_filters_oldest_first_without_the_others() {
+    let server = MockServer::start().await;
+    let (from, _) = NOV_2025;
+    let kinds = [
+        "customer.created",
+        "payment_intent.created",
+        "charge.succeeded",
+        "charge.refund.updated",
+        "invoice.created",
+        "invoice.paid",
+        "customer.subscription.updated",
+        "customer.subscription.trial_will_end",
+        "charge.dispute.created",
+    ];
+    let events = kinds
+        .iter()
+        .enumerate()
+        .map(|(i, kind)| json!({"id": format!("evt_{i}"), "object": "event", "type": kind, "created": from + 10 * i as i64, "data": {"object": {"id": format!("obj_{i}")}}}))
+        .collect();
+    mount_lists(&server, HashMap::from([("events", events)])).await;
+    let client = StripeClient::new(&config(&server)).expect("client");
+    let listed = client
+        .handled_events(NOV_2025.0, NOV_2025.1)
+        .await
+        .expect("lists");
+    let kinds: Vec<&str> = listed.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "payment_intent.created",
+            "charge.succeeded",
+            "invoice.paid",
+            "customer.subscription.updated",
+            "charge.dispute.created"
+        ]
+    );
+    assert_eq!(listed[1].object_id.as_deref(), Some("obj_2"));
+    // Three filters (two wildcards, one list of exact names) over 4 slices.
+    assert_eq!(client.requests_sent(), 12);
+}
+
+#[tokio::test]
+async fn the_fake_refuses_parameters_stripe_does_not_know() {
+    let server = MockServer::start().await;
+    mount_lists(&server, HashMap::new()).await;
+    metrics_svc::stripe::client::install_crypto_provider();
+    let response = reqwest::Client::new()
+        .get(format!(
+            "{}/v1/events?created[gte]=0&created[lt]=9&limit=10&kind=charge.*",
+            server.uri()
+        ))
+        .bearer_auth(KEY)
+        .header("Stripe-Version", "2024-06-20")
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(response.status().as_u16(), 400);
 }

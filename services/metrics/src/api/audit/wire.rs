@@ -5,6 +5,7 @@ use growth_proto::metrics::v1 as pb;
 use growth_proto::timestamp::from_utc;
 
 use crate::audit::findings::{Amount, Finding, Kind, Severity};
+use crate::audit::missed::ReplayedEvent;
 use crate::audit::run::AuditRecord;
 use crate::audit::verdict::Verdict;
 
@@ -46,6 +47,15 @@ fn finding(f: &Finding) -> pb::AuditFinding {
         reason: f.reason.clone(),
         stripe_amount: money(&f.stripe_amount),
         db_amount: money(&f.db_amount),
+    }
+}
+
+fn replayed(e: &ReplayedEvent) -> pb::ReplayedEvent {
+    pb::ReplayedEvent {
+        event_id: e.event_id.clone(),
+        r#type: e.kind.clone(),
+        created_at: Some(from_utc(e.created_at)),
+        outcome: e.outcome.clone(),
     }
 }
 
@@ -96,7 +106,8 @@ impl From<AuditRecord> for pb::AuditRun {
             repair_summary: r.repaired.map(|ids| pb::RepairSummary {
                 payments_backfilled: ids.len() as i64,
                 backfilled_stripe_ids: ids,
-                ..Default::default()
+                replayed_events: r.replayed_events.iter().map(replayed).collect(),
+                drift_repairs: r.drift_repairs,
             }),
             report_markdown: r.report_markdown,
             error: r.error.unwrap_or_default(),
