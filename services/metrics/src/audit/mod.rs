@@ -7,6 +7,7 @@ pub mod findings;
 pub mod model;
 pub mod month;
 pub mod reconcile;
+pub mod refunds;
 pub mod report;
 pub mod run;
 pub mod verdict;

@@ -13,6 +13,8 @@ use super::findings::{Finding, Kind};
 use super::model::StripePayment;
 use super::month::Month;
 use super::reconcile::{CurrencyTotals, Reconciliation, reconcile};
+use super::refunds::{RefundMade, add_refunds_made};
+use super::report::Header;
 use super::verdict::{Verdict, recommendations, verdict};
 use crate::error::MetricsError;
 use crate::repo::audit::{self as repo, Completed, RunRow};
@@ -31,6 +33,11 @@ pub struct AuditOutcome {
     pub recommendations: Vec<String>,
     /// Objects fetched per Stripe resource type.
     pub stripe_counts: Vec<(&'static str, usize)>,
+    /// Captured payments missing from the database: what a repair inserts.
+    pub to_backfill: usize,
+    /// Missing payments that took no money (failed, canceled, uncaptured,
+    /// pending): findings, never backfilled.
+    pub not_backfilled: usize,
     /// Stripe ids backfilled (or, in a dry run, that would be).
     pub repaired: Option<Vec<String>>,
     /// Whether nothing was written.
@@ -213,11 +220,23 @@ async fn reconcile_and_store(
     repair: bool,
 ) -> Result<(), MetricsError> {
     let dry_run = record.dry_run;
-    let db = repo::month_payments(&state.pool, month.start(), month.end()).await?;
+    let (from, to) = (month.start(), month.end());
+    let db = repo::month_payments(&state.pool, from, to).await?;
+    let db_refunds = repo::month_refunds(&state.pool, from, to).await?;
     let stripe_payments = normalize::payments(period);
+    let stripe_refunds: Vec<RefundMade> = period
+        .refunds
+        .iter()
+        .map(|r| RefundMade {
+            currency: r.currency.to_ascii_lowercase(),
+            amount_minor: r.amount,
+            status: r.status.clone(),
+        })
+        .collect();
     // CPU-bound (0.45 s for a million payments): off the async workers.
     let (reconciliation, stripe_payments) = tokio::task::spawn_blocking(move || {
-        let reconciliation = reconcile(&stripe_payments, &db);
+        let mut reconciliation = reconcile(&stripe_payments, &db);
+        add_refunds_made(&mut reconciliation.totals, &stripe_refunds, &db_refunds);
         (reconciliation, stripe_payments)
     })
     .await
@@ -228,12 +247,15 @@ async fn reconcile_and_store(
         .iter()
         .map(|p| (p.stripe_id.as_str(), p))
         .collect();
-    let missing: Vec<&StripePayment> = reconciliation
+    // Only payments that took money are backfilled: the repair restores
+    // revenue, and a failed, canceled or uncaptured payment has none (the
+    // webhook records it with its status when its events arrive).
+    let (missing, not_captured): (Vec<&StripePayment>, Vec<&StripePayment>) = reconciliation
         .findings
         .iter()
         .filter(|f| f.kind == Kind::MissingInDb)
         .filter_map(|f| by_id.get(f.stripe_id.as_str()).copied())
-        .collect();
+        .partition(|p| p.status.captured());
     let mut outcome = AuditOutcome {
         verdict,
         recommendations,
@@ -244,6 +266,8 @@ async fn reconcile_and_store(
             ("subscriptions", period.subscriptions.len()),
             ("refunds", period.refunds.len()),
         ],
+        to_backfill: missing.len(),
+        not_backfilled: not_captured.len(),
         repaired: None,
         dry_run,
         reconciliation,
@@ -256,9 +280,18 @@ async fn reconcile_and_store(
             repo::backfill(&mut tx, &missing).await?
         });
     }
-    let report = super::report::markdown(&record.month, &outcome);
+    let finished = Utc::now();
+    let header = Header {
+        month: record.month.clone(),
+        run_id: (!dry_run).then_some(record.run_id),
+        from,
+        to,
+        started_at: record.started_at,
+        finished_at: finished,
+    };
+    let report = super::report::markdown(&header, &outcome);
     if !dry_run {
-        let finished = repo::complete(
+        repo::complete(
             &mut tx,
             record.run_id,
             &Completed {
@@ -268,6 +301,7 @@ async fn reconcile_and_store(
                 recommendations: &outcome.recommendations,
                 repaired: outcome.repaired.as_deref(),
                 report_markdown: &report,
+                finished_at: finished,
             },
         )
         .await?;
@@ -289,11 +323,10 @@ async fn reconcile_and_store(
         if alert {
             state.alerts.wake();
         }
-        record.finished_at = Some(finished);
     } else {
         tx.rollback().await?;
-        record.finished_at = Some(Utc::now());
     }
+    record.finished_at = Some(finished);
     record.status = "completed".into();
     record.verdict = Some(outcome.verdict);
     record.finding_count = outcome.reconciliation.findings.len() as i64;

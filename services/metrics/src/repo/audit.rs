@@ -91,6 +91,26 @@ pub async fn month_payments(
         .collect())
 }
 
+/// Refunds made in `[from, to)` per currency, as the revenue summary counts
+/// them: the rows of `metrics.payment_refunds` dated in the range, whatever
+/// payment (and month) they belong to; corrections (negative rows) included.
+pub async fn month_refunds(
+    pool: &PgPool,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT p.currency, sum(r.amount_minor)::bigint
+         FROM metrics.payment_refunds r JOIN metrics.payments p USING (payment_id)
+         WHERE r.refunded_at >= $1 AND r.refunded_at < $2
+         GROUP BY p.currency",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await
+}
+
 /// Records a run as started.
 pub async fn insert_started(
     pool: &PgPool,
@@ -133,6 +153,8 @@ pub struct Completed<'a> {
     pub repaired: Option<&'a [String]>,
     /// The report.
     pub report_markdown: &'a str,
+    /// When it finished (the report says it, so the caller decides it).
+    pub finished_at: DateTime<Utc>,
 }
 
 /// Completes a run and stores its findings (in the caller's transaction).
@@ -140,11 +162,11 @@ pub async fn complete(
     tx: &mut PgConnection,
     run_id: Uuid,
     run: &Completed<'_>,
-) -> Result<DateTime<Utc>, sqlx::Error> {
-    let finished: DateTime<Utc> = sqlx::query_scalar(
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
         "UPDATE metrics.audit_runs SET status = 'completed', verdict = $2, finding_count = $3, totals = $4,
-                recommendations = $5, repair_summary = $6, report_markdown = $7, finished_at = now()
-         WHERE run_id = $1 RETURNING finished_at",
+                recommendations = $5, repair_summary = $6, report_markdown = $7, finished_at = $8
+         WHERE run_id = $1",
     )
     .bind(run_id)
     .bind(run.verdict)
@@ -153,7 +175,8 @@ pub async fn complete(
     .bind(sqlx::types::Json(run.recommendations))
     .bind(run.repaired.map(sqlx::types::Json))
     .bind(run.report_markdown)
-    .fetch_one(&mut *tx)
+    .bind(run.finished_at)
+    .execute(&mut *tx)
     .await?;
     let f = run.findings;
     let text = |get: fn(&Finding) -> &str| f.iter().map(get).collect::<Vec<_>>();
@@ -180,7 +203,7 @@ pub async fn complete(
     .bind(f.iter().map(|x| x.db_amount.as_ref().map(|a| a.currency.clone())).collect::<Vec<_>>())
     .execute(&mut *tx)
     .await?;
-    Ok(finished)
+    Ok(())
 }
 
 /// Inserts payments missing from the database; returns the Stripe ids

@@ -7,6 +7,7 @@ mod activity;
 mod ai_summary;
 mod alerts;
 mod audit;
+mod audit_money;
 mod auth;
 mod cohort_breakdown;
 mod cohort_fixtures;

@@ -81,6 +81,10 @@ impl From<AuditRecord> for pb::AuditRun {
                     db_gross_minor: t.db_gross,
                     db_refunds_minor: t.db_refunds,
                     db_net_minor: t.db_net(),
+                    stripe_refunds_in_month_minor: t.stripe_refunds_in_month,
+                    stripe_month_net_minor: t.stripe_month_net(),
+                    db_refunds_in_month_minor: t.db_refunds_in_month,
+                    db_month_net_minor: t.db_month_net(),
                 })
                 .collect(),
             findings: r.findings.iter().map(finding).collect(),
