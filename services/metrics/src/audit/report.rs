@@ -164,8 +164,28 @@ pub fn markdown(header: &Header, outcome: &AuditOutcome) -> String {
     money_table(&mut md, &r.totals, false);
 
     let _ = writeln!(md, "\n## Validation issues\n");
-    if r.findings.is_empty() {
+    let refunds_off: Vec<&CurrencyTotals> = r
+        .totals
+        .iter()
+        .filter(|t| t.stripe_refunds_in_month != t.db_refunds_in_month)
+        .collect();
+    for t in &refunds_off {
+        let c = t.currency.as_str();
+        let _ = writeln!(
+            md,
+            "- {}: refunds made in the month {} in Stripe vs {} in the database (not a per-payment finding: the refunds may be on other months' charges)",
+            c.to_uppercase(),
+            with_currency(t.stripe_refunds_in_month, c),
+            with_currency(t.db_refunds_in_month, c),
+        );
+    }
+    if !refunds_off.is_empty() {
+        let _ = writeln!(md);
+    }
+    if r.findings.is_empty() && refunds_off.is_empty() {
         let _ = writeln!(md, "None: Stripe and the database agree.");
+    } else if r.findings.is_empty() {
+        let _ = writeln!(md, "No per-payment finding.");
     } else {
         let _ = writeln!(
             md,

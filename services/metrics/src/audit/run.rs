@@ -15,7 +15,7 @@ use super::month::Month;
 use super::reconcile::{CurrencyTotals, Reconciliation, reconcile};
 use super::refunds::{RefundMade, add_refunds_made};
 use super::report::Header;
-use super::verdict::{Verdict, recommendations, verdict};
+use super::verdict::{Verdict, recommendations, refund_recommendations, verdict};
 use crate::error::MetricsError;
 use crate::repo::audit::{self as repo, Completed, RunRow};
 use crate::repo::locks;
@@ -242,7 +242,8 @@ async fn reconcile_and_store(
     .await
     .map_err(|e| MetricsError::Internal(format!("reconciliation failed: {e}")))?;
     let verdict = verdict(&reconciliation, &state.thresholds);
-    let recommendations = recommendations(&reconciliation.findings);
+    let mut recommendations = recommendations(&reconciliation.findings);
+    recommendations.extend(refund_recommendations(&reconciliation.totals));
     let by_id: HashMap<&str, &StripePayment> = stripe_payments
         .iter()
         .map(|p| (p.stripe_id.as_str(), p))
@@ -264,7 +265,7 @@ async fn reconcile_and_store(
             ("charges", period.charges.len()),
             ("invoices", period.invoices.len()),
             ("subscriptions", period.subscriptions.len()),
-            ("refunds", period.refunds.len()),
+            ("refunds (any status)", period.refunds.len()),
         ],
         to_backfill: missing.len(),
         not_backfilled: not_captured.len(),

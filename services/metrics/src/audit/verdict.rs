@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use super::findings::{Finding, Kind, Severity};
 use super::model::Status;
-use super::reconcile::Reconciliation;
+use super::reconcile::{CurrencyTotals, Reconciliation};
 
 /// The overall outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,4 +164,26 @@ pub fn recommendations(findings: &[Finding]) -> Vec<String> {
         ));
     }
     out
+}
+
+/// What to do when the refunds made in the month disagree: they are not
+/// per-payment findings (a refund made this month may be on an earlier
+/// month's charge), so the totals speak for them.
+pub fn refund_recommendations(totals: &[CurrencyTotals]) -> Vec<String> {
+    totals
+        .iter()
+        .filter(|t| t.stripe_refunds_in_month != t.db_refunds_in_month)
+        .map(|t| {
+            let c = t.currency.as_str();
+            let money = |minor| growth_proto::money::with_currency(minor, c);
+            format!(
+                "Reconcile the refunds made in the month in {}: {} in Stripe vs {} in the database; \
+                 check that the webhook records charge.refunded events with their time, and audit the \
+                 months of the refunded charges",
+                c.to_uppercase(),
+                money(t.stripe_refunds_in_month),
+                money(t.db_refunds_in_month)
+            )
+        })
+        .collect()
 }

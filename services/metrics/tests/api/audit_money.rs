@@ -171,6 +171,13 @@ async fn the_audit_compares_the_months_net_after_the_refunds_made_in_it(pool: Pg
         "the month's nets differ by 33.51 EUR (2.2%): {:?}",
         run.findings
     );
+    assert!(
+        run.recommendations
+            .iter()
+            .any(|r| r.starts_with("Reconcile the refunds made in the month in EUR: 53.51 EUR in Stripe vs 20.00 EUR in the database")),
+        "{:?}",
+        run.recommendations
+    );
     let md = &run.report_markdown;
     for text in [
         run.run_id.as_str(),
@@ -182,6 +189,7 @@ async fn the_audit_compares_the_months_net_after_the_refunds_made_in_it(pool: Pg
         "1,530.00 EUR",
         "33.51 EUR",
         "1,550.00 EUR",
+        "EUR: refunds made in the month 53.51 EUR in Stripe vs 20.00 EUR in the database",
     ] {
         assert!(md.contains(text), "{text:?} missing from\n{md}");
     }

@@ -5,6 +5,7 @@ use growth_proto::metrics::v1 as pb;
 use growth_proto::timestamp::from_utc;
 
 use crate::audit::findings::{Amount, Finding, Kind, Severity};
+use crate::audit::month::Month;
 use crate::audit::run::AuditRecord;
 use crate::audit::verdict::Verdict;
 
@@ -55,7 +56,14 @@ impl From<AuditRecord> for pb::AuditRun {
             Some(Verdict::Warning) => pb::AuditVerdict::Warning,
             Some(Verdict::Fail) => pb::AuditVerdict::Fail,
         };
+        // Stored months are valid and started; the window is the month's.
+        let window = Month::parse("month", &r.month, chrono::Utc::now())
+            .ok()
+            .map(|m| (from_utc(m.start()), from_utc(m.end())));
+        let (window_start, window_end) = window.map_or((None, None), |(a, b)| (Some(a), Some(b)));
         pb::AuditRun {
+            window_start,
+            window_end,
             run_id: if r.dry_run {
                 String::new()
             } else {
