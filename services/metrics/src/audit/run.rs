@@ -13,7 +13,7 @@ use super::findings::{Finding, Kind};
 use super::model::StripePayment;
 use super::month::Month;
 use super::reconcile::{CurrencyTotals, Reconciliation, reconcile};
-use super::refunds::{RefundMade, add_refunds_made};
+use super::refunds::{RefundIndex, RefundMade, add_refunds_made, backfill_history};
 use super::report::Header;
 use super::verdict::{Verdict, recommendations, refund_recommendations, verdict};
 use crate::error::MetricsError;
@@ -231,16 +231,20 @@ async fn reconcile_and_store(
             currency: r.currency.to_ascii_lowercase(),
             amount_minor: r.amount,
             status: r.status.clone(),
+            charge: r.charge.clone(),
+            payment_intent: r.payment_intent.clone(),
+            created_at: DateTime::from_timestamp(r.created, 0).unwrap_or(from),
         })
         .collect();
     // CPU-bound (0.45 s for a million payments): off the async workers.
-    let (reconciliation, stripe_payments) = tokio::task::spawn_blocking(move || {
-        let mut reconciliation = reconcile(&stripe_payments, &db);
-        add_refunds_made(&mut reconciliation.totals, &stripe_refunds, &db_refunds);
-        (reconciliation, stripe_payments)
-    })
-    .await
-    .map_err(|e| MetricsError::Internal(format!("reconciliation failed: {e}")))?;
+    let (reconciliation, stripe_payments, stripe_refunds) =
+        tokio::task::spawn_blocking(move || {
+            let mut reconciliation = reconcile(&stripe_payments, &db);
+            add_refunds_made(&mut reconciliation.totals, &stripe_refunds, &db_refunds);
+            (reconciliation, stripe_payments, stripe_refunds)
+        })
+        .await
+        .map_err(|e| MetricsError::Internal(format!("reconciliation failed: {e}")))?;
     let verdict = verdict(&reconciliation, &state.thresholds);
     let mut recommendations = recommendations(&reconciliation.findings);
     recommendations.extend(refund_recommendations(&reconciliation.totals));
@@ -278,7 +282,21 @@ async fn reconcile_and_store(
         outcome.repaired = Some(if dry_run {
             missing.iter().map(|p| p.stripe_id.clone()).collect()
         } else {
-            repo::backfill(&mut tx, &missing).await?
+            let inserted = repo::backfill(&mut tx, &missing).await?;
+            // Their refunds dated as Stripe made them, so that the month's
+            // refunds (and the next audit) see them in their own month.
+            let later = Utc::now().max(to);
+            let index = RefundIndex::new(&stripe_refunds);
+            let inserted_ids: std::collections::HashSet<&str> =
+                inserted.iter().map(String::as_str).collect();
+            let history: Vec<(String, i64, DateTime<Utc>)> = missing
+                .iter()
+                .filter(|p| p.refunded_minor > 0 && inserted_ids.contains(p.stripe_id.as_str()))
+                .filter_map(|p| Some((p, backfill_history(p, &index, later)?)))
+                .flat_map(|(p, h)| h.into_iter().map(|(a, t)| (p.stripe_id.clone(), a, t)))
+                .collect();
+            repo::backfill_refunds(&mut tx, &history).await?;
+            inserted
         });
     }
     let finished = Utc::now();

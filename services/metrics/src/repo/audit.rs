@@ -239,6 +239,39 @@ pub async fn backfill(
     .await
 }
 
+/// Replaces the refund history of backfilled payments with the one Stripe's
+/// objects give (`(stripe_id, amount, refunded_at)` rows; the insert's
+/// trigger dated the whole refunded amount at the repair's time). The
+/// amounts of each payment add up to its `refunded_minor`.
+pub async fn backfill_refunds(
+    tx: &mut PgConnection,
+    rows: &[(String, i64, DateTime<Utc>)],
+) -> Result<(), sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "WITH want AS (
+             SELECT * FROM unnest($1::text[], $2::bigint[], $3::timestamptz[])
+                 AS w(stripe_id, amount_minor, refunded_at)
+         ), target AS (
+             SELECT p.payment_id, p.stripe_id FROM metrics.payments p
+             WHERE p.stripe_id IN (SELECT stripe_id FROM want)
+         ), cleared AS (
+             DELETE FROM metrics.payment_refunds r USING target WHERE r.payment_id = target.payment_id
+         )
+         INSERT INTO metrics.payment_refunds (payment_id, amount_minor, refunded_at)
+         SELECT target.payment_id, want.amount_minor, want.refunded_at
+         FROM want JOIN target USING (stripe_id)",
+    )
+    .bind(rows.iter().map(|r| r.0.as_str()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.1).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.2).collect::<Vec<_>>())
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
 /// One run, if it exists.
 pub async fn get(pool: &PgPool, run_id: Uuid) -> Result<Option<RunRow>, sqlx::Error> {
     sqlx::query_as("SELECT * FROM metrics.audit_runs WHERE run_id = $1")

@@ -274,3 +274,53 @@ async fn an_audit_repair_backfills_only_payments_that_took_money(pool: PgPool) {
         repaired.report_markdown
     );
 }
+
+#[sqlx::test(migrations = false)]
+async fn an_audit_repair_dates_backfilled_refunds_as_stripe_made_them(pool: PgPool) {
+    // `a` was refunded 20.00 in November (a Refund object of the month) and
+    // `b` 10.00 in December (only its charge's amount_refunded says so).
+    let stripe = november().await;
+    let mut app = spawn_app_with(pool, args(&stripe)).await;
+    import(
+        &mut app,
+        vec![row("oct", 8_000, OCT_15, 3_351, NOV + 9 * DAY)],
+    )
+    .await;
+
+    let repaired = audit(&mut app, true).await;
+    assert_eq!(
+        repaired
+            .repair_summary
+            .expect("summary")
+            .backfilled_stripe_ids,
+        ["pi_a", "pi_b"]
+    );
+    let history: Vec<(String, i64, i64)> = sqlx::query_as(
+        "SELECT p.stripe_id, r.amount_minor, extract(epoch FROM r.refunded_at)::bigint
+         FROM metrics.payment_refunds r JOIN metrics.payments p USING (payment_id)
+         WHERE p.stripe_id IN ('pi_a', 'pi_b') ORDER BY 1, 3",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .expect("history");
+    assert_eq!(history.len(), 2, "{history:?}");
+    assert_eq!(history[0], ("pi_a".into(), 2_000, NOV + 19 * DAY));
+    assert_eq!((history[1].0.as_str(), history[1].1), ("pi_b", 1_000));
+    assert!(
+        history[1].2 >= NOV + 30 * DAY,
+        "a refund made after the month is dated after it: {history:?}"
+    );
+
+    let again = audit(&mut app, false).await;
+    let t = &again.totals[0];
+    assert_eq!(
+        (t.db_refunds_in_month_minor, t.db_month_net_minor),
+        (5_351, 149_649)
+    );
+    assert_eq!(
+        again.verdict,
+        AuditVerdict::Pass as i32,
+        "{:?}",
+        again.findings
+    );
+}
