@@ -8,10 +8,11 @@
 //! implementation of its idea: [`backoff`] (the retry backoff),
 //! [`retry_after`] (the `Retry-After` parser), [`paging`] (page sizes and
 //! tokens of the list RPCs), [`timestamp`] (wire timestamps to and from UTC
-//! instants), [`user_id`] (what a user id is) and [`money`] (amounts as
-//! people read them); with the `export` feature, `export` (the CSV and JSON
+//! instants), [`user_id`] (what a user id is), [`money`] (amounts as
+//! people read them) and [`audit`] (how an audit run's outcome reads); with the `export` feature, `export` (the CSV and JSON
 //! writers of reports that growthctl and the dashboard share).
 
+pub mod audit;
 pub mod backoff;
 #[cfg(feature = "export")]
 pub mod export;

@@ -7,7 +7,10 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
+use growth_proto::audit::verdict_label;
 use growth_proto::metrics::v1::{self as pb, AuditRunStatus, AuditVerdict, FindingKind, Severity};
+use growth_proto::money::with_currency;
+use growth_proto::timestamp::rfc3339;
 use serde_json::{Value, json};
 
 use crate::cli::Format;
@@ -110,12 +113,6 @@ fn status_name(v: i32) -> String {
     })
 }
 
-fn verdict_name(v: i32) -> String {
-    AuditVerdict::try_from(v).map_or("UNKNOWN".into(), |v| {
-        short(v.as_str_name(), "AUDIT_VERDICT_")
-    })
-}
-
 fn kind_name(v: i32) -> String {
     FindingKind::try_from(v).map_or("UNKNOWN".into(), |v| {
         short(v.as_str_name(), "FINDING_KIND_")
@@ -136,15 +133,24 @@ pub fn run_json(run: &pb::AuditRun) -> Value {
         "run_id": run.run_id,
         "month": run.month,
         "status": status_name(run.status),
-        "verdict": verdict_name(run.verdict),
+        // A run without a verdict (FAILED, RUNNING) shows its status.
+        "verdict": verdict_label(run),
+        "started_at": output::time_json(run.started_at.as_ref()),
+        "finished_at": output::time_json(run.finished_at.as_ref()),
+        "window": window(run),
         "repair": run.repair,
         "dry_run": run.dry_run,
         "error": run.error,
         "finding_count": run.finding_count,
         "totals": run.totals.iter().map(|t| json!({
             "currency": t.currency,
-            "stripe": {"count": t.stripe_count, "gross_minor": t.stripe_gross_minor, "refunds_minor": t.stripe_refunds_minor, "net_minor": t.stripe_net_minor},
-            "db": {"count": t.db_count, "gross_minor": t.db_gross_minor, "refunds_minor": t.db_refunds_minor, "net_minor": t.db_net_minor},
+            // refunds_minor / net_minor: refunded to date on the month's
+            // charges; refunds_in_month_minor / month_net_minor: refunds made
+            // in the month and the net revenue of the month (docs/AUDIT.md).
+            "stripe": {"count": t.stripe_count, "gross_minor": t.stripe_gross_minor, "refunds_minor": t.stripe_refunds_minor, "net_minor": t.stripe_net_minor,
+                       "refunds_in_month_minor": t.stripe_refunds_in_month_minor, "month_net_minor": t.stripe_month_net_minor},
+            "db": {"count": t.db_count, "gross_minor": t.db_gross_minor, "refunds_minor": t.db_refunds_minor, "net_minor": t.db_net_minor,
+                   "refunds_in_month_minor": t.db_refunds_in_month_minor, "month_net_minor": t.db_month_net_minor},
         })).collect::<Vec<_>>(),
         "findings": run.findings.iter().map(|f| json!({
             "kind": kind_name(f.kind),
@@ -159,6 +165,58 @@ pub fn run_json(run: &pb::AuditRun) -> Value {
         "recommendations": run.recommendations,
         "repair_summary": run.repair_summary.as_ref().map(|r| json!({"payments_backfilled": r.payments_backfilled, "backfilled_stripe_ids": r.backfilled_stripe_ids})),
     })
+}
+
+/// The audited window, `[2025-11-01T00:00:00Z, 2025-12-01T00:00:00Z)`;
+/// empty when the service did not say.
+fn window(run: &pb::AuditRun) -> String {
+    match (
+        rfc3339(run.window_start.as_ref()),
+        rfc3339(run.window_end.as_ref()),
+    ) {
+        (Some(from), Some(to)) => format!("[{from}, {to})"),
+        _ => String::new(),
+    }
+}
+
+/// The month's money per currency: both readings, both sides.
+fn money_table(run: &pb::AuditRun) -> comfy_table::Table {
+    let mut table = output::table(["currency", "figure", "Stripe", "database", "difference"]);
+    for t in &run.totals {
+        let c = t.currency.as_str();
+        for (figure, stripe, db) in [
+            ("captured", t.stripe_gross_minor, t.db_gross_minor),
+            (
+                "refunds made in the month",
+                t.stripe_refunds_in_month_minor,
+                t.db_refunds_in_month_minor,
+            ),
+            (
+                "net revenue of the month",
+                t.stripe_month_net_minor,
+                t.db_month_net_minor,
+            ),
+            (
+                "refunded to date on the month's charges",
+                t.stripe_refunds_minor,
+                t.db_refunds_minor,
+            ),
+            (
+                "the month's charges net of refunds to date",
+                t.stripe_net_minor,
+                t.db_net_minor,
+            ),
+        ] {
+            table.add_row(vec![
+                c.to_uppercase(),
+                figure.to_owned(),
+                with_currency(stripe, c),
+                with_currency(db, c),
+                with_currency(stripe - db, c),
+            ]);
+        }
+    }
+    table
 }
 
 fn print_run(run: &pb::AuditRun, format: Format) {
@@ -178,12 +236,22 @@ fn print_run(run: &pb::AuditRun, format: Format) {
                 },
                 run.month.clone(),
                 status_name(run.status),
-                verdict_name(run.verdict),
+                verdict_label(run).to_owned(),
                 run.finding_count.to_string(),
             ]);
             println!("{table}");
+            let when = |t: Option<&prost_types::Timestamp>| rfc3339(t).unwrap_or("-".into());
+            println!(
+                "window {} (UTC), started {}, finished {}",
+                window(run),
+                when(run.started_at.as_ref()),
+                when(run.finished_at.as_ref())
+            );
             if !run.error.is_empty() {
                 println!("error: {}", run.error);
+            }
+            if !run.totals.is_empty() {
+                println!("{}", money_table(run));
             }
             for f in run.findings.iter().take(50) {
                 println!(
@@ -239,13 +307,32 @@ pub async fn run(
                 .run
                 .context("the service returned no run")?;
             if let Some(path) = &args.output {
-                let text = match format {
-                    Format::Json => serde_json::to_string_pretty(&run_json(&run))?,
-                    _ => run.report_markdown.clone(),
-                };
-                std::fs::write(path, text)
-                    .with_context(|| format!("cannot write {}", path.display()))?;
-                eprintln!("report written to {}", path.display());
+                // A run that did not complete has no report: nothing is
+                // written (an existing file is left as it was), so a file at
+                // that path is only ever a completed audit's report, never
+                // an empty or error-only one a reader could take for it. Why
+                // it failed is on stderr, in the exit code 1, and stored
+                // with the run (`audit show`).
+                if run.status == AuditRunStatus::Completed as i32 {
+                    let text = match format {
+                        Format::Json => serde_json::to_string_pretty(&run_json(&run))?,
+                        _ => run.report_markdown.clone(),
+                    };
+                    std::fs::write(path, text)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    eprintln!("report written to {}", path.display());
+                } else {
+                    eprintln!(
+                        "the audit of {} failed, so {} was not written: {}",
+                        run.month,
+                        path.display(),
+                        if run.error.is_empty() {
+                            "the run did not complete"
+                        } else {
+                            &run.error
+                        }
+                    );
+                }
             }
             print_run(&run, format);
             Ok(exit_code(&run, args.warning_exit_code))
@@ -289,7 +376,7 @@ pub async fn run(
                         r.run_id.clone(),
                         r.month.clone(),
                         status_name(r.status),
-                        verdict_name(r.verdict),
+                        verdict_label(r).to_owned(),
                         r.finding_count.to_string(),
                         started,
                     ]);

@@ -116,3 +116,127 @@ async fn bad_months_and_a_missing_key_exit_1_with_a_clear_message(pool: PgPool) 
         stderr(&no_key)
     );
 }
+
+/// A base URL nothing listens on: a port bound, then released.
+fn closed_port() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    drop(listener);
+    format!("http://127.0.0.1:{port}")
+}
+
+#[sqlx::test(migrations = false)]
+async fn an_audit_that_could_not_run_writes_no_report_and_shows_failed(pool: PgPool) {
+    let services = spawn_services_with(
+        pool,
+        MetricsArgs {
+            stripe_secret_key: growth_runtime::config::OptionalSecret::from(fake_stripe::KEY),
+            stripe_api_base: closed_port(),
+            stripe_rate_limit: Some(1000),
+            stripe_time_slices: 1,
+            ..MetricsArgs::default()
+        },
+    )
+    .await;
+    let dir = std::env::temp_dir().join(format!("growthctl-audit-failed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("r.md");
+    let output = growthctl(
+        &services,
+        &[
+            "--format",
+            "md",
+            "audit",
+            "run",
+            "--month",
+            "2025-11",
+            "--output",
+            file.to_str().expect("utf-8"),
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(!file.exists(), "a failed run writes no report file");
+    assert!(
+        !stderr(&output).contains("report written"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        stderr(&output).contains("the audit of 2025-11 failed, so "),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        stderr(&output).contains("r.md was not written: "),
+        "{}",
+        stderr(&output)
+    );
+    assert!(stdout(&output).contains("FAILED"), "{}", stdout(&output));
+    assert!(
+        !stdout(&output).contains("UNSPECIFIED"),
+        "{}",
+        stdout(&output)
+    );
+    std::fs::remove_dir_all(&dir).ok();
+
+    let listed = growthctl(&services, &["--format", "json", "audit", "list"], "").await;
+    let runs = json(&listed);
+    assert_eq!(runs[0]["status"], "FAILED");
+    assert_eq!(runs[0]["verdict"], "FAILED", "{runs}");
+    let run_id = runs[0]["run_id"].as_str().expect("an id").to_owned();
+    for format in ["table", "md", "csv"] {
+        let listed = growthctl(&services, &["--format", format, "audit", "list"], "").await;
+        let text = stdout(&listed);
+        assert!(!text.contains("UNSPECIFIED"), "{format}: {text}");
+        assert_eq!(text.matches("FAILED").count(), 2, "{format}: {text}");
+    }
+    for format in ["table", "md", "csv", "json"] {
+        let shown = growthctl(
+            &services,
+            &["--format", format, "audit", "show", &run_id],
+            "",
+        )
+        .await;
+        let text = stdout(&shown);
+        assert!(!text.contains("UNSPECIFIED"), "{format}: {text}");
+        assert!(text.contains("FAILED"), "{format}: {text}");
+    }
+}
+
+#[sqlx::test(migrations = false)]
+async fn audit_run_shows_the_months_money_as_money(pool: PgPool) {
+    let stripe = stripe_with(3).await;
+    let services = spawn_services_with(pool, args(&stripe)).await;
+    let table = growthctl(&services, &["audit", "run", "--month", "2025-11"], "").await;
+    assert_eq!(table.status.code(), Some(3), "{}", stderr(&table));
+    let text = stdout(&table);
+    for label in [
+        "net revenue of the month",
+        "refunds made in the month",
+        "refunded to date",
+        "147.00 USD",
+        "0.00 USD",
+    ] {
+        assert!(text.contains(label), "{label:?} missing:\n{text}");
+    }
+    let as_json = growthctl(
+        &services,
+        &["--format", "json", "audit", "run", "--month", "2025-11"],
+        "",
+    )
+    .await;
+    let run = json(&as_json);
+    let usd = &run["totals"][0];
+    assert_eq!(usd["stripe"]["refunds_in_month_minor"], 0);
+    assert_eq!(usd["stripe"]["month_net_minor"], 14_700);
+    assert_eq!(usd["stripe"]["refunds_minor"], 0, "refunded to date");
+    assert_eq!(usd["db"]["month_net_minor"], 0);
+    assert!(run["started_at"].is_string(), "{run}");
+    assert!(run["finished_at"].is_string(), "{run}");
+    assert_eq!(
+        run["window"],
+        "[2025-11-01T00:00:00Z, 2025-12-01T00:00:00Z)"
+    );
+}

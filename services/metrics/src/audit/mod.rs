@@ -14,6 +14,7 @@ pub mod missed_report;
 pub mod model;
 pub mod month;
 pub mod reconcile;
+pub mod refunds;
 pub mod repair_summary;
 pub mod report;
 pub mod run;

@@ -9,34 +9,57 @@ use rustc_hash::FxHashMap;
 use super::findings::{Amount, Finding, Kind, Severity};
 use super::model::{DbPayment, Status, StripePayment};
 
-/// Gross, refunds and counts of one currency on both sides.
+/// Gross, refunds and counts of one currency on both sides, in two readings:
+/// the month's money as finance reads it (captured in the month minus the
+/// refunds made in it: [`CurrencyTotals::stripe_month_net`]) and the month's
+/// charges net of what was refunded on them to date
+/// ([`CurrencyTotals::stripe_net`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CurrencyTotals {
     /// Lower-case ISO currency.
     pub currency: String,
-    /// Stripe payments.
+    /// Stripe payments created in the month, any status.
     pub stripe_count: i64,
-    /// Captured by Stripe, minor units.
+    /// Captured by Stripe on the month's payments, minor units.
     pub stripe_gross: i64,
-    /// Refunded by Stripe, minor units.
+    /// Refunded to date on the month's captured Stripe payments, minor units.
     pub stripe_refunds: i64,
-    /// Database rows.
+    /// Database rows created in the month, any status.
     pub db_count: i64,
-    /// Captured per the database, minor units.
+    /// Captured per the database on the month's payments, minor units.
     pub db_gross: i64,
-    /// Refunded per the database, minor units.
+    /// Refunded to date on the month's captured database payments, minor units.
     pub db_refunds: i64,
+    /// Stripe refunds made in the month, whatever charge they refund, minor
+    /// units. Runs stored before this was counted read 0.
+    #[serde(default)]
+    pub stripe_refunds_in_month: i64,
+    /// Refunds made in the month per `metrics.payment_refunds`, whatever
+    /// payment they belong to, minor units.
+    #[serde(default)]
+    pub db_refunds_in_month: i64,
 }
 
 impl CurrencyTotals {
-    /// Stripe gross minus refunds.
+    /// Stripe gross minus what was refunded on those payments to date.
     pub fn stripe_net(&self) -> i64 {
         self.stripe_gross - self.stripe_refunds
     }
 
-    /// Database gross minus refunds.
+    /// Database gross minus what was refunded on those payments to date.
     pub fn db_net(&self) -> i64 {
         self.db_gross - self.db_refunds
+    }
+
+    /// Net revenue of the month per Stripe: captured in it minus the refunds
+    /// made in it.
+    pub fn stripe_month_net(&self) -> i64 {
+        self.stripe_gross - self.stripe_refunds_in_month
+    }
+
+    /// Net revenue of the month per the database, computed as Stripe's.
+    pub fn db_month_net(&self) -> i64 {
+        self.db_gross - self.db_refunds_in_month
     }
 }
 

@@ -17,8 +17,10 @@ use super::missed::{self, Missed, ReplayedEvent};
 use super::model::StripePayment;
 use super::month::Month;
 use super::reconcile::{CurrencyTotals, Reconciliation, reconcile};
+use super::refunds::{RefundIndex, RefundMade, add_refunds_made, backfill_history};
+use super::report::Header;
 use super::stale;
-use super::verdict::{Verdict, recommendations, verdict};
+use super::verdict::{Verdict, recommendations, refund_recommendations, verdict};
 use crate::error::MetricsError;
 use crate::repo::audit::{self as repo, Completed, RunRow};
 use crate::repo::locks;
@@ -36,6 +38,11 @@ pub struct AuditOutcome {
     pub recommendations: Vec<String>,
     /// Objects fetched per Stripe resource type.
     pub stripe_counts: Vec<(&'static str, usize)>,
+    /// Captured payments missing from the database: what a repair inserts.
+    pub to_backfill: usize,
+    /// Missing payments that took no money (failed, canceled, uncaptured,
+    /// pending): findings, never backfilled.
+    pub not_backfilled: usize,
     /// Stripe ids backfilled (or, in a dry run, that would be).
     pub repaired: Option<Vec<String>>,
     /// What a repair did about entitlement drift, a line per subscription
@@ -284,15 +291,31 @@ async fn reconcile_and_store(
     beside: Beside,
 ) -> Result<(), MetricsError> {
     let dry_run = record.dry_run;
-    let db = repo::month_payments(&state.pool, month.start(), month.end()).await?;
+    let (from, to) = (month.start(), month.end());
+    let db = repo::month_payments(&state.pool, from, to).await?;
+    let db_refunds = repo::month_refunds(&state.pool, from, to).await?;
     let stripe_payments = normalize::payments(period);
+    let stripe_refunds: Vec<RefundMade> = period
+        .refunds
+        .iter()
+        .map(|r| RefundMade {
+            currency: r.currency.to_ascii_lowercase(),
+            amount_minor: r.amount,
+            status: r.status.clone(),
+            charge: r.charge.clone(),
+            payment_intent: r.payment_intent.clone(),
+            created_at: DateTime::from_timestamp(r.created, 0).unwrap_or(from),
+        })
+        .collect();
     // CPU-bound (0.45 s for a million payments): off the async workers.
-    let (mut reconciliation, stripe_payments) = tokio::task::spawn_blocking(move || {
-        let reconciliation = reconcile(&stripe_payments, &db);
-        (reconciliation, stripe_payments)
-    })
-    .await
-    .map_err(|e| MetricsError::Internal(format!("reconciliation failed: {e}")))?;
+    let (mut reconciliation, stripe_payments, stripe_refunds) =
+        tokio::task::spawn_blocking(move || {
+            let mut reconciliation = reconcile(&stripe_payments, &db);
+            add_refunds_made(&mut reconciliation.totals, &stripe_refunds, &db_refunds);
+            (reconciliation, stripe_payments, stripe_refunds)
+        })
+        .await
+        .map_err(|e| MetricsError::Internal(format!("reconciliation failed: {e}")))?;
     let drift_ids = beside.drift.to_record.clone();
     reconciliation.findings.extend(beside.drift.findings);
     reconciliation
@@ -300,17 +323,21 @@ async fn reconcile_and_store(
         .extend(stale::stale(period, state.drift.stale_after, beside.now));
     reconciliation.findings.extend(beside.missed.findings());
     let verdict = verdict(&reconciliation, &state.thresholds);
-    let recommendations = recommendations(&reconciliation.findings);
+    let mut recommendations = recommendations(&reconciliation.findings);
+    recommendations.extend(refund_recommendations(&reconciliation.totals));
     let by_id: HashMap<&str, &StripePayment> = stripe_payments
         .iter()
         .map(|p| (p.stripe_id.as_str(), p))
         .collect();
-    let missing: Vec<&StripePayment> = reconciliation
+    // Only payments that took money are backfilled: the repair restores
+    // revenue, and a failed, canceled or uncaptured payment has none (the
+    // webhook records it with its status when its events arrive).
+    let (missing, not_captured): (Vec<&StripePayment>, Vec<&StripePayment>) = reconciliation
         .findings
         .iter()
         .filter(|f| f.kind == Kind::MissingInDb)
         .filter_map(|f| by_id.get(f.stripe_id.as_str()).copied())
-        .collect();
+        .partition(|p| p.status.captured());
     let mut outcome = AuditOutcome {
         verdict,
         recommendations,
@@ -319,9 +346,11 @@ async fn reconcile_and_store(
             ("charges", period.charges.len()),
             ("invoices", period.invoices.len()),
             ("subscriptions", period.subscriptions.len()),
-            ("refunds", period.refunds.len()),
+            ("refunds (any status)", period.refunds.len()),
             ("live subscriptions (any month)", beside.live),
         ],
+        to_backfill: missing.len(),
+        not_backfilled: not_captured.len(),
         repaired: None,
         drift_repairs: Vec::new(),
         dry_run,
@@ -333,7 +362,21 @@ async fn reconcile_and_store(
         outcome.repaired = Some(if dry_run {
             missing.iter().map(|p| p.stripe_id.clone()).collect()
         } else {
-            repo::backfill(&mut tx, &missing).await?
+            let inserted = repo::backfill(&mut tx, &missing).await?;
+            // Their refunds dated as Stripe made them, so that the month's
+            // refunds (and the next audit) see them in their own month.
+            let later = Utc::now().max(to);
+            let index = RefundIndex::new(&stripe_refunds);
+            let inserted_ids: std::collections::HashSet<&str> =
+                inserted.iter().map(String::as_str).collect();
+            let history: Vec<(String, i64, DateTime<Utc>)> = missing
+                .iter()
+                .filter(|p| p.refunded_minor > 0 && inserted_ids.contains(p.stripe_id.as_str()))
+                .filter_map(|p| Some((p, backfill_history(p, &index, later)?)))
+                .flat_map(|(p, h)| h.into_iter().map(|(a, t)| (p.stripe_id.clone(), a, t)))
+                .collect();
+            repo::backfill_refunds(&mut tx, &history).await?;
+            inserted
         });
         outcome.drift_repairs = if dry_run {
             drift_ids
@@ -344,9 +387,18 @@ async fn reconcile_and_store(
             entitlements::record(&mut tx, &beside.to_record, beside.now).await?
         };
     }
-    let report = super::report::markdown(&record.month, &outcome);
+    let finished = Utc::now();
+    let header = Header {
+        month: record.month.clone(),
+        run_id: (!dry_run).then_some(record.run_id),
+        from,
+        to,
+        started_at: record.started_at,
+        finished_at: finished,
+    };
+    let report = super::report::markdown(&header, &outcome);
     if !dry_run {
-        let finished = repo::complete(
+        repo::complete(
             &mut tx,
             record.run_id,
             &Completed {
@@ -358,6 +410,7 @@ async fn reconcile_and_store(
                 replayed: outcome.missed.replayed.as_deref().unwrap_or_default(),
                 drift_repairs: &outcome.drift_repairs,
                 report_markdown: &report,
+                finished_at: finished,
             },
         )
         .await?;
@@ -379,11 +432,10 @@ async fn reconcile_and_store(
         if alert {
             state.alerts.wake();
         }
-        record.finished_at = Some(finished);
     } else {
         tx.rollback().await?;
-        record.finished_at = Some(Utc::now());
     }
+    record.finished_at = Some(finished);
     record.status = "completed".into();
     record.verdict = Some(outcome.verdict);
     record.finding_count = outcome.reconciliation.findings.len() as i64;

@@ -289,3 +289,25 @@ fn recommendations_follow_the_findings() {
         "{advice:?}"
     );
 }
+
+#[test]
+fn missing_payments_that_took_no_money_are_not_recommended_for_backfill() {
+    let s = vec![
+        stripe("pi_1", 4900, "usd", Status::Succeeded),
+        stripe("pi_2", 1900, "usd", Status::Canceled),
+        stripe("pi_3", 1900, "usd", Status::Authorized),
+    ];
+    let advice = recommendations(&reconcile(&s, &[]).findings);
+    assert_eq!(advice.len(), 1, "{advice:?}");
+    assert!(advice[0].starts_with("Backfill 1 payment(s)"), "{advice:?}");
+    assert!(
+        advice[0].ends_with("(2 more missing payment(s) took no money and are not backfilled)"),
+        "{advice:?}"
+    );
+    let only_canceled = recommendations(&reconcile(&s[1..], &[]).findings);
+    assert!(
+        only_canceled[0]
+            .starts_with("Review the Stripe webhook endpoint: 2 payment(s) that took no money"),
+        "{only_canceled:?}"
+    );
+}

@@ -2,8 +2,10 @@
 //!
 //! Rules (documented in docs/AUDIT.md):
 //! - FAIL when there are at least `fail_critical_findings` critical findings,
-//!   or when in any currency the net revenue of Stripe and the database
-//!   differ by more than `fail_net_ratio` of Stripe's net;
+//!   or when in any currency Stripe and the database differ by more than
+//!   `fail_net_ratio` of Stripe's figure in the net revenue of the month
+//!   (captured minus the refunds made in the month) or in the month's
+//!   charges net of their refunds to date;
 //! - else WARNING when there is any warning or critical finding, or any net
 //!   difference at all;
 //! - else PASS (informational findings alone do not change it).
@@ -12,7 +14,7 @@ use std::collections::BTreeMap;
 
 use super::findings::{Finding, Kind, Severity};
 use super::model::Status;
-use super::reconcile::Reconciliation;
+use super::reconcile::{CurrencyTotals, Reconciliation};
 
 /// The overall outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,10 +71,13 @@ pub fn verdict(reconciliation: &Reconciliation, thresholds: &Thresholds) -> Verd
         .iter()
         .filter(|f| f.severity == Severity::Critical)
         .count();
+    let off = |stripe: i64, db: i64, ratio: f64| {
+        (stripe - db).unsigned_abs() as f64 > ratio * stripe.unsigned_abs() as f64
+    };
     let net_off = |ratio: f64| {
         reconciliation.totals.iter().any(|t| {
-            let diff = (t.stripe_net() - t.db_net()).unsigned_abs() as f64;
-            diff > ratio * t.stripe_net().unsigned_abs() as f64
+            off(t.stripe_month_net(), t.db_month_net(), ratio)
+                || off(t.stripe_net(), t.db_net(), ratio)
         })
     };
     if critical >= thresholds.fail_critical_findings.max(1) || net_off(thresholds.fail_net_ratio) {
@@ -106,10 +111,32 @@ pub fn recommendations(findings: &[Finding]) -> Vec<String> {
     let mut out = Vec::new();
     for (kind, n) in by_kind {
         out.push(match kind {
-            Kind::MissingInDb => format!(
-                "Backfill {n} payment(s) missing from the database (run the audit with repair), \
-                 and review the Stripe webhook endpoint: these events never arrived or failed"
-            ),
+            Kind::MissingInDb => {
+                let captured = findings
+                    .iter()
+                    .filter(|f| f.kind == Kind::MissingInDb)
+                    .filter(|f| f.stripe_status.is_some_and(Status::captured))
+                    .count();
+                let rest = n - captured;
+                if captured == 0 {
+                    format!(
+                        "Review the Stripe webhook endpoint: {rest} payment(s) that took no money \
+                         (failed, canceled, uncaptured or pending) never reached the database; \
+                         a repair does not backfill them"
+                    )
+                } else if rest == 0 {
+                    format!(
+                        "Backfill {captured} payment(s) missing from the database (run the audit with repair), \
+                         and review the Stripe webhook endpoint: these events never arrived or failed"
+                    )
+                } else {
+                    format!(
+                        "Backfill {captured} payment(s) missing from the database (run the audit with repair), \
+                         and review the Stripe webhook endpoint: these events never arrived or failed \
+                         ({rest} more missing payment(s) took no money and are not backfilled)"
+                    )
+                }
+            }
             Kind::OrphanedInDb => format!(
                 "Investigate {n} database payment(s) Stripe does not know in this period \
                  (test-mode rows, deleted objects, or a wrong created_at)"
@@ -158,4 +185,26 @@ pub fn recommendations(findings: &[Finding]) -> Vec<String> {
         ));
     }
     out
+}
+
+/// What to do when the refunds made in the month disagree: they are not
+/// per-payment findings (a refund made this month may be on an earlier
+/// month's charge), so the totals speak for them.
+pub fn refund_recommendations(totals: &[CurrencyTotals]) -> Vec<String> {
+    totals
+        .iter()
+        .filter(|t| t.stripe_refunds_in_month != t.db_refunds_in_month)
+        .map(|t| {
+            let c = t.currency.as_str();
+            let money = |minor| growth_proto::money::with_currency(minor, c);
+            format!(
+                "Reconcile the refunds made in the month in {}: {} in Stripe vs {} in the database; \
+                 check that the webhook records charge.refunded events with their time, and audit the \
+                 months of the refunded charges",
+                c.to_uppercase(),
+                money(t.stripe_refunds_in_month),
+                money(t.db_refunds_in_month)
+            )
+        })
+        .collect()
 }

@@ -93,6 +93,26 @@ pub async fn month_payments(
         .collect())
 }
 
+/// Refunds made in `[from, to)` per currency, as the revenue summary counts
+/// them: the rows of `metrics.payment_refunds` dated in the range, whatever
+/// payment (and month) they belong to; corrections (negative rows) included.
+pub async fn month_refunds(
+    pool: &PgPool,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT p.currency, sum(r.amount_minor)::bigint
+         FROM metrics.payment_refunds r JOIN metrics.payments p USING (payment_id)
+         WHERE r.refunded_at >= $1 AND r.refunded_at < $2
+         GROUP BY p.currency",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await
+}
+
 /// Records a run as started.
 pub async fn insert_started(
     pool: &PgPool,
@@ -139,6 +159,8 @@ pub struct Completed<'a> {
     pub drift_repairs: &'a [String],
     /// The report.
     pub report_markdown: &'a str,
+    /// When it finished (the report says it, so the caller decides it).
+    pub finished_at: DateTime<Utc>,
 }
 
 /// Completes a run and stores its findings (in the caller's transaction).
@@ -146,11 +168,11 @@ pub async fn complete(
     tx: &mut PgConnection,
     run_id: Uuid,
     run: &Completed<'_>,
-) -> Result<DateTime<Utc>, sqlx::Error> {
-    let finished: DateTime<Utc> = sqlx::query_scalar(
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
         "UPDATE metrics.audit_runs SET status = 'completed', verdict = $2, finding_count = $3, totals = $4,
-                recommendations = $5, repair_summary = $6, report_markdown = $7, finished_at = now()
-         WHERE run_id = $1 RETURNING finished_at",
+                recommendations = $5, repair_summary = $6, report_markdown = $7, finished_at = $8
+         WHERE run_id = $1",
     )
     .bind(run_id)
     .bind(run.verdict)
@@ -165,7 +187,8 @@ pub async fn complete(
         })
     }))
     .bind(run.report_markdown)
-    .fetch_one(&mut *tx)
+    .bind(run.finished_at)
+    .execute(&mut *tx)
     .await?;
     let f = run.findings;
     let text = |get: fn(&Finding) -> &str| f.iter().map(get).collect::<Vec<_>>();
@@ -192,7 +215,7 @@ pub async fn complete(
     .bind(f.iter().map(|x| x.db_amount.as_ref().map(|a| a.currency.clone())).collect::<Vec<_>>())
     .execute(&mut *tx)
     .await?;
-    Ok(finished)
+    Ok(())
 }
 
 /// Inserts payments missing from the database; returns the Stripe ids
@@ -226,6 +249,39 @@ pub async fn backfill(
     .bind(missing.iter().map(|p| p.created_at).collect::<Vec<_>>())
     .fetch_all(&mut *tx)
     .await
+}
+
+/// Replaces the refund history of backfilled payments with the one Stripe's
+/// objects give (`(stripe_id, amount, refunded_at)` rows; the insert's
+/// trigger dated the whole refunded amount at the repair's time). The
+/// amounts of each payment add up to its `refunded_minor`.
+pub async fn backfill_refunds(
+    tx: &mut PgConnection,
+    rows: &[(String, i64, DateTime<Utc>)],
+) -> Result<(), sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "WITH want AS (
+             SELECT * FROM unnest($1::text[], $2::bigint[], $3::timestamptz[])
+                 AS w(stripe_id, amount_minor, refunded_at)
+         ), target AS (
+             SELECT p.payment_id, p.stripe_id FROM metrics.payments p
+             WHERE p.stripe_id IN (SELECT stripe_id FROM want)
+         ), cleared AS (
+             DELETE FROM metrics.payment_refunds r USING target WHERE r.payment_id = target.payment_id
+         )
+         INSERT INTO metrics.payment_refunds (payment_id, amount_minor, refunded_at)
+         SELECT target.payment_id, want.amount_minor, want.refunded_at
+         FROM want JOIN target USING (stripe_id)",
+    )
+    .bind(rows.iter().map(|r| r.0.as_str()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.1).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.2).collect::<Vec<_>>())
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
 }
 
 /// One run, if it exists.

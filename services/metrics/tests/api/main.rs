@@ -9,6 +9,7 @@ mod alerts;
 mod audit;
 mod audit_drift;
 mod audit_missed_events;
+mod audit_money;
 mod auth;
 mod cohort_breakdown;
 mod cohort_fixtures;

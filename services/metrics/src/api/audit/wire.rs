@@ -6,6 +6,7 @@ use growth_proto::timestamp::from_utc;
 
 use crate::audit::findings::{Amount, Finding, Kind, Severity};
 use crate::audit::missed::ReplayedEvent;
+use crate::audit::month::Month;
 use crate::audit::run::AuditRecord;
 use crate::audit::verdict::Verdict;
 
@@ -72,7 +73,14 @@ impl From<AuditRecord> for pb::AuditRun {
             Some(Verdict::Warning) => pb::AuditVerdict::Warning,
             Some(Verdict::Fail) => pb::AuditVerdict::Fail,
         };
+        // Stored months are valid and started; the window is the month's.
+        let window = Month::parse("month", &r.month, chrono::Utc::now())
+            .ok()
+            .map(|m| (from_utc(m.start()), from_utc(m.end())));
+        let (window_start, window_end) = window.map_or((None, None), |(a, b)| (Some(a), Some(b)));
         pb::AuditRun {
+            window_start,
+            window_end,
             run_id: if r.dry_run {
                 String::new()
             } else {
@@ -98,6 +106,10 @@ impl From<AuditRecord> for pb::AuditRun {
                     db_gross_minor: t.db_gross,
                     db_refunds_minor: t.db_refunds,
                     db_net_minor: t.db_net(),
+                    stripe_refunds_in_month_minor: t.stripe_refunds_in_month,
+                    stripe_month_net_minor: t.stripe_month_net(),
+                    db_refunds_in_month_minor: t.db_refunds_in_month,
+                    db_month_net_minor: t.db_month_net(),
                 })
                 .collect(),
             findings: r.findings.iter().map(finding).collect(),

@@ -254,7 +254,8 @@ pub fn funnel(months: &[String], trials: &[(i64, i64)]) -> (Vec<FunnelRow>, Funn
 pub struct AuditRow {
     /// `YYYY-MM`.
     pub month: String,
-    /// PASS, WARNING, FAIL, running, failed, or "not audited".
+    /// PASS, WARNING, FAIL, RUNNING, FAILED (`growth_proto::audit`), or
+    /// "not audited".
     pub verdict: String,
     /// When it finished (or started, while running); empty when none.
     pub run_at: String,
@@ -262,18 +263,17 @@ pub struct AuditRow {
     pub class: &'static str,
 }
 
-/// A run's verdict as people read it, and its CSS class.
+/// A run's verdict as growthctl shows it (a run without one shows its
+/// status: FAILED, RUNNING), and its CSS class.
 pub fn verdict(run: &pb::AuditRun) -> (String, &'static str) {
-    match pb::AuditRunStatus::try_from(run.status) {
-        Ok(pb::AuditRunStatus::Completed) => match pb::AuditVerdict::try_from(run.verdict) {
-            Ok(pb::AuditVerdict::Pass) => ("PASS".into(), "v-pass"),
-            Ok(pb::AuditVerdict::Warning) => ("WARNING".into(), "v-warning"),
-            Ok(pb::AuditVerdict::Fail) => ("FAIL".into(), "v-fail"),
-            _ => ("completed".into(), "v-none"),
-        },
-        Ok(pb::AuditRunStatus::Failed) => ("failed (no verdict)".into(), "v-fail"),
-        _ => ("running".into(), "v-none"),
-    }
+    let label = growth_proto::audit::verdict_label(run);
+    let class = match label {
+        "PASS" => "v-pass",
+        "WARNING" => "v-warning",
+        "FAIL" | "FAILED" => "v-fail",
+        _ => "v-none",
+    };
+    (label.to_owned(), class)
 }
 
 /// A row per month (newest first) from its latest run, if any.
@@ -304,6 +304,21 @@ pub fn audits(latest: &[(String, Option<pb::AuditRun>)]) -> Vec<AuditRow> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_audit_run_shows_failed_as_growthctl_does() {
+        let run = |status: pb::AuditRunStatus, verdict: pb::AuditVerdict| pb::AuditRun {
+            status: status as i32,
+            verdict: verdict as i32,
+            ..Default::default()
+        };
+        let failed = run(pb::AuditRunStatus::Failed, pb::AuditVerdict::Unspecified);
+        assert_eq!(verdict(&failed), ("FAILED".to_owned(), "v-fail"));
+        let running = run(pb::AuditRunStatus::Running, pb::AuditVerdict::Unspecified);
+        assert_eq!(verdict(&running), ("RUNNING".to_owned(), "v-none"));
+        let passed = run(pb::AuditRunStatus::Completed, pb::AuditVerdict::Pass);
+        assert_eq!(verdict(&passed), ("PASS".to_owned(), "v-pass"));
+    }
 
     #[test]
     fn the_funnel_totals_and_a_month_without_trials_has_no_rate() {
