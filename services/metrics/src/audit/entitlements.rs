@@ -1,13 +1,13 @@
 //! The entitlement check's Stripe and database side: every live
-//! subscription listed, the drift computed ([`super::drift`]), and a
-//! repair's records of Stripe's state, through the webhook's own reading of
-//! a subscription object and the one subscription writer
-//! (`repo::subscriptions::record`), inside the run's transaction.
+//! subscription listed, and a repair's records of Stripe's state prepared
+//! through the webhook's own reading of a subscription object (the run
+//! writes them with `repo::subscriptions::record_each`, the one
+//! subscription writer, inside its transaction) and described.
 
 use chrono::{DateTime, Utc};
-use sqlx::PgConnection;
 
-use crate::repo::subscriptions;
+use crate::domain::NewSubscription;
+use crate::repo::subscriptions::Recorded;
 use crate::stripe::types::LiveSubscription;
 use crate::stripe::{StripeClient, StripeError};
 
@@ -52,43 +52,42 @@ pub async fn objects_to_record(
     Ok(out)
 }
 
-/// Records each object's state as of `now`, as the webhook would; one line
-/// per subscription saying what was done.
-pub async fn record(
-    tx: &mut PgConnection,
+/// Each object read as the webhook reads a subscription object, as of
+/// `now`, with Stripe's status; the ones it cannot read, in words.
+pub fn prepare(
     objects: &[serde_json::Value],
     now: DateTime<Utc>,
-) -> Result<Vec<String>, sqlx::Error> {
-    let mut lines = Vec::with_capacity(objects.len());
+) -> (Vec<(NewSubscription, String)>, Vec<String>) {
+    let mut states = Vec::with_capacity(objects.len());
+    let mut unread = Vec::new();
     for o in objects {
         let id = o["id"].as_str().unwrap_or_default();
-        let state = match crate::webhook::subscription::subscription(o, now.timestamp()) {
-            Ok(state) => state,
-            Err(why) => {
-                lines.push(format!("{id}: not recorded: {why}"));
-                continue;
-            }
-        };
-        let customer = state.stripe_customer.clone();
-        let Some(user_id) = subscriptions::user_for_customer(tx, id, customer.as_deref()).await?
-        else {
-            lines.push(format!(
-                "{id}: not recorded: customer {} maps to no user",
-                customer.as_deref().unwrap_or("(none)")
-            ));
-            continue;
-        };
-        let status = o["status"].as_str().unwrap_or_default().to_owned();
-        let state = crate::domain::NewSubscription { user_id, ..state };
-        let counts = subscriptions::record(tx, std::slice::from_ref(&state)).await?;
-        lines.push(if counts.recorded > 0 {
-            format!(
-                "{id}: recorded as {status}, as in Stripe (user {})",
-                state.user_id
-            )
-        } else {
-            format!("{id}: already {status} in the database")
-        });
+        match crate::webhook::subscription::subscription(o, now.timestamp()) {
+            Ok(state) => states.push((state, o["status"].as_str().unwrap_or_default().to_owned())),
+            Err(why) => unread.push(format!("{id}: not recorded: {why}")),
+        }
     }
-    Ok(lines)
+    (states, unread)
+}
+
+/// A line per subscription saying what recording it did.
+pub fn describe(states: &[(NewSubscription, String)], done: &[Recorded]) -> Vec<String> {
+    states
+        .iter()
+        .zip(done)
+        .map(|((state, status), done)| {
+            let id = &state.stripe_subscription_id;
+            match done {
+                Recorded::NoUser => format!(
+                    "{id}: not recorded: customer {} maps to no user",
+                    state.stripe_customer.as_deref().unwrap_or("(none)")
+                ),
+                Recorded::Recorded(user) => {
+                    format!("{id}: recorded as {status}, as in Stripe (user {user})")
+                }
+                Recorded::Unchanged => format!("{id}: already {status} in the database"),
+                Recorded::Stale => format!("{id}: not recorded: the database has a newer state"),
+            }
+        })
+        .collect()
 }

@@ -131,10 +131,10 @@ pub enum MissedError {
     Stripe(#[from] StripeError),
     /// The database failed (logged where it happened).
     #[error("internal error; see the metrics service log")]
-    Database(#[source] sqlx::Error),
+    Database(#[source] crate::repo::DbError),
 }
 
-fn database(e: sqlx::Error) -> MissedError {
+fn database(e: crate::repo::DbError) -> MissedError {
     tracing::error!(error.cause_chain = ?growth_runtime::status::CauseChain(&e), "missed webhook events: database failed");
     MissedError::Database(e)
 }

@@ -384,7 +384,11 @@ async fn reconcile_and_store(
                 .map(|id| format!("{id}: would be recorded as Stripe has it"))
                 .collect()
         } else {
-            entitlements::record(&mut tx, &beside.to_record, beside.now).await?
+            let (states, mut lines) = entitlements::prepare(&beside.to_record, beside.now);
+            let plain: Vec<_> = states.iter().map(|(s, _)| s.clone()).collect();
+            let done = crate::repo::subscriptions::record_each(&mut tx, &plain).await?;
+            lines.extend(entitlements::describe(&states, &done));
+            lines
         };
     }
     let finished = Utc::now();

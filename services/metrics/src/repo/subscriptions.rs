@@ -211,3 +211,51 @@ pub async fn user_for_customer(
     .fetch_optional(&mut *tx)
     .await
 }
+
+/// What recording one Stripe subscription state did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recorded {
+    /// Its customer maps to no user: nothing written.
+    NoUser,
+    /// Appended, for this user.
+    Recorded(String),
+    /// Equal to the latest state.
+    Unchanged,
+    /// Older than the latest state: ignored.
+    Stale,
+}
+
+/// Records each state for the user its customer maps to
+/// ([`user_for_customer`]) inside the caller's transaction: the webhook's
+/// subscription events and the audit's drift repairs.
+pub async fn record_each(
+    tx: &mut PgConnection,
+    states: &[NewSubscription],
+) -> Result<Vec<Recorded>, sqlx::Error> {
+    let mut out = Vec::with_capacity(states.len());
+    for state in states {
+        let user = user_for_customer(
+            tx,
+            &state.stripe_subscription_id,
+            state.stripe_customer.as_deref(),
+        )
+        .await?;
+        let Some(user_id) = user else {
+            out.push(Recorded::NoUser);
+            continue;
+        };
+        let state = NewSubscription {
+            user_id: user_id.clone(),
+            ..state.clone()
+        };
+        let counts = record(tx, std::slice::from_ref(&state)).await?;
+        out.push(if counts.stale > 0 {
+            Recorded::Stale
+        } else if counts.recorded > 0 {
+            Recorded::Recorded(user_id)
+        } else {
+            Recorded::Unchanged
+        });
+    }
+    Ok(out)
+}

@@ -338,31 +338,20 @@ async fn subscription(
     event_id: &str,
     state: &NewSubscription,
 ) -> Result<Outcome, sqlx::Error> {
-    let user = super::subscriptions::user_for_customer(
-        tx,
-        &state.stripe_subscription_id,
-        state.stripe_customer.as_deref(),
-    )
-    .await?;
-    let Some(user_id) = user else {
-        tracing::warn!(
-            event_id,
-            subscription = %state.stripe_subscription_id,
-            customer = state.stripe_customer.as_deref().unwrap_or(""),
-            "subscription event not applied: its customer maps to no user"
-        );
-        return Ok(Outcome::UnknownCustomer);
-    };
-    let state = NewSubscription {
-        user_id,
-        ..state.clone()
-    };
-    let counts = super::subscriptions::record(tx, std::slice::from_ref(&state)).await?;
-    Ok(if counts.stale > 0 {
-        Outcome::Stale
-    } else if counts.recorded == 0 {
-        Outcome::Unchanged
-    } else {
-        Outcome::Applied
+    use super::subscriptions::{Recorded, record_each};
+    let done = record_each(tx, std::slice::from_ref(state)).await?;
+    Ok(match done.first() {
+        Some(Recorded::NoUser) | None => {
+            tracing::warn!(
+                event_id,
+                subscription = %state.stripe_subscription_id,
+                customer = state.stripe_customer.as_deref().unwrap_or(""),
+                "subscription event not applied: its customer maps to no user"
+            );
+            Outcome::UnknownCustomer
+        }
+        Some(Recorded::Stale) => Outcome::Stale,
+        Some(Recorded::Unchanged) => Outcome::Unchanged,
+        Some(Recorded::Recorded(_)) => Outcome::Applied,
     })
 }

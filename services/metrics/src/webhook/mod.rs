@@ -114,7 +114,7 @@ pub enum Rejected {
     Invalid(String),
     /// The database failed; nothing was written, and a retry may succeed.
     #[error("the event could not be recorded")]
-    Database(#[source] sqlx::Error),
+    Database(#[source] crate::repo::DbError),
 }
 
 /// Records `event` once by its id and applies the change it stands for: what
