@@ -83,10 +83,16 @@ async fn import(app: &mut TestApp, ids: impl Iterator<Item = usize>) {
     }
 }
 
-async fn audit(app: &mut TestApp, repair: bool, dry_run: bool) -> pb::AuditRun {
+/// `RunRevenueAudit` of `month`; the run it answers with (completed or not).
+pub async fn run_audit(
+    app: &mut TestApp,
+    month: &str,
+    repair: bool,
+    dry_run: bool,
+) -> pb::AuditRun {
     app.client
         .run_revenue_audit(pb::RunRevenueAuditRequest {
-            month: "2025-11".into(),
+            month: month.into(),
             repair,
             dry_run,
         })
@@ -95,6 +101,23 @@ async fn audit(app: &mut TestApp, repair: bool, dry_run: bool) -> pb::AuditRun {
         .into_inner()
         .run
         .expect("a run")
+}
+
+/// The run `run_id` as `GetAuditRun` reads it back.
+pub async fn stored_run(app: &mut TestApp, run_id: &str) -> pb::AuditRun {
+    app.client
+        .get_audit_run(pb::GetAuditRunRequest {
+            run_id: run_id.to_owned(),
+        })
+        .await
+        .expect("stored")
+        .into_inner()
+        .run
+        .expect("run")
+}
+
+async fn audit(app: &mut TestApp, repair: bool, dry_run: bool) -> pb::AuditRun {
+    run_audit(app, "2025-11", repair, dry_run).await
 }
 
 #[sqlx::test(migrations = false)]
@@ -122,16 +145,7 @@ async fn an_exact_match_passes_and_is_stored(pool: PgPool) {
         assert!(run.report_markdown.contains(section), "{section} missing");
     }
 
-    let stored = app
-        .client
-        .get_audit_run(pb::GetAuditRunRequest {
-            run_id: run.run_id.clone(),
-        })
-        .await
-        .expect("stored")
-        .into_inner()
-        .run
-        .expect("run");
+    let stored = stored_run(&mut app, &run.run_id).await;
     assert_eq!(stored.verdict, AuditVerdict::Pass as i32);
     assert_eq!(stored.report_markdown, run.report_markdown);
     let listed = app

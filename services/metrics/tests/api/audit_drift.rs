@@ -12,6 +12,7 @@ use metrics_svc::config::MetricsArgs;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
+use crate::audit::{run_audit, stored_run};
 use crate::fake_stripe::{KEY, mount_lists, mount_retrieve};
 use crate::helpers::*;
 
@@ -56,18 +57,7 @@ fn row(id: &str, user: &str, status: pb::SubscriptionStatus) -> pb::Subscription
 }
 
 async fn audit(app: &mut TestApp, repair: bool) -> pb::AuditRun {
-    let run = app
-        .client
-        .run_revenue_audit(pb::RunRevenueAuditRequest {
-            month: "2025-11".into(),
-            repair,
-            dry_run: false,
-        })
-        .await
-        .expect("audit runs")
-        .into_inner()
-        .run
-        .expect("a run");
+    let run = run_audit(app, "2025-11", repair, false).await;
     assert!(run.error.is_empty(), "{}", run.error);
     run
 }
@@ -218,16 +208,8 @@ async fn entitlement_drift_and_stale_money_are_found_and_the_safe_drift_is_repai
         lines.contains("sub_new: not recorded: customer cus_nobody maps to no user"),
         "{lines}"
     );
-    let stored = app
-        .client
-        .get_audit_run(pb::GetAuditRunRequest {
-            run_id: repaired.run_id.clone(),
-        })
+    let stored = stored_run(&mut app, &repaired.run_id)
         .await
-        .expect("stored")
-        .into_inner()
-        .run
-        .expect("run")
         .repair_summary
         .expect("a repair summary");
     assert!(

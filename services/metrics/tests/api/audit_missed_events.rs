@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 use wiremock::MockServer;
 
-use crate::audit::args;
+use crate::audit::{args, run_audit, stored_run};
 use crate::fake_stripe::mount_lists;
 use crate::helpers::*;
 use crate::webhook::{SECRET, post};
@@ -53,18 +53,7 @@ async fn app_with(pool: PgPool, intents: Vec<Value>, events: Vec<Value>) -> (Tes
 }
 
 async fn audit(app: &mut TestApp, month: &str, repair: bool, dry_run: bool) -> pb::AuditRun {
-    let run = app
-        .client
-        .run_revenue_audit(pb::RunRevenueAuditRequest {
-            month: month.into(),
-            repair,
-            dry_run,
-        })
-        .await
-        .expect("audit runs")
-        .into_inner()
-        .run
-        .expect("a run");
+    let run = run_audit(app, month, repair, dry_run).await;
     assert_eq!(
         run.status,
         AuditRunStatus::Completed as i32,
@@ -181,16 +170,7 @@ async fn a_missed_event_is_a_finding_and_a_repair_replays_it_once(pool: PgPool) 
         "{}",
         repaired.report_markdown
     );
-    let stored = app
-        .client
-        .get_audit_run(pb::GetAuditRunRequest {
-            run_id: repaired.run_id.clone(),
-        })
-        .await
-        .expect("stored")
-        .into_inner()
-        .run
-        .expect("run");
+    let stored = stored_run(&mut app, &repaired.run_id).await;
     assert_eq!(
         stored
             .repair_summary

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 use wiremock::MockServer;
 
+use crate::audit::run_audit;
 use crate::fake_stripe::{KEY, mount_lists};
 use crate::helpers::*;
 
@@ -116,17 +117,7 @@ async fn import(app: &mut TestApp, payments: Vec<pb::Payment>) {
 }
 
 async fn audit(app: &mut TestApp, repair: bool) -> pb::AuditRun {
-    app.client
-        .run_revenue_audit(pb::RunRevenueAuditRequest {
-            month: "2025-11".into(),
-            repair,
-            dry_run: false,
-        })
-        .await
-        .expect("audit runs")
-        .into_inner()
-        .run
-        .expect("a run")
+    run_audit(app, "2025-11", repair, false).await
 }
 
 #[sqlx::test(migrations = false)]
