@@ -218,60 +218,6 @@ async fn sign_in(client: &reqwest::Client, base: &str) -> anyhow::Result<String>
     Ok(set_cookie.split(';').next().unwrap_or_default().to_owned())
 }
 
-/// Chromium's load event on `url`: the browser script's median, in ms, or
-/// why it was not measured.
-async fn browser_load(args: &DashboardBenchArgs, base: &str, url: &str) -> Result<f64, String> {
-    if args.browser_script.is_empty() {
-        return Err("--browser-script is empty".to_owned());
-    }
-    let script = PathBuf::from(&args.browser_script);
-    let packages = script
-        .parent()
-        .unwrap_or(std::path::Path::new("."))
-        .join("node_modules/playwright-core");
-    if !script.is_file() || !packages.is_dir() {
-        return Err(format!(
-            "{} or its packages are missing (run `bash tests/browser/run.sh` once, or `npm ci` in {})",
-            script.display(),
-            script
-                .parent()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default()
-        ));
-    }
-    let output = tokio::process::Command::new("node")
-        .arg(&script)
-        .env("BASE_URL", base)
-        .env("PAGE_URL", url)
-        .env("DASHBOARD_TOKEN", TOKEN)
-        .env("CHROMIUM", &args.chromium)
-        .env("RUNS", args.runs.clamp(3, 20).to_string())
-        .kill_on_drop(true)
-        .output()
-        .await
-        .map_err(|e| format!("node could not be started: {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "the browser script failed: {}",
-            String::from_utf8_lossy(&output.stderr).trim()
-        ));
-    }
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let answer: serde_json::Value = serde_json::from_str(stdout.trim())
-        .map_err(|e| format!("the browser script printed no JSON ({e}): {stdout}"))?;
-    eprintln!(
-        "bench: Chromium {}: load event over {} loads (ms): {}; the page's body {} bytes received, {} decoded",
-        answer["chromium"].as_str().unwrap_or("?"),
-        answer["loads_ms"].as_array().map_or(0, Vec::len),
-        answer["loads_ms"],
-        answer["encoded_bytes"],
-        answer["decoded_bytes"]
-    );
-    answer["median_ms"]
-        .as_f64()
-        .ok_or_else(|| format!("the browser script printed no median_ms: {stdout}"))
-}
-
 fn verdict(met: bool) -> &'static str {
     if met { "MET" } else { "NOT MET" }
 }
@@ -349,7 +295,15 @@ async fn run_in(args: &DashboardBenchArgs, options: PgConnectOptions) -> anyhow:
     )
     .await?
     .context("the overview page answered 404")?;
-    let load = browser_load(args, &base, &day_url).await;
+    let load = super::browser_load::median(
+        &args.browser_script,
+        &args.chromium,
+        args.runs,
+        &base,
+        &day_url,
+        TOKEN,
+    )
+    .await;
     // The overview as deployed: a second service on the same database with
     // the default DASHBOARD_REMEMBER_SECONDS; its loads after the first show
     // remembered reads while one task reads them again.

@@ -6,6 +6,7 @@
 
 mod active_users;
 pub mod audit;
+pub mod browser_load;
 pub mod dashboard;
 mod fake_stripe;
 pub mod lifecycle;
