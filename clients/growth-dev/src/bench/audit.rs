@@ -5,10 +5,20 @@
 //! (`--server-rate`, 429 beyond it). Targets: within 1.1× of the bound, or,
 //! with the fake limiting below the client's rate, every run complete and
 //! within 1.5× of the bound.
+//!
+//! The audited month is the current one, to date, with the fake's objects
+//! created from its first day until the benchmark starts: Stripe keeps
+//! events 30 days, so only a recent month has its events listed (an older
+//! one is audited without them). Each run lists everything an audit lists:
+//! the month's five resource types (subscriptions with `status=all`), every
+//! live subscription (entitlement drift) and the month's events of the
+//! handled types (missed webhooks); the pages of each listing are printed.
 
 use std::process::ExitCode;
 use std::time::Instant;
 
+use anyhow::Context as _;
+use chrono::{Datelike as _, Utc};
 use clap::Args;
 use growth_proto::metrics::v1 as pb;
 use growth_runtime::config::AuthPolicy;
@@ -44,7 +54,18 @@ pub async fn run(args: &AuditBenchArgs) -> anyhow::Result<ExitCode> {
 async fn run_in(args: &AuditBenchArgs, options: PgConnectOptions) -> anyhow::Result<ExitCode> {
     let pool = db::pool_options(8).connect_with(options).await?;
     db::migrate(&pool, &metrics_svc::migrator()).await?;
-    let fake = args.fake.start().await?;
+    let now = Utc::now();
+    let month_start = now
+        .date_naive()
+        .with_day(1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .context("the first of the month")?
+        .and_utc();
+    let month = month_start.format("%Y-%m").to_string();
+    let fake = args
+        .fake
+        .start_over(month_start.timestamp(), now.timestamp())
+        .await?;
     let shutdown = Shutdown::new();
     let settings = MetricsArgs {
         stripe_secret_key: growth_runtime::config::OptionalSecret::from("sk_live_bench"),
@@ -68,7 +89,9 @@ async fn run_in(args: &AuditBenchArgs, options: PgConnectOptions) -> anyhow::Res
         .is_some_and(|s| s < f64::from(args.fake.rate));
     let target = if limited { 1.5 } else { 1.1 };
     eprintln!(
-        "bench: audit of 2025-11, {} objects x 5 types, {} ms per page, client rate {}/s, fake's limit {}, {} slices, empty database, {} run(s)",
+        "bench: audit of {month} (objects created {} to {}), {} objects x 5 types and 3 events per payment, {} ms per page, client rate {}/s, fake's limit {}, {} slices, empty database, {} run(s)",
+        month_start.format("%Y-%m-%d %H:%M"),
+        now.format("%Y-%m-%d %H:%M UTC"),
         args.fake.objects,
         args.fake.latency_ms,
         args.fake.rate,
@@ -94,7 +117,7 @@ async fn run_in(args: &AuditBenchArgs, options: PgConnectOptions) -> anyhow::Res
         let started = Instant::now();
         let run = client
             .run_revenue_audit(pb::RunRevenueAuditRequest {
-                month: "2025-11".into(),
+                month: month.clone(),
                 ..Default::default()
             })
             .await?
@@ -130,6 +153,11 @@ async fn run_in(args: &AuditBenchArgs, options: PgConnectOptions) -> anyhow::Res
     server.wait().await?;
     pool.close().await;
     println!("{table}");
+    let mut listings = output::table(["listing (all runs)", "pages"]);
+    for (listing, pages) in fake.listings() {
+        listings.add_row(vec![listing, pages.to_string()]);
+    }
+    println!("{listings}");
     println!(
         "every run complete and within {target}x of the bound: {}",
         if all_met { "MET" } else { "MISSED" }

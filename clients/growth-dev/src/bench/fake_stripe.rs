@@ -8,7 +8,7 @@
 //! charge's `charge.succeeded`), filtered like Stripe by `type` (a name or a
 //! `x.*` wildcard) or `types[]`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -47,10 +47,15 @@ pub struct FakeStripeArgs {
 impl FakeStripeArgs {
     /// Starts the fake these arguments describe, over [`MONTH`].
     pub async fn start(&self) -> anyhow::Result<FakeStripe> {
+        self.start_over(MONTH.0, MONTH.1).await
+    }
+
+    /// Starts the fake with its objects created over `[from, to)`.
+    pub async fn start_over(&self, from: i64, to: i64) -> anyhow::Result<FakeStripe> {
         start(
             self.objects,
-            MONTH.0,
-            MONTH.1,
+            from,
+            to,
             Duration::from_millis(self.latency_ms),
             self.server_rate,
         )
@@ -103,6 +108,8 @@ struct Fake {
     pages: AtomicU64,
     limit: Option<Bucket>,
     refused: AtomicU64,
+    /// Pages served per listing (see [`listing`]).
+    listings: std::sync::Mutex<BTreeMap<String, u64>>,
 }
 
 /// A running fake; stops when dropped.
@@ -122,6 +129,32 @@ impl FakeStripe {
     /// Requests answered 429 so far.
     pub fn refused(&self) -> u64 {
         self.state.refused.load(Ordering::Relaxed)
+    }
+
+    /// Pages served so far per listing, e.g. `events type=charge.*` or
+    /// `subscriptions status=all`.
+    pub fn listings(&self) -> BTreeMap<String, u64> {
+        self.state
+            .listings
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+}
+
+/// A listing's name: the resource and the filters that select what it
+/// lists (`status`, `type`, `types[]`), not the range or the cursor.
+fn listing(resource: &str, pairs: &[(String, String)]) -> String {
+    let filters: Vec<String> = pairs
+        .iter()
+        .filter(|(k, _)| matches!(k.as_str(), "status" | "type" | "types[]"))
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    match (resource, filters.is_empty()) {
+        ("subscriptions", true) => "subscriptions (live: not canceled)".to_owned(),
+        (_, true) => resource.to_owned(),
+        (_, false) if filters.len() > 2 => format!("{resource} types[]=({} names)", filters.len()),
+        (_, false) => format!("{resource} {}", filters.join("&")),
     }
 }
 
@@ -238,6 +271,7 @@ pub async fn start(
         pages: AtomicU64::new(0),
         limit: server_rate.map(Bucket::new),
         refused: AtomicU64::new(0),
+        listings: std::sync::Mutex::default(),
     });
     let app = axum::Router::new()
         .route("/v1/{resource}", get(list))
@@ -265,7 +299,7 @@ async fn list(
         .filter(|(k, _)| k == "types[]")
         .map(|(_, v)| format!(r#""type":"{v}""#))
         .collect();
-    let q: HashMap<String, String> = pairs.into_iter().collect();
+    let q: HashMap<String, String> = pairs.iter().cloned().collect();
     // `charge.*` matches `"type":"charge.` at the start of the type.
     let of_type = q.get("type").map(|t| {
         format!(
@@ -296,6 +330,12 @@ async fn list(
     }
     tokio::time::sleep(fake.latency).await;
     fake.pages.fetch_add(1, Ordering::Relaxed);
+    *fake
+        .listings
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .entry(listing(&resource, &pairs))
+        .or_default() += 1;
     let canceled_hidden = resource == "subscriptions"
         && !matches!(
             q.get("status").map(String::as_str),

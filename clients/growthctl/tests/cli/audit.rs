@@ -240,3 +240,71 @@ async fn audit_run_shows_the_months_money_as_money(pool: PgPool) {
         "[2025-11-01T00:00:00Z, 2025-12-01T00:00:00Z)"
     );
 }
+
+/// A paid intent of a minute ago whose `payment_intent.succeeded` event the
+/// webhook never received, listed by Stripe's Events API.
+async fn stripe_with_a_missed_event() -> (MockServer, String) {
+    let created = chrono::Utc::now().timestamp() - 60;
+    let intent = json!({"id": "pi_missed", "object": "payment_intent", "amount": 4900, "amount_received": 4900,
+                        "currency": "usd", "status": "succeeded", "customer": "cus_1", "created": created});
+    let event = json!({"id": "evt_missed", "object": "event", "type": "payment_intent.succeeded", "created": created,
+                       "api_version": "2024-06-20", "data": {"object": intent}});
+    let server = MockServer::start().await;
+    fake_stripe::mount_lists(
+        &server,
+        HashMap::from([("payment_intents", vec![intent]), ("events", vec![event])]),
+    )
+    .await;
+    let month = chrono::DateTime::from_timestamp(created, 0)
+        .expect("a time")
+        .format("%Y-%m")
+        .to_string();
+    (server, month)
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_repair_shows_the_events_it_replayed_in_every_format(pool: PgPool) {
+    let (stripe, month) = stripe_with_a_missed_event().await;
+    let services = spawn_services_with(pool, args(&stripe)).await;
+    let dry = growthctl(
+        &services,
+        &["audit", "run", "--month", &month, "--repair", "--dry-run"],
+        "",
+    )
+    .await;
+    let text = stdout(&dry);
+    assert!(
+        // The dry run replays nothing, so it also sees the payment missing.
+        text.contains("1 payment(s) would be backfilled, 1 missed event(s) would be replayed, 0 entitlement repair(s)")
+            && text.contains("event evt_missed (payment_intent.succeeded, created ")
+            && text.contains("): dry_run"),
+        "{text}"
+    );
+
+    let repaired = growthctl(
+        &services,
+        &[
+            "--format", "json", "audit", "run", "--month", &month, "--repair",
+        ],
+        "",
+    )
+    .await;
+    let run = json(&repaired);
+    let summary = &run["repair_summary"];
+    assert_eq!(summary["payments_backfilled"], 0, "{run}");
+    assert_eq!(summary["drift_repairs"], json!([]), "{run}");
+    let replayed = &summary["replayed_events"][0];
+    assert_eq!(replayed["event_id"], "evt_missed", "{run}");
+    assert_eq!(replayed["type"], "payment_intent.succeeded");
+    assert_eq!(replayed["outcome"], "applied");
+    assert!(replayed["created_at"].is_string(), "{run}");
+    assert_eq!(summary["replayed_events"].as_array().map(Vec::len), Some(1));
+
+    let run_id = run["run_id"].as_str().expect("an id");
+    let shown = growthctl(&services, &["audit", "show", run_id], "").await;
+    assert!(
+        stdout(&shown).contains("event evt_missed (payment_intent.succeeded, created "),
+        "{}",
+        stdout(&shown)
+    );
+}

@@ -4,6 +4,8 @@
 //! writes them with `repo::subscriptions::record_each`, the one
 //! subscription writer, inside its transaction) and described.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 
 use crate::domain::NewSubscription;
@@ -42,9 +44,10 @@ pub async fn objects_to_record(
     live: &[LiveSubscription],
     ids: &[String],
 ) -> Result<Vec<serde_json::Value>, StripeError> {
+    let listed: HashMap<&str, &LiveSubscription> = live.iter().map(|s| (s.sub_id(), s)).collect();
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
-        match live.iter().find(|s| s.sub_id() == id) {
+        match listed.get(id.as_str()) {
             Some(s) => out.push(s.0.clone()),
             None => out.push(stripe.retrieve("/v1/subscriptions", id).await?),
         }

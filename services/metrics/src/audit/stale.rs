@@ -16,36 +16,85 @@ use chrono::{DateTime, Utc};
 use super::findings::{Amount, Finding, Kind, Severity};
 use crate::stripe::fetch::StripePeriod;
 
-fn finding(
+/// An object as the check reads it: its money, its age and whether its raw
+/// status is one that should not last.
+struct Held<'a> {
     object_type: &'static str,
-    id: &str,
+    id: &'a str,
     amount: i64,
-    currency: &str,
-    reason: String,
-) -> Finding {
+    currency: &'a str,
+    created: i64,
+    status: &'a str,
+    /// In a state that should end (`requires_capture`, `pending`, …).
+    stuck: bool,
+    /// What the state means, before the limit in the reason.
+    meaning: &'static str,
+}
+
+/// The period's intents, charges and refunds, as the check reads them.
+fn held(period: &StripePeriod) -> impl Iterator<Item = Held<'_>> {
+    let intents = period.payment_intents.iter().map(|pi| Held {
+        object_type: "payment_intent",
+        id: &pi.id,
+        amount: pi.amount,
+        currency: &pi.currency,
+        created: pi.created,
+        status: &pi.status,
+        stuck: pi.status == "requires_capture",
+        meaning: "authorised, never captured; ",
+    });
+    let charges = period.charges.iter().map(|ch| Held {
+        object_type: "charge",
+        id: &ch.id,
+        amount: ch.amount,
+        currency: &ch.currency,
+        created: ch.created,
+        status: &ch.status,
+        stuck: ch.status == "pending",
+        meaning: "",
+    });
+    let refunds = period.refunds.iter().map(|re| {
+        let status = re.status.as_deref().unwrap_or_default();
+        Held {
+            object_type: "refund",
+            id: &re.id,
+            amount: re.amount,
+            currency: &re.currency,
+            created: re.created,
+            status,
+            stuck: matches!(status, "pending" | "requires_action"),
+            meaning: "",
+        }
+    });
+    intents.chain(charges).chain(refunds)
+}
+
+fn hours(d: chrono::Duration) -> String {
+    format!("{} h", d.num_hours())
+}
+
+fn finding(h: &Held<'_>, age: chrono::Duration, stale_after: chrono::Duration) -> Finding {
     Finding {
         kind: Kind::StaleMoneyState,
         severity: Severity::Warning,
-        object_type,
-        stripe_id: id.to_owned(),
+        object_type: h.object_type,
+        stripe_id: h.id.to_owned(),
         db_payment_ids: vec![],
-        reason,
+        reason: format!(
+            "status {} for {} ({}limit {})",
+            h.status,
+            hours(age),
+            h.meaning,
+            hours(stale_after)
+        ),
         stripe_amount: Some(Amount {
-            minor: amount,
-            currency: currency.to_owned(),
+            minor: h.amount,
+            currency: h.currency.to_owned(),
         }),
         db_amount: None,
         stripe_status: None,
         db_status: None,
     }
-}
-
-fn age(created: i64, now: DateTime<Utc>) -> chrono::Duration {
-    now - DateTime::from_timestamp(created, 0).unwrap_or(now)
-}
-
-fn hours(d: chrono::Duration) -> String {
-    format!("{} h", d.num_hours())
 }
 
 /// The period's objects stuck in a money state for longer than `stale_after`.
@@ -54,57 +103,13 @@ pub fn stale(
     stale_after: chrono::Duration,
     now: DateTime<Utc>,
 ) -> Vec<Finding> {
-    let mut out = Vec::new();
-    for pi in &period.payment_intents {
-        let a = age(pi.created, now);
-        if pi.status == "requires_capture" && a > stale_after {
-            out.push(finding(
-                "payment_intent",
-                &pi.id,
-                pi.amount,
-                &pi.currency,
-                format!(
-                    "status requires_capture for {} (authorised, never captured; limit {})",
-                    hours(a),
-                    hours(stale_after)
-                ),
-            ));
-        }
-    }
-    for ch in &period.charges {
-        let a = age(ch.created, now);
-        if ch.status == "pending" && a > stale_after {
-            out.push(finding(
-                "charge",
-                &ch.id,
-                ch.amount,
-                &ch.currency,
-                format!(
-                    "status pending for {} (limit {})",
-                    hours(a),
-                    hours(stale_after)
-                ),
-            ));
-        }
-    }
-    for re in &period.refunds {
-        let a = age(re.created, now);
-        let status = re.status.as_deref().unwrap_or_default();
-        if matches!(status, "pending" | "requires_action") && a > stale_after {
-            out.push(finding(
-                "refund",
-                &re.id,
-                re.amount,
-                &re.currency,
-                format!(
-                    "status {status} for {} (limit {})",
-                    hours(a),
-                    hours(stale_after)
-                ),
-            ));
-        }
-    }
-    out
+    held(period)
+        .filter(|h| h.stuck)
+        .filter_map(|h| {
+            let age = now - DateTime::from_timestamp(h.created, 0).unwrap_or(now);
+            (age > stale_after).then(|| finding(&h, age, stale_after))
+        })
+        .collect()
 }
 
 #[cfg(test)]
