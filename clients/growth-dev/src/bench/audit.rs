@@ -17,12 +17,12 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::Context as _;
-use chrono::{Datelike as _, Utc};
+use chrono::Utc;
 use clap::Args;
 use growth_proto::metrics::v1 as pb;
 use growth_runtime::config::AuthPolicy;
 use growth_runtime::{Serve, Shutdown, db};
+use metrics_svc::audit::month::Month;
 use metrics_svc::config::MetricsArgs;
 use secrecy::SecretString;
 use sqlx::postgres::PgConnectOptions;
@@ -55,13 +55,9 @@ async fn run_in(args: &AuditBenchArgs, options: PgConnectOptions) -> anyhow::Res
     let pool = db::pool_options(8).connect_with(options).await?;
     db::migrate(&pool, &metrics_svc::migrator()).await?;
     let now = Utc::now();
-    let month_start = now
-        .date_naive()
-        .with_day(1)
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .context("the first of the month")?
-        .and_utc();
-    let month = month_start.format("%Y-%m").to_string();
+    let current = Month::current(now);
+    let month_start = current.start();
+    let month = current.to_string();
     let fake = args
         .fake
         .start_over(month_start.timestamp(), now.timestamp())

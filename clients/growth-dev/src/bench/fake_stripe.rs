@@ -19,6 +19,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
+use super::token_bucket::Bucket;
+
 /// The month the fake's objects are created in: November 2025, UTC.
 pub const MONTH: (i64, i64) = (1_761_955_200, 1_764_547_200);
 
@@ -69,33 +71,6 @@ impl FakeStripeArgs {
             .server_rate
             .map_or(f64::from(self.rate), |s| s.min(f64::from(self.rate)));
         Duration::from_secs_f64(pages as f64 / rate)
-    }
-}
-
-/// A token bucket of `rate` tokens a second, holding one second's worth.
-struct Bucket {
-    rate: f64,
-    state: std::sync::Mutex<(f64, std::time::Instant)>,
-}
-
-impl Bucket {
-    fn new(rate: f64) -> Self {
-        Self {
-            rate,
-            state: std::sync::Mutex::new((rate, std::time::Instant::now())),
-        }
-    }
-
-    fn take(&self) -> bool {
-        let mut s = self
-            .state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let now = std::time::Instant::now();
-        let tokens = (s.0 + now.duration_since(s.1).as_secs_f64() * self.rate).min(self.rate);
-        let granted = tokens >= 1.0;
-        *s = (if granted { tokens - 1.0 } else { tokens }, now);
-        granted
     }
 }
 

@@ -15,6 +15,7 @@ pub mod reconcile;
 pub mod retention;
 mod retention_export;
 pub mod stripe;
+mod token_bucket;
 pub mod webhook;
 
 use std::process::ExitCode;
