@@ -13,6 +13,8 @@
 //! the month's five resource types (subscriptions with `status=all`), every
 //! live subscription (entitlement drift) and the month's events of the
 //! handled types (missed webhooks); the pages of each listing are printed.
+//! With `RUST_LOG` set (e.g. `RUST_LOG=metrics_svc=info`), the service's log
+//! is shown too, with how long each phase of each audit took.
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -52,6 +54,9 @@ pub async fn run(args: &AuditBenchArgs) -> anyhow::Result<ExitCode> {
 }
 
 async fn run_in(args: &AuditBenchArgs, options: PgConnectOptions) -> anyhow::Result<ExitCode> {
+    if std::env::var_os("RUST_LOG").is_some() {
+        growth_runtime::telemetry::init(growth_runtime::config::LogFormat::Pretty);
+    }
     let pool = db::pool_options(8).connect_with(options).await?;
     db::migrate(&pool, &metrics_svc::migrator()).await?;
     let now = Utc::now();
@@ -108,9 +113,11 @@ async fn run_in(args: &AuditBenchArgs, options: PgConnectOptions) -> anyhow::Res
         "outcome",
     ]);
     let mut all_met = true;
+    let mut last_started = Instant::now();
     for i in 1..=args.runs {
         let (pages_before, refused_before) = (fake.pages(), fake.refused());
         let started = Instant::now();
+        last_started = started;
         let run = client
             .run_revenue_audit(pb::RunRevenueAuditRequest {
                 month: month.clone(),
@@ -149,9 +156,23 @@ async fn run_in(args: &AuditBenchArgs, options: PgConnectOptions) -> anyhow::Res
     server.wait().await?;
     pool.close().await;
     println!("{table}");
-    let mut listings = output::table(["listing (all runs)", "pages"]);
-    for (listing, pages) in fake.listings() {
-        listings.add_row(vec![listing, pages.to_string()]);
+    let mut listings = output::table([
+        "listing",
+        "pages (all runs)",
+        "last page, s into the last run",
+    ]);
+    for (name, listing) in fake.listings() {
+        listings.add_row(vec![
+            name,
+            listing.pages.to_string(),
+            format!(
+                "{:.2}",
+                listing
+                    .last
+                    .saturating_duration_since(last_started)
+                    .as_secs_f64()
+            ),
+        ]);
     }
     println!("{listings}");
     println!(

@@ -84,7 +84,16 @@ struct Fake {
     limit: Option<Bucket>,
     refused: AtomicU64,
     /// Pages served per listing (see [`listing`]).
-    listings: std::sync::Mutex<BTreeMap<String, u64>>,
+    listings: std::sync::Mutex<BTreeMap<String, Listing>>,
+}
+
+/// The pages served of one listing.
+#[derive(Debug, Clone, Copy)]
+pub struct Listing {
+    /// Pages served so far.
+    pub pages: u64,
+    /// When the last of them was served.
+    pub last: std::time::Instant,
 }
 
 /// A running fake; stops when dropped.
@@ -108,7 +117,7 @@ impl FakeStripe {
 
     /// Pages served so far per listing, e.g. `events type=charge.*` or
     /// `subscriptions status=all`.
-    pub fn listings(&self) -> BTreeMap<String, u64> {
+    pub fn listings(&self) -> BTreeMap<String, Listing> {
         self.state
             .listings
             .lock()
@@ -305,12 +314,19 @@ async fn list(
     }
     tokio::time::sleep(fake.latency).await;
     fake.pages.fetch_add(1, Ordering::Relaxed);
-    *fake
-        .listings
+    let served = std::time::Instant::now();
+    fake.listings
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .entry(listing(&resource, &pairs))
-        .or_default() += 1;
+        .and_modify(|l| {
+            l.pages += 1;
+            l.last = served;
+        })
+        .or_insert(Listing {
+            pages: 1,
+            last: served,
+        });
     let canceled_hidden = resource == "subscriptions"
         && !matches!(
             q.get("status").map(String::as_str),

@@ -13,6 +13,7 @@ pub mod missed;
 pub mod missed_report;
 pub mod model;
 pub mod month;
+pub mod phases;
 pub mod reconcile;
 pub mod refunds;
 pub mod repair_summary;

@@ -16,6 +16,7 @@ use super::findings::{Finding, Kind};
 use super::missed::{self, Missed, ReplayedEvent};
 use super::model::StripePayment;
 use super::month::Month;
+use super::phases::{Phases, timed};
 use super::reconcile::{CurrencyTotals, Reconciliation, reconcile};
 use super::refunds::{RefundIndex, RefundMade, add_refunds_made, backfill_history};
 use super::report::Header;
@@ -66,6 +67,8 @@ struct Beside {
     now: DateTime<Utc>,
     /// Missed webhook events, and their replays.
     missed: Missed,
+    /// How long each phase so far took.
+    phases: Phases,
 }
 
 /// A run as the API returns it, fresh or read back.
@@ -215,16 +218,31 @@ async fn audit(
     let now = Utc::now();
     // Missed events are replayed before the month's rows and the granted
     // subscriptions are read.
-    let (fetched, missed) = tokio::join!(
+    let mut phases = Phases::default();
+    let (fetched, (missed, missed_took)) = tokio::join!(
         async {
             tokio::try_join!(
-                stripe.fetch_period(from.timestamp(), to.timestamp()),
-                entitlements::list_live(stripe, oldest, now),
+                async {
+                    let (period, took) =
+                        timed(stripe.fetch_period(from.timestamp(), to.timestamp())).await;
+                    period.map(|p| (p, took))
+                },
+                async {
+                    let (live, took) = timed(entitlements::list_live(stripe, oldest, now)).await;
+                    live.map(|l| (l, took))
+                },
             )
         },
-        missed::recover(&state.pool, stripe, (from, to), now, repair, dry_run)
+        timed(missed::recover(
+            &state.pool,
+            stripe,
+            (from, to),
+            now,
+            repair,
+            dry_run
+        ))
     );
-    let (period, live) = match fetched {
+    let ((period, period_took), (live, live_took)) = match fetched {
         Ok(fetched) => fetched,
         Err(error) => {
             tracing::warn!(%month, error = %error, "revenue audit could not fetch from Stripe");
@@ -235,7 +253,12 @@ async fn audit(
         Ok(missed) => missed,
         Err(error) => return failed(state, record, error.to_string()).await,
     };
-    let granted = repo::granted(&state.pool).await?;
+    phases.add("the month's objects listed", period_took);
+    phases.add("live subscriptions listed", live_took);
+    phases.add("missed events listed, looked up and replayed", missed_took);
+    let granted = phases
+        .time("granted subscriptions read", repo::granted(&state.pool))
+        .await?;
     let drift = drift::drift(&live, &granted, &state.drift, now);
     let to_record = if repair && !dry_run {
         match entitlements::objects_to_record(stripe, &live, &drift.to_record).await {
@@ -251,6 +274,7 @@ async fn audit(
         to_record,
         now,
         missed,
+        phases,
     };
     match reconcile_and_store(state, &mut record, month, &period, repair, beside).await {
         Ok(()) => Ok(record),
@@ -291,9 +315,17 @@ async fn reconcile_and_store(
     beside: Beside,
 ) -> Result<(), MetricsError> {
     let dry_run = record.dry_run;
+    let mut phases = beside.phases;
     let (from, to) = (month.start(), month.end());
-    let db = repo::month_payments(&state.pool, from, to).await?;
-    let db_refunds = repo::month_refunds(&state.pool, from, to).await?;
+    let (db, db_refunds) = phases
+        .time("the month's rows read", async {
+            tokio::try_join!(
+                repo::month_payments(&state.pool, from, to),
+                repo::month_refunds(&state.pool, from, to),
+            )
+        })
+        .await?;
+    let reconciling = tokio::time::Instant::now();
     let stripe_payments = normalize::payments(period);
     let stripe_refunds: Vec<RefundMade> = period
         .refunds
@@ -357,6 +389,8 @@ async fn reconcile_and_store(
         reconciliation,
         missed: beside.missed,
     };
+    phases.add("reconciled", reconciling.elapsed());
+    let repairing = tokio::time::Instant::now();
     let mut tx = state.pool.begin().await?;
     if repair {
         outcome.repaired = Some(if dry_run {
@@ -390,6 +424,7 @@ async fn reconcile_and_store(
             lines.extend(entitlements::describe(&states, &done));
             lines
         };
+        phases.add("repaired", repairing.elapsed());
     }
     let finished = Utc::now();
     let header = Header {
@@ -400,7 +435,12 @@ async fn reconcile_and_store(
         started_at: record.started_at,
         finished_at: finished,
     };
-    let report = super::report::markdown(&header, &outcome);
+    let report = phases
+        .time("report written", async {
+            super::report::markdown(&header, &outcome)
+        })
+        .await;
+    let storing = tokio::time::Instant::now();
     if !dry_run {
         repo::complete(
             &mut tx,
@@ -439,6 +479,14 @@ async fn reconcile_and_store(
     } else {
         tx.rollback().await?;
     }
+    phases.add("stored", storing.elapsed());
+    tracing::info!(
+        month = %record.month,
+        run_id = %record.run_id,
+        findings = outcome.reconciliation.findings.len(),
+        phases = %phases,
+        "revenue audit completed"
+    );
     record.finished_at = Some(finished);
     record.status = "completed".into();
     record.verdict = Some(outcome.verdict);
