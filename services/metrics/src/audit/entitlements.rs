@@ -16,25 +16,16 @@ use crate::stripe::{StripeClient, StripeError};
 /// Before Stripe: nothing was created earlier (2011-01-01).
 const STRIPE_EPOCH: i64 = 1_293_840_000;
 
-/// Every subscription Stripe lists as not canceled. Listed over
-/// `[2011, oldest)` and `[oldest, now)` (`oldest`: the database's oldest
-/// subscription), each cut into the client's time slices, so the recent
-/// years, where most subscriptions are, are paginated in parallel.
+/// Every subscription Stripe lists as not canceled, created from 2011 to
+/// `now` (the listing spreads its paginators over the years where the
+/// subscriptions are: `stripe::fetch`).
 pub async fn list_live(
     stripe: &StripeClient,
-    oldest: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Result<Vec<LiveSubscription>, StripeError> {
-    let split = oldest
-        .map(|t| t.timestamp())
-        .unwrap_or(now.timestamp())
-        .clamp(STRIPE_EPOCH, now.timestamp());
-    let end = now.timestamp() + 1;
-    let (old, recent) = tokio::try_join!(
-        stripe.list_all::<LiveSubscription>(STRIPE_EPOCH, split),
-        stripe.list_all::<LiveSubscription>(split, end),
-    )?;
-    Ok(old.into_iter().chain(recent).collect())
+    stripe
+        .list_all::<LiveSubscription>(STRIPE_EPOCH, now.timestamp() + 1)
+        .await
 }
 
 /// The Stripe objects of the subscriptions a repair records: the live ones

@@ -214,7 +214,6 @@ async fn audit(
         repo::insert_started(&state.pool, run_id, &record.month, repair, started_at).await?;
     }
     let (from, to) = (month.start(), month.end());
-    let oldest = repo::oldest_subscription(&state.pool).await?;
     let now = Utc::now();
     // Missed events are replayed before the month's rows and the granted
     // subscriptions are read.
@@ -228,7 +227,7 @@ async fn audit(
                     period.map(|p| (p, took))
                 },
                 async {
-                    let (live, took) = timed(entitlements::list_live(stripe, oldest, now)).await;
+                    let (live, took) = timed(entitlements::list_live(stripe, now)).await;
                     live.map(|l| (l, took))
                 },
             )

@@ -380,10 +380,3 @@ pub async fn granted(pool: &PgPool) -> Result<Vec<crate::audit::drift::Granted>,
         })
         .collect())
 }
-
-/// When the oldest recorded subscription started (`None`: none recorded).
-pub async fn oldest_subscription(pool: &PgPool) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
-    sqlx::query_scalar("SELECT min(started_at) FROM metrics.subscriptions")
-        .fetch_one(pool)
-        .await
-}

@@ -60,6 +60,9 @@ impl Listed for ListedEvent {
     fn id(&self) -> &str {
         &self.id
     }
+    fn created(&self) -> i64 {
+        self.created
+    }
 }
 
 /// The query parameters of each list call: one `type` per wildcard of

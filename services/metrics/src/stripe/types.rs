@@ -22,6 +22,8 @@ pub trait Listed: DeserializeOwned + Send + 'static {
     const FILTERS: &'static [(&'static str, &'static str)] = &[];
     /// The object's id (the pagination cursor).
     fn id(&self) -> &str;
+    /// When it was created, Unix seconds (what the `created` filters read).
+    fn created(&self) -> i64;
 }
 
 macro_rules! listed {
@@ -31,6 +33,9 @@ macro_rules! listed {
             const FILTERS: &'static [(&'static str, &'static str)] = &[$(($key, $value)),*];
             fn id(&self) -> &str {
                 &self.id
+            }
+            fn created(&self) -> i64 {
+                self.created
             }
         }
     };
@@ -183,6 +188,12 @@ impl Listed for LiveSubscription {
     const PATH: &'static str = "/v1/subscriptions";
     fn id(&self) -> &str {
         self.sub_id()
+    }
+    fn created(&self) -> i64 {
+        self.0
+            .get("created")
+            .and_then(serde_json::Value::as_i64)
+            .unwrap_or_default()
     }
 }
 
