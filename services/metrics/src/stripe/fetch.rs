@@ -7,11 +7,14 @@
 //! created later; the last slice stays open to the range's end in case
 //! Stripe's clock is ahead). Objects are rarely spread evenly (a month to
 //! date, a business that grew, every live subscription since 2011), so
-//! slices are not fixed: when a page says more follow and fewer than
-//! `slices` pages of the listing are in flight, the rest of its slice is
-//! cut in two, the newer half kept on its cursor and the older half listed
-//! from its start. A listing keeps its paginators busy to its last pages,
-//! instead of ending on one slice paginated alone.
+//! slices are not fixed: when a page says more follow, fewer than `slices`
+//! pages of the listing are in flight, and at the page's density at least
+//! two more pages are left, the rest of its slice is cut in two, the newer
+//! half kept on its cursor and the older half listed from its start. A
+//! listing keeps its paginators busy to its last pages, instead of ending
+//! on one slice paginated alone, and a part too small for two pages is not
+//! cut (each part ends on a short page, and every page counts against the
+//! rate limit).
 
 use chrono::Utc;
 use futures::StreamExt;
@@ -69,15 +72,18 @@ pub struct Part {
 }
 
 impl Part {
-    /// What is left after a page that ended with object `after`, created
-    /// at `created`: the part's objects after that cursor, all created in
-    /// `[from, created]`. Cut in two when `split` and that spans two seconds
-    /// or more: `[mid, to)` after the cursor (which holds the objects
-    /// created at `created` that the page did not reach) and `[from, mid)`
-    /// from its start.
-    pub fn rest(self, after: String, created: i64, split: bool) -> Vec<Part> {
-        if split && created - self.from >= 2 {
-            let mid = self.from + (created - self.from) / 2;
+    /// What is left after a page of objects created from `newest` down to
+    /// `oldest` that ended with object `after`: the part's objects after
+    /// that cursor, all created in `[from, oldest]`. Cut in two when
+    /// `split`, that spans two seconds or more, and at the page's density
+    /// it holds two pages or more: `[mid, to)` after the cursor (which
+    /// holds the objects created at `oldest` that the page did not reach)
+    /// and `[from, mid)` from its start.
+    pub fn rest(self, after: String, (newest, oldest): (i64, i64), split: bool) -> Vec<Part> {
+        let left = oldest - self.from;
+        let page_span = (newest - oldest).max(1);
+        if split && left >= 2 && left >= 2 * page_span {
+            let mid = self.from + left / 2;
             vec![
                 Part {
                     from: mid,
@@ -126,13 +132,14 @@ impl StripeClient {
         let mut all = Vec::new();
         while let Some(done) = pages.next().await {
             let (part, page) = done?;
+            let newest = page.data.first().map(Listed::created);
             let last = page.data.last().map(|o| (o.id().to_owned(), o.created()));
             all.extend(page.data);
-            let Some((after, created)) = last.filter(|_| page.has_more) else {
+            let (Some(newest), Some((after, oldest)), true) = (newest, last, page.has_more) else {
                 continue;
             };
             let split = pages.len() + 1 < busy;
-            for rest in part.rest(after, created, split) {
+            for rest in part.rest(after, (newest, oldest), split) {
                 pages.push(self.part_page::<T>(rest, extra));
             }
         }
@@ -202,18 +209,29 @@ mod tests {
             to,
             after: cursor.map(str::to_owned),
         };
-        // The page ended at an object created at 180: the rest is [100, 180].
+        // A page of objects created from 199 down to 180: the rest is
+        // [100, 180], about four pages at that density.
         assert_eq!(
-            part.clone().rest("ch_9".into(), 180, true),
+            part.clone().rest("ch_9".into(), (199, 180), true),
             [after(140, 200, Some("ch_9")), after(100, 140, None)]
         );
         assert_eq!(
-            part.clone().rest("ch_9".into(), 180, false),
+            part.clone().rest("ch_9".into(), (199, 180), false),
             [after(100, 200, Some("ch_9"))]
         );
-        // One second of objects left: nothing to cut.
+        // Less than two pages left at the page's density: not cut.
         assert_eq!(
-            part.rest("ch_9".into(), 101, true),
+            part.clone().rest("ch_9".into(), (199, 150), true),
+            [after(100, 200, Some("ch_9"))]
+        );
+        // A page all created in one second: its density says nothing, the
+        // rest is cut while it spans two seconds.
+        assert_eq!(
+            part.clone().rest("ch_9".into(), (180, 180), true),
+            [after(140, 200, Some("ch_9")), after(100, 140, None)]
+        );
+        assert_eq!(
+            part.rest("ch_9".into(), (101, 101), true),
             [after(100, 200, Some("ch_9"))]
         );
     }

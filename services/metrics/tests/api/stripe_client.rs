@@ -2,9 +2,10 @@
 //! five resource types and the handled event types, retries on 429 and 5xx,
 //! refusals that are final.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
+use metrics_svc::stripe::types::Charge;
 use metrics_svc::stripe::{StripeClient, StripeConfig, StripeError};
 use secrecy::SecretString;
 use serde_json::json;
@@ -143,6 +144,47 @@ async fn every_page_of_every_resource_type_is_fetched_once() {
     // 4 slices per type, each ceil(n/4/100) pages (an empty last page is not
     // requested): pi 4x2, ch 4x2, in 4x1, sub 4x1, re 4x1.
     assert_eq!(client.requests_sent(), 28);
+}
+
+#[tokio::test]
+async fn a_listing_crowded_into_one_slice_is_split_and_lists_each_object_once() {
+    let server = MockServer::start().await;
+    let (from, to) = NOV_2025;
+    // 1,000 charges in the month's last day: one of the 4 first slices
+    // holds them all.
+    let charges = objects(
+        "ch",
+        1000,
+        to - 86_400,
+        to,
+        |_, id, created| json!({"id": id, "amount": 1900, "amount_refunded": 0, "currency": "eur", "status": "succeeded", "created": created, "payment_intent": null}),
+    );
+    mount_lists(&server, HashMap::from([("charges", charges)])).await;
+    let client = StripeClient::new(&config(&server)).expect("client");
+    let listed: Vec<Charge> = client.list_all(from, to).await.expect("listed");
+    let ids: HashSet<&str> = listed.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!((listed.len(), ids.len()), (1000, 1000));
+    assert!(
+        listed.windows(2).all(|w| w[0].created >= w[1].created),
+        "newest first"
+    );
+    let requests = server.received_requests().await.expect("recorded");
+    let ranges: HashSet<(String, String)> = requests
+        .iter()
+        .map(|r| {
+            let q: HashMap<String, String> = r.url.query_pairs().into_owned().collect();
+            (q["created[gte]"].clone(), q["created[lt]"].clone())
+        })
+        .collect();
+    // The crowded slice was cut into parts listed side by side...
+    assert!(ranges.len() > 4, "{ranges:?}");
+    // ...with no page more than the 10 full ones and one short page a part.
+    assert!(
+        requests.len() <= 10 + ranges.len(),
+        "{} requests over {} ranges",
+        requests.len(),
+        ranges.len()
+    );
 }
 
 #[tokio::test]
