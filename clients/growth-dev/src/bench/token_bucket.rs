@@ -1,4 +1,5 @@
-//! The benchmark fake Stripe's rate limit: a token bucket.
+//! The fake Stripes' rate limit: a token bucket (the benchmarks' fake, and the
+//! metrics API tests' through `#[path]`).
 
 /// A token bucket of `rate` tokens a second, holding one second's worth.
 pub struct Bucket {

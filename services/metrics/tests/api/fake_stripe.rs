@@ -11,9 +11,9 @@
 //! every list refuses parameters it does not know.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path, path_regex};
@@ -31,11 +31,15 @@ pub struct ListEndpoint {
     limit: Option<Arc<Limit>>,
 }
 
-/// A token bucket: `per_second` tokens a second, holding at most `burst`.
+/// The benchmark fake's token bucket (one second's worth of burst).
+#[path = "../../../../clients/growth-dev/src/bench/token_bucket.rs"]
+mod token_bucket;
+
+/// A rate limit: a token bucket of `per_second` requests a second (a burst
+/// of one second's worth), counting what it answered.
 pub struct Limit {
     per_second: f64,
-    burst: f64,
-    bucket: Mutex<(f64, Instant)>,
+    bucket: token_bucket::Bucket,
     /// Requests answered (429s included).
     pub requests: AtomicU64,
     /// Requests answered 429.
@@ -44,11 +48,10 @@ pub struct Limit {
 
 impl Limit {
     /// A full bucket.
-    pub fn new(per_second: f64, burst: f64) -> Arc<Self> {
+    pub fn new(per_second: f64) -> Arc<Self> {
         Arc::new(Self {
             per_second,
-            burst,
-            bucket: Mutex::new((burst, Instant::now())),
+            bucket: token_bucket::Bucket::new(per_second),
             requests: AtomicU64::new(0),
             refused: AtomicU64::new(0),
         })
@@ -57,19 +60,11 @@ impl Limit {
     /// Takes a token if there is one.
     fn take(&self) -> bool {
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let mut b = self.bucket.lock().expect("the bucket");
-        let now = Instant::now();
-        let (tokens, at) = *b;
-        let tokens =
-            (tokens + now.duration_since(at).as_secs_f64() * self.per_second).min(self.burst);
-        if tokens >= 1.0 {
-            *b = (tokens - 1.0, now);
-            true
-        } else {
-            *b = (tokens, now);
+        let granted = self.bucket.take();
+        if !granted {
             self.refused.fetch_add(1, Ordering::Relaxed);
-            false
         }
+        granted
     }
 
     /// The share of requests answered 429.
@@ -78,9 +73,10 @@ impl Limit {
         self.refused.load(Ordering::Relaxed) as f64 / n as f64
     }
 
-    /// How long `requests` take at the limit, at the least.
+    /// How long `requests` take at the limit, at the least (the first
+    /// second's burst is free).
     pub fn bound(&self, requests: u64) -> Duration {
-        Duration::from_secs_f64((requests as f64 - self.burst).max(0.0) / self.per_second)
+        Duration::from_secs_f64((requests as f64 - self.per_second).max(0.0) / self.per_second)
     }
 }
 
@@ -217,7 +213,7 @@ pub async fn mount_lists_limited(
     objects: HashMap<&str, Vec<Value>>,
     per_second: f64,
 ) -> Arc<Limit> {
-    let limit = Limit::new(per_second, per_second);
+    let limit = Limit::new(per_second);
     mount(server, objects, Some(limit.clone())).await;
     limit
 }
