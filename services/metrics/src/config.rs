@@ -46,7 +46,8 @@ pub struct MetricsArgs {
     #[arg(long, env = "STRIPE_RATE_LIMIT")]
     pub stripe_rate_limit: Option<u32>,
 
-    /// Time slices a month is cut into and paginated in parallel.
+    /// Pages of one Stripe listing in flight at once: it starts as this many
+    /// time slices, and a slice's rest is cut in two while fewer are in flight.
     #[arg(long, env = "STRIPE_TIME_SLICES", default_value_t = 8)]
     pub stripe_time_slices: u32,
 

@@ -31,7 +31,8 @@ pub struct StripeConfig {
     /// How long one request may keep being answered 429 (the client slowing
     /// down all the while) before the run gives up.
     pub rate_limit_budget: Duration,
-    /// Time slices a month is cut into, each paginated on its own.
+    /// Pages of one listing in flight at once: it starts as this many time
+    /// slices, and a slice's rest is cut in two while fewer are in flight.
     pub slices: u32,
 }
 

@@ -8,7 +8,7 @@
 //! filter of its own, so that a type Stripe adds under it is listed as the
 //! webhook would handle it; the exact names go together in `types[]` lists of
 //! at most 20. With today's list that is three filters (`payment_intent.*`,
-//! `charge.*`, eight exact names), each listed over the client's time slices:
+//! `charge.*`, eight exact names), each listed like every listing (`fetch`):
 //! far fewer pages than every event of the account, and no list of Stripe's
 //! payment and charge type names to keep up to date by hand. `charge.*` also
 //! lists `charge.refund.*`, which the webhook does not handle: [`handled`]
