@@ -11,50 +11,22 @@
 use growth_proto::money;
 
 use super::matrix::{Kind, Matrix};
+use super::plot::{Dot, Frame, Line, Plot, Tick, coord, line};
 
-const WIDTH: f64 = 640.0;
-const HEIGHT: f64 = 280.0;
-const LEFT: f64 = 64.0;
-const RIGHT: f64 = 16.0;
-const TOP: f64 = 12.0;
-const BOTTOM: f64 = 32.0;
+const PLOT: Plot = Plot {
+    width: 640.0,
+    height: 280.0,
+    left: 64.0,
+    right: 16.0,
+    top: 12.0,
+    bottom: 32.0,
+    low: 0.0,
+    high: 1.0,
+};
 /// Line colours (CSS classes `c0`..`c7`), reused in turn.
 const COLOURS: usize = 8;
 /// Up to this many cohorts, every line's points are titled.
 pub const TITLED_LINES: usize = 24;
-
-/// A point with its words.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Dot {
-    /// x, as SVG wants it.
-    pub x: String,
-    /// y, as SVG wants it.
-    pub y: String,
-    /// What the point is.
-    pub tip: String,
-}
-
-/// One line.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Line {
-    /// The row (or "weighted mean").
-    pub label: String,
-    /// `c0`..`c7`, or `mean`.
-    pub class: String,
-    /// SVG `points`.
-    pub points: String,
-    /// Its points, for their titles; none for a line drawn untitled.
-    pub dots: Vec<Dot>,
-}
-
-/// A label on an axis.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Tick {
-    /// Where along its axis.
-    pub at: String,
-    /// What it reads.
-    pub label: String,
-}
 
 /// The chart of one matrix.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,21 +41,8 @@ pub struct Chart {
     pub x_ticks: Vec<Tick>,
     /// Values up the side.
     pub y_ticks: Vec<Tick>,
-    /// `viewBox`.
-    pub view_box: String,
-    /// Left edge of the plot.
-    pub left: String,
-    /// Right edge of the plot.
-    pub right: String,
-    /// Top of the plot.
-    pub top: String,
-    /// Bottom (the x axis).
-    pub bottom: String,
-}
-
-/// An SVG coordinate, to a tenth of a unit (every chart's).
-pub(super) fn coord(v: f64) -> String {
-    format!("{v:.1}")
+    /// The plot's box.
+    pub frame: Frame,
 }
 
 /// Draws `m`; `compare` are the cohorts in the comparison.
@@ -107,30 +66,20 @@ pub fn chart(m: &Matrix, compare: &[String]) -> Chart {
         Kind::Users => money::percent(v),
         Kind::Revenue(c) => money::with_currency(v.round() as i64, c),
     };
-    let (plot_w, plot_h) = (WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM);
-    let x = |o: usize| LEFT + o as f64 * plot_w / (m.offsets.max(2) - 1) as f64;
-    let y = |v: f64| TOP + plot_h - (v / top_value).clamp(0.0, 1.0) * plot_h;
-    let line = |label: String, class: String, values: &[Option<f64>], titled: bool| {
+    let plot = PLOT.spanning(0.0, top_value);
+    let x = |o: usize| plot.x_point(o, m.offsets);
+    let draw = |label: String, class: String, values: &[Option<f64>], titled: bool| {
         let dots: Vec<Dot> = values
             .iter()
             .enumerate()
             .filter_map(|(o, v)| v.map(|v| (o, v)))
             .map(|(o, v)| Dot {
                 x: coord(x(o)),
-                y: coord(y(v)),
+                y: coord(plot.y(v)),
                 tip: format!("{label} {}{o}: {}", m.prefix, reading(v)),
             })
             .collect();
-        Line {
-            points: dots
-                .iter()
-                .map(|d| format!("{},{}", d.x, d.y))
-                .collect::<Vec<_>>()
-                .join(" "),
-            label,
-            class,
-            dots: if titled { dots } else { Vec::new() },
-        }
+        line(label, class, dots, titled)
     };
     let step = if m.offsets > 13 { 5 } else { 1 };
     Chart {
@@ -148,10 +97,10 @@ pub fn chart(m: &Matrix, compare: &[String]) -> Chart {
             .enumerate()
             .map(|(i, (r, values))| {
                 let titled = m.rows.len() <= TITLED_LINES || compare.contains(&r.cohort);
-                line(r.label(), format!("c{}", i % COLOURS), values, titled)
+                draw(r.label(), format!("c{}", i % COLOURS), values, titled)
             })
             .collect(),
-        mean: line("weighted mean".to_owned(), "mean".to_owned(), &mean, true),
+        mean: draw("weighted mean".to_owned(), "mean".to_owned(), &mean, true),
         x_ticks: (0..m.offsets)
             .step_by(step)
             .map(|o| Tick {
@@ -159,18 +108,8 @@ pub fn chart(m: &Matrix, compare: &[String]) -> Chart {
                 label: format!("{}{o}", m.prefix),
             })
             .collect(),
-        y_ticks: [0.0, 0.25, 0.5, 0.75, 1.0]
-            .iter()
-            .map(|f| Tick {
-                at: coord(y(f * top_value)),
-                label: reading(f * top_value),
-            })
-            .collect(),
-        view_box: format!("0 0 {WIDTH} {HEIGHT}"),
-        left: coord(LEFT),
-        right: coord(WIDTH - RIGHT),
-        top: coord(TOP),
-        bottom: coord(TOP + plot_h),
+        y_ticks: plot.y_ticks(&reading),
+        frame: plot.frame(),
     }
 }
 

@@ -4,14 +4,18 @@
 //! has a title with its reading, and the legend names each series, so the
 //! chart reads without colour. The template draws them. Pure.
 
-use super::curves::{Dot, Line, Tick, coord};
+use super::plot::{Dot, Frame, Line, Plot, Tick, coord, line};
 
-const WIDTH: f64 = 640.0;
-const HEIGHT: f64 = 220.0;
-const LEFT: f64 = 72.0;
-const RIGHT: f64 = 16.0;
-const TOP: f64 = 12.0;
-const BOTTOM: f64 = 32.0;
+const PLOT: Plot = Plot {
+    width: 640.0,
+    height: 220.0,
+    left: 72.0,
+    right: 16.0,
+    top: 12.0,
+    bottom: 32.0,
+    low: 0.0,
+    high: 1.0,
+};
 /// The most labels along the bottom.
 const X_LABELS: usize = 12;
 
@@ -60,87 +64,49 @@ pub struct Trend {
     pub y_ticks: Vec<Tick>,
     /// The zero line's y.
     pub zero: String,
-    /// `viewBox`.
-    pub view_box: String,
-    /// Left edge of the plot.
-    pub left: String,
-    /// Right edge of the plot.
-    pub right: String,
-    /// Top of the plot.
-    pub top: String,
-    /// Bottom of the plot.
-    pub bottom: String,
+    /// The plot's box.
+    pub frame: Frame,
 }
 
-/// The frame every trend chart shares: scale from `low` to `high` (0 included).
-struct Frame {
-    low: f64,
-    high: f64,
-    slots: usize,
+/// The plot every trend chart shares: from the lowest value to the
+/// highest, 0 included.
+fn plot_of(series: &[Series]) -> Plot {
+    let values = series.iter().flat_map(|s| s.values.iter().flatten());
+    let (low, high) = values.fold((0.0f64, 0.0f64), |(l, h), v| (l.min(*v), h.max(*v)));
+    PLOT.spanning(low, high)
 }
 
-impl Frame {
-    fn new(series: &[Series], slots: usize) -> Self {
-        let values = series.iter().flat_map(|s| s.values.iter().flatten());
-        let (low, high) = values.fold((0.0f64, 0.0f64), |(l, h), v| (l.min(*v), h.max(*v)));
-        Self {
-            low,
-            high: if high <= low { low + 1.0 } else { high },
-            slots: slots.max(1),
-        }
-    }
-
-    fn plot_w() -> f64 {
-        WIDTH - LEFT - RIGHT
-    }
-
-    fn y(&self, v: f64) -> f64 {
-        let plot_h = HEIGHT - TOP - BOTTOM;
-        TOP + plot_h - (v - self.low) / (self.high - self.low) * plot_h
-    }
-
-    fn finish(
-        &self,
-        title: &str,
-        x: &[String],
-        series: &[Series],
-        centre: impl Fn(usize) -> f64,
-        reading: &dyn Fn(f64) -> String,
-    ) -> Trend {
-        let step = x.len().div_ceil(X_LABELS).max(1);
-        Trend {
-            title: title.to_owned(),
-            lines: Vec::new(),
-            bars: Vec::new(),
-            legend: series
-                .iter()
-                .map(|s| (s.label.clone(), s.class.clone()))
-                .collect(),
-            x_ticks: x
-                .iter()
-                .enumerate()
-                .rev()
-                .step_by(step)
-                .map(|(i, label)| Tick {
-                    at: coord(centre(i)),
-                    label: label.clone(),
-                })
-                .collect(),
-            y_ticks: [0.0, 0.25, 0.5, 0.75, 1.0]
-                .iter()
-                .map(|f| self.low + f * (self.high - self.low))
-                .map(|v| Tick {
-                    at: coord(self.y(v)),
-                    label: reading(v),
-                })
-                .collect(),
-            zero: coord(self.y(0.0)),
-            view_box: format!("0 0 {WIDTH} {HEIGHT}"),
-            left: coord(LEFT),
-            right: coord(WIDTH - RIGHT),
-            top: coord(TOP),
-            bottom: coord(HEIGHT - BOTTOM),
-        }
+/// The chart around the lines or bars: legend, labels, zero line, box.
+fn around(
+    plot: &Plot,
+    title: &str,
+    x: &[String],
+    series: &[Series],
+    centre: impl Fn(usize) -> f64,
+    reading: &dyn Fn(f64) -> String,
+) -> Trend {
+    let step = x.len().div_ceil(X_LABELS).max(1);
+    Trend {
+        title: title.to_owned(),
+        lines: Vec::new(),
+        bars: Vec::new(),
+        legend: series
+            .iter()
+            .map(|s| (s.label.clone(), s.class.clone()))
+            .collect(),
+        x_ticks: x
+            .iter()
+            .enumerate()
+            .rev()
+            .step_by(step)
+            .map(|(i, label)| Tick {
+                at: coord(centre(i)),
+                label: label.clone(),
+            })
+            .collect(),
+        y_ticks: plot.y_ticks(reading),
+        zero: coord(plot.y(0.0)),
+        frame: plot.frame(),
     }
 }
 
@@ -151,9 +117,9 @@ pub fn lines(
     series: &[Series],
     reading: &dyn Fn(f64) -> String,
 ) -> Trend {
-    let frame = Frame::new(series, x.len());
-    let at = |i: usize| LEFT + i as f64 * Frame::plot_w() / (frame.slots.max(2) - 1) as f64;
-    let mut trend = frame.finish(title, x, series, at, reading);
+    let plot = plot_of(series);
+    let at = |i: usize| plot.x_point(i, x.len());
+    let mut trend = around(&plot, title, x, series, at, reading);
     trend.lines = series
         .iter()
         .map(|s| {
@@ -165,20 +131,11 @@ pub fn lines(
                 .filter_map(|(i, (v, label))| v.map(|v| (i, v, label)))
                 .map(|(i, v, label)| Dot {
                     x: coord(at(i)),
-                    y: coord(frame.y(v)),
+                    y: coord(plot.y(v)),
                     tip: format!("{} {label}: {}", s.label, reading(v)),
                 })
                 .collect();
-            Line {
-                label: s.label.clone(),
-                class: s.class.clone(),
-                points: dots
-                    .iter()
-                    .map(|d| format!("{},{}", d.x, d.y))
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                dots,
-            }
+            line(s.label.clone(), s.class.clone(), dots, true)
         })
         .collect();
     trend
@@ -191,21 +148,21 @@ pub fn bars(
     series: &[Series],
     reading: &dyn Fn(f64) -> String,
 ) -> Trend {
-    let frame = Frame::new(series, x.len());
-    let slot = Frame::plot_w() / frame.slots as f64;
+    let plot = plot_of(series);
+    let slot = plot.plot_width() / x.len().max(1) as f64;
     let width = slot * 0.8 / series.len().max(1) as f64;
-    let centre = |i: usize| LEFT + (i as f64 + 0.5) * slot;
-    let mut trend = frame.finish(title, x, series, centre, reading);
+    let centre = |i: usize| plot.left + (i as f64 + 0.5) * slot;
+    let mut trend = around(&plot, title, x, series, centre, reading);
     trend.bars = x
         .iter()
         .enumerate()
         .flat_map(|(i, label)| {
-            let frame = &frame;
+            let plot = &plot;
             series.iter().enumerate().filter_map(move |(j, s)| {
                 let v = (*s.values.get(i)?)?;
-                let (a, b) = (frame.y(v), frame.y(0.0));
+                let (a, b) = (plot.y(v), plot.y(0.0));
                 Some(Bar {
-                    x: coord(LEFT + i as f64 * slot + slot * 0.1 + j as f64 * width),
+                    x: coord(plot.left + i as f64 * slot + slot * 0.1 + j as f64 * width),
                     y: coord(a.min(b)),
                     width: coord(width),
                     height: coord((a - b).abs()),
