@@ -8,6 +8,7 @@ mod fake_kit;
 mod feed;
 mod helpers;
 mod kit_client;
+mod kit_failures;
 mod outbox;
 mod outbox_takeover;
 mod stages;
