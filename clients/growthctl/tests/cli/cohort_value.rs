@@ -51,18 +51,6 @@ fn data() -> (String, String) {
     (users, payments)
 }
 
-/// A table line's cells, trimmed (`│ a ┆ b │` → `["a", "b"]`).
-fn cells(line: &str) -> Vec<&str> {
-    let inner = line.trim().trim_matches('│');
-    inner.split(['│', '┆']).map(str::trim).collect()
-}
-
-async fn ok(services: &Services, line: &str) -> String {
-    let output = ctl(services, line).await;
-    assert_eq!(output.status.code(), Some(0), "{line}: {}", stderr(&output));
-    stdout(&output)
-}
-
 #[sqlx::test(migrations = false)]
 async fn cohort_value_prints_measured_partial_and_projected_months(pool: PgPool) {
     let services = spawn_services(pool).await;

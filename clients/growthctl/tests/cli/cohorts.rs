@@ -10,7 +10,7 @@ use crate::helpers::*;
 
 /// Three users in the ISO week of Monday 2025-03-03 (UTC, the default
 /// reporting time zone); their March and April 2025 cohort is 2025-03-01.
-const USERS: &str = r#"{"user_id":"u1","email":"u1@example.com","signup_at":"2025-03-03T09:00:00Z","plan":"free"}
+pub(crate) const USERS: &str = r#"{"user_id":"u1","email":"u1@example.com","signup_at":"2025-03-03T09:00:00Z","plan":"free"}
 {"user_id":"u2","email":"u2@example.com","signup_at":"2025-03-05T12:00:00Z","plan":"pro"}
 {"user_id":"u3","email":"u3@example.com","signup_at":"2025-03-08T18:00:00Z","plan":"free"}
 "#;
@@ -22,7 +22,7 @@ const USERS: &str = r#"{"user_id":"u1","email":"u1@example.com","signup_at":"202
 /// By hand, mode on: W0 2/3, W1 2/3, W2 0, W3 1/3, W4 1/3, W5.. 0.
 /// Mode on-or-after (latest activity u1 W3, u2 W1, u3 W4): W0 3/3, W1 3/3,
 /// W2 2/3, W3 2/3, W4 1/3, then 0. Months: M0 2/3 (u1, u2), M1 1/3 (u3).
-const EVENTS: &str = r#"{"event_id":"e1","user_id":"u1","name":"login","occurred_at":"2025-03-03T10:00:00Z"}
+pub(crate) const EVENTS: &str = r#"{"event_id":"e1","user_id":"u1","name":"login","occurred_at":"2025-03-03T10:00:00Z"}
 {"event_id":"e2","user_id":"u1","name":"login","occurred_at":"2025-03-11T10:00:00Z"}
 {"event_id":"e3","user_id":"u1","name":"report_created","occurred_at":"2025-03-16T23:59:00Z"}
 {"event_id":"e4","user_id":"u1","name":"login","occurred_at":"2025-03-25T08:00:00Z"}
@@ -32,14 +32,7 @@ const EVENTS: &str = r#"{"event_id":"e1","user_id":"u1","name":"login","occurred
 {"event_id":"e8","user_id":"u3","name":"login","occurred_at":"2025-04-01T10:00:00Z"}
 "#;
 
-/// The stdout of a command that must succeed.
-async fn ok(services: &Services, line: &str) -> String {
-    let output = ctl(services, line).await;
-    assert_eq!(output.status.code(), Some(0), "{line}: {}", stderr(&output));
-    stdout(&output)
-}
-
-async fn ingest(services: &Services, users: &str, events: &str) {
+pub(crate) async fn ingest(services: &Services, users: &str, events: &str) {
     let upserted = growthctl(services, &["users", "upsert"], users).await;
     assert!(upserted.status.success(), "{}", stderr(&upserted));
     if !events.is_empty() {
@@ -48,20 +41,14 @@ async fn ingest(services: &Services, users: &str, events: &str) {
     }
 }
 
-async fn stored_rows(pool: &PgPool) -> i64 {
+pub(crate) async fn stored_rows(pool: &PgPool) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM metrics.retention_rows")
         .fetch_one(pool)
         .await
         .expect("retention rows")
 }
 
-/// A table line's cells, trimmed (`│ a ┆ b │` → `["a", "b"]`).
-fn cells(line: &str) -> Vec<&str> {
-    let inner = line.trim().trim_matches('│');
-    inner.split(['│', '┆']).map(str::trim).collect()
-}
-
-fn rates(row: &serde_json::Value) -> Vec<f64> {
+pub(crate) fn rates(row: &serde_json::Value) -> Vec<f64> {
     row["cells"]
         .as_array()
         .expect("cells")
@@ -240,101 +227,6 @@ async fn the_servers_refusals_exit_1_with_its_message(pool: PgPool) {
     }
 }
 
-/// u1 pays 49.00 USD in March and 19.00 USD in April, refunded in full in
-/// May; u2's payment failed.
-const PAYMENTS: &str = r#"{"stripe_id":"pi_1","user_id":"u1","amount_minor":4900,"currency":"usd","status":"succeeded","created_at":"2025-03-03T11:00:00Z"}
-{"stripe_id":"pi_2","user_id":"u1","amount_minor":1900,"currency":"usd","status":"refunded","refunded_minor":1900,"refunded_at":"2025-05-02T09:00:00Z","created_at":"2025-04-02T11:00:00Z"}
-{"stripe_id":"pi_3","user_id":"u2","amount_minor":9900,"currency":"usd","status":"failed","created_at":"2025-03-06T11:00:00Z"}
-"#;
-
-#[sqlx::test(migrations = false)]
-async fn revenue_breakdowns_and_the_overview_print_from_the_refreshed_cells(pool: PgPool) {
-    let services = spawn_services(pool).await;
-    ingest(&services, USERS, EVENTS).await;
-    let imported = growthctl(&services, &["payments", "import"], PAYMENTS).await;
-    assert!(imported.status.success(), "{}", stderr(&imported));
-    ok(&services, "cohorts refresh").await;
-
-    let table = ok(&services, "cohorts show --period month --metric revenue").await;
-    let lines: Vec<&str> = table.lines().collect();
-    assert_eq!(
-        &cells(lines[1])[..6],
-        ["cohort", "size", "currency", "M0", "M1", "M2"]
-    );
-    assert_eq!(
-        &cells(lines[3])[..6],
-        ["2025-03-01", "3", "USD", "49.00", "19.00", "-19.00"]
-    );
-    assert!(
-        table.contains("net revenue (payments minus refunds"),
-        "{table}"
-    );
-
-    let csv = ok(
-        &services,
-        "cohorts show --period month --metric revenue --output csv",
-    )
-    .await;
-    assert!(csv.starts_with("cohort,size,offset,currency,revenue_minor,incomplete\n"));
-    assert!(csv.contains("2025-03-01,3,2,usd,-1900,false\n"), "{csv}");
-    let global = ok(
-        &services,
-        "--format csv cohorts show --period month --metric revenue",
-    )
-    .await;
-    assert_eq!(global, csv, "the global --format csv means the same");
-
-    let by_plan = json(
-        &ctl(
-            &services,
-            "cohorts show --period month --breakdown plan --mode on-or-after --output json",
-        )
-        .await,
-    );
-    let rows = by_plan["rows"].as_array().expect("rows");
-    let segments: Vec<(&str, i64)> = rows
-        .iter()
-        .map(|r| {
-            (
-                r["segment"].as_str().expect("segment"),
-                r["cohort_size"].as_i64().expect("size"),
-            )
-        })
-        .collect();
-    assert_eq!(segments, [("free", 2), ("pro", 1)]);
-    // free: u1 (last active W3, March) and u3 (April); on or after M1: u3.
-    assert_eq!(rates(&rows[0])[..2], [1.0, 0.5]);
-
-    let overview = ok(&services, "cohorts overview --period month").await;
-    let lines: Vec<&str> = overview.lines().collect();
-    assert_eq!(
-        cells(lines[1]),
-        [
-            "cohort",
-            "users",
-            "paying",
-            "conversion",
-            "net revenue",
-            "M1",
-            "M3",
-            "M12"
-        ]
-    );
-    assert_eq!(
-        cells(lines[3]),
-        [
-            "2025-03-01",
-            "3",
-            "1",
-            "33.3%",
-            "49.00 USD",
-            "33.3",
-            "0.0",
-            "0.0"
-        ]
-    );
-}
-
 #[tokio::test]
 async fn malformed_cohort_flags_are_refused_naming_the_flag() {
     for (line, flag) in [
@@ -359,73 +251,5 @@ async fn malformed_cohort_flags_are_refused_naming_the_flag() {
             "{line}: {}",
             stderr(&output)
         );
-    }
-}
-
-/// The dashboard's exports (`/dashboard/retention?…&format=csv|json`) are
-/// the bytes `cohorts show --output csv|json` prints for the same
-/// selection: both print with `growth_proto::export`.
-#[sqlx::test(migrations = false)]
-async fn the_dashboards_exports_are_the_bytes_cohorts_show_prints(pool: PgPool) {
-    let args = metrics_svc::config::MetricsArgs {
-        dashboard_tokens: "dashboard-token".into(),
-        ..Default::default()
-    };
-    let services = spawn_services_with(pool, args).await;
-    ingest(&services, USERS, EVENTS).await;
-    let imported = growthctl(&services, &["payments", "import"], PAYMENTS).await;
-    assert!(imported.status.success(), "{}", stderr(&imported));
-    ok(&services, "cohorts refresh").await;
-
-    metrics_svc::stripe::client::install_crypto_provider();
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    let base = format!("http://{}", services.metrics.http_addr);
-    let signed_in = http
-        .post(format!("{base}/dashboard/sign-in"))
-        .header("origin", &base)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("token=dashboard-token")
-        .send()
-        .await
-        .expect("sign-in answers");
-    assert_eq!(signed_in.status().as_u16(), 303);
-    let cookie = signed_in
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .expect("a session cookie")
-        .to_owned();
-
-    for (line, query) in [
-        (
-            "cohorts show --period month --output csv",
-            "period=month&format=csv",
-        ),
-        (
-            "cohorts show --period week --mode on-or-after --breakdown plan --output csv",
-            "period=week&mode=on-or-after&breakdown=plan&format=csv",
-        ),
-        (
-            "cohorts show --period month --metric revenue --from 2025-03-01 --output csv",
-            "period=month&metric=revenue&from=2025-03-01&format=csv",
-        ),
-        (
-            "cohorts show --period week --output json",
-            "period=week&format=json",
-        ),
-    ] {
-        let printed = ok(&services, line).await;
-        let served = http
-            .get(format!("{base}/dashboard/retention?{query}"))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .expect("export answers");
-        assert_eq!(served.status().as_u16(), 200, "{query}");
-        assert_eq!(served.text().await.expect("body"), printed, "{line}");
     }
 }

@@ -77,6 +77,19 @@ pub async fn ctl(services: &Services, line: &str) -> Output {
 
 /// Runs `line` and checks the server refused it: exit 1, nothing on stdout,
 /// an `error: ` line on stderr containing `expected`.
+/// Runs `line`, which must exit 0, and returns what it printed.
+pub async fn ok(services: &Services, line: &str) -> String {
+    let output = ctl(services, line).await;
+    assert_eq!(output.status.code(), Some(0), "{line}: {}", stderr(&output));
+    stdout(&output)
+}
+
+/// A table line's cells, trimmed (`│ a ┆ b │` → `["a", "b"]`).
+pub fn cells(line: &str) -> Vec<&str> {
+    let inner = line.trim().trim_matches('│');
+    inner.split(['│', '┆']).map(str::trim).collect()
+}
+
 pub async fn assert_refused(services: &Services, line: &str, expected: &str) {
     let output = ctl(services, line).await;
     assert_eq!(output.status.code(), Some(1), "{line}");

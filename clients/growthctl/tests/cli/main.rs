@@ -4,6 +4,7 @@
 mod audit;
 mod cohort_value;
 mod cohorts;
+mod cohorts_revenue;
 mod commands;
 mod helpers;
 mod insights;

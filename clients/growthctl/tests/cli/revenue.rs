@@ -131,18 +131,6 @@ async fn history(services: &Services) {
     assert_eq!(r.recorded, 5);
 }
 
-async fn ok(services: &Services, line: &str) -> String {
-    let output = ctl(services, line).await;
-    assert_eq!(output.status.code(), Some(0), "{line}: {}", stderr(&output));
-    stdout(&output)
-}
-
-/// A table line's cells, trimmed.
-fn cells(line: &str) -> Vec<&str> {
-    let inner = line.trim().trim_matches('│');
-    inner.split(['│', '┆']).map(str::trim).collect()
-}
-
 fn row<'a>(table: &'a str, starts: &str) -> Vec<&'a str> {
     table
         .lines()
