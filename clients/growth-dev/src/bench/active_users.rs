@@ -18,7 +18,7 @@ use growth_proto::metrics::v1 as pb;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-use super::retention::{ms, time};
+use super::timing::{ms, time};
 use growthctl::clients::Metrics;
 
 /// Days asked for at least: a year.

@@ -11,10 +11,13 @@ pub mod dashboard;
 mod fake_stripe;
 pub mod lifecycle;
 mod lifecycle_feed;
+mod live_traffic;
+mod page_timing;
 pub mod reconcile;
 pub mod retention;
 mod retention_export;
 pub mod stripe;
+mod timing;
 mod token_bucket;
 pub mod webhook;
 

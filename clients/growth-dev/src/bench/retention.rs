@@ -11,21 +11,21 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::Context as _;
 use clap::Args;
 use growth_proto::common::v1::Granularity;
 use growth_proto::metrics::v1 as pb;
-use growth_proto::timestamp::from_utc;
 use growth_runtime::config::AuthPolicy;
 use growth_runtime::{Serve, Shutdown, db};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
-use sqlx::PgPool;
 use sqlx::postgres::PgConnectOptions;
 
+use super::live_traffic::{pending_state, traffic};
 use super::retention_export::{copy_rate, export, ours, reference};
+use super::timing::{best, ms, time};
 use growthctl::clients::{Metrics, Target};
 use growthctl::seed::{self, SeedParams};
 
@@ -66,95 +66,11 @@ pub async fn run(args: &RetentionBenchArgs) -> anyhow::Result<ExitCode> {
     .await
 }
 
-fn best(times: &[Duration]) -> Duration {
-    times.iter().min().copied().unwrap_or_default()
-}
-
-pub(super) async fn time<F, Fut, T>(runs: u32, mut f: F) -> anyhow::Result<(Duration, T)>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = anyhow::Result<T>>,
-{
-    let mut times = Vec::new();
-    let mut last = None;
-    for _ in 0..runs.max(1) {
-        let started = Instant::now();
-        last = Some(f().await?);
-        times.push(started.elapsed());
-    }
-    Ok((best(&times), last.context("no run")?))
-}
-
 async fn refresh(
     client: &Metrics,
     r: pb::RefreshCohortsRequest,
 ) -> anyhow::Result<pb::RefreshCohortsResponse> {
     Ok(client.clone().refresh_cohorts(r).await?.into_inner())
-}
-
-/// Live traffic: `n` login events of random users, spread in time order over
-/// `from..to`, each batch of 1,000 a different user per event (as a
-/// product's events arrive), sent and then folded into the rollup (as they
-/// would be by the time a refresh runs). Returns how long that took.
-async fn traffic(
-    client: &Metrics,
-    pool: &PgPool,
-    n: usize,
-    (from, to): (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>),
-    tag: &str,
-) -> anyhow::Result<Duration> {
-    let users: Vec<String> =
-        sqlx::query_scalar("SELECT user_id FROM metrics.users ORDER BY random() LIMIT $1")
-            .bind((n as i64 / 3).max(1))
-            .fetch_all(pool)
-            .await?;
-    let span = (to - from).num_milliseconds().max(1);
-    let events: Vec<pb::Event> = (0..n)
-        .map(|i| pb::Event {
-            event_id: format!("bench-{tag}-{i}"),
-            user_id: users[i % users.len().max(1)].clone(),
-            name: "login".into(),
-            occurred_at: Some(from_utc(
-                from + chrono::Duration::milliseconds(span * i as i64 / n.max(1) as i64),
-            )),
-            properties_json: String::new(),
-        })
-        .collect();
-    let started = Instant::now();
-    for chunk in events.chunks(1000) {
-        client
-            .clone()
-            .track_events(pb::TrackEventsRequest {
-                events: chunk.to_vec(),
-            })
-            .await?;
-    }
-    metrics_svc::repo::cohorts::fold::fold(pool).await?;
-    Ok(started.elapsed())
-}
-
-/// The pending activity's table: size on disk, rows (counted) and dead rows
-/// (as the statistics collector last saw them).
-async fn pending_state(pool: &PgPool) -> anyhow::Result<String> {
-    // Other sessions report their counts at most once a second.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    let (bytes, live, dead): (i64, i64, i64) = sqlx::query_as(
-        "SELECT coalesce(sum(pg_total_relation_size(relid)), 0)::bigint,
-                (SELECT count(*) FROM metrics.activity_pending),
-                coalesce(sum(n_dead_tup), 0)::bigint
-         FROM pg_stat_user_tables
-         WHERE schemaname = 'metrics' AND relname LIKE 'activity_pending%'",
-    )
-    .fetch_one(pool)
-    .await?;
-    Ok(format!(
-        "metrics.activity_pending: {:.1} MiB, {live} rows and {dead} dead rows",
-        bytes as f64 / 1024.0 / 1024.0
-    ))
-}
-
-pub(super) fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }
 
 async fn run_in(args: &RetentionBenchArgs, options: PgConnectOptions) -> anyhow::Result<ExitCode> {
