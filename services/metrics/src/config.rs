@@ -46,8 +46,8 @@ pub struct MetricsArgs {
     #[arg(long, env = "STRIPE_RATE_LIMIT")]
     pub stripe_rate_limit: Option<u32>,
 
-    /// Pages of one Stripe listing in flight at once: it starts as this many
-    /// time slices, and a slice's rest is cut in two while fewer are in flight.
+    /// The most pages of one Stripe listing in flight at once (a listing is
+    /// cut into time ranges while it runs, while the rate limit has room).
     #[arg(long, env = "STRIPE_TIME_SLICES", default_value_t = 8)]
     pub stripe_time_slices: u32,
 

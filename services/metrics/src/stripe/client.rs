@@ -89,6 +89,12 @@ impl StripeClient {
         self.pace.rate()
     }
 
+    /// Whether the pace has room for more requests in flight (see
+    /// [`Pace::has_room`]).
+    pub(super) fn pace_has_room(&self) -> bool {
+        self.pace.has_room()
+    }
+
     /// One page of `T` created in `[from, to)` (Unix seconds), with the
     /// query parameters `extra` besides `T`'s own filters (e.g. an event
     /// type).

@@ -31,8 +31,8 @@ pub struct StripeConfig {
     /// How long one request may keep being answered 429 (the client slowing
     /// down all the while) before the run gives up.
     pub rate_limit_budget: Duration,
-    /// Pages of one listing in flight at once: it starts as this many time
-    /// slices, and a slice's rest is cut in two while fewer are in flight.
+    /// The most pages of one listing in flight at once: it starts as one
+    /// range, cut in two while it runs (see `fetch`).
     pub slices: u32,
 }
 

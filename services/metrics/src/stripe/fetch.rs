@@ -3,20 +3,18 @@
 //! so that the wall time is bound by the rate limit, not by one round trip
 //! per page.
 //!
-//! A listing starts as equal time slices of its range up to now (nothing is
-//! created later; the last slice stays open to the range's end in case
-//! Stripe's clock is ahead). Objects are rarely spread evenly (a month to
-//! date, a business that grew, every live subscription since 2011), so
-//! slices are not fixed: when a page says more follow, fewer than `slices`
-//! pages of the listing are in flight, and at the page's density at least
-//! two more pages are left, the rest of its slice is cut in two, the newer
-//! half kept on its cursor and the older half listed from its start. A
-//! listing keeps its paginators busy to its last pages, instead of ending
-//! on one slice paginated alone, and a part too small for two pages is not
-//! cut (each part ends on a short page, and every page counts against the
-//! rate limit).
+//! A listing starts as one range, paginated newest first with
+//! `starting_after`. When a page says more follow, the rest of its range is
+//! cut in two (the newer half kept on its cursor, the older half listed from
+//! its start) if fewer than `slices` pages of the listing are in flight, the
+//! client's pace has room for more requests (one asking now would go out at
+//! once: more paginators help only until the rate limit is reached), and at
+//! the page's density two pages or more are left. So a listing spreads over
+//! as many paginators as the rate limit can use, wherever its objects are (a
+//! month to date, a business that grew, every live subscription since 2011),
+//! and no more: each part ends on a short page, and every page counts
+//! against the rate limit.
 
-use chrono::Utc;
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 
@@ -37,26 +35,6 @@ pub struct StripePeriod {
     pub subscriptions: Vec<Subscription>,
     /// Refunds created in the period.
     pub refunds: Vec<Refund>,
-}
-
-/// `[from, to)` cut into `n` contiguous slices (fewer when the range is short).
-pub fn slices(from: i64, to: i64, n: u32) -> Vec<(i64, i64)> {
-    let span = (to - from).max(0);
-    let n = i64::from(n.max(1)).min(span.max(1));
-    (0..n)
-        .map(|i| (from + span * i / n, from + span * (i + 1) / n))
-        .filter(|(a, b)| a < b)
-        .collect()
-}
-
-/// The first slices of a listing of `[from, to)` at `now`: `n` equal
-/// slices of the part up to `now`, the last one open to `to`.
-pub fn first_slices(from: i64, to: i64, now: i64, n: u32) -> Vec<(i64, i64)> {
-    let mut cut = slices(from, to.min(now.max(from + 1)), n);
-    if let Some(last) = cut.last_mut() {
-        last.1 = to;
-    }
-    cut
 }
 
 /// A part of a listing's range still to be paginated: objects created in
@@ -121,13 +99,13 @@ impl StripeClient {
     ) -> Result<Vec<T>, StripeError> {
         let busy = self.slices as usize;
         let mut pages = FuturesUnordered::new();
-        for (a, b) in first_slices(from, to, Utc::now().timestamp(), self.slices) {
-            let part = Part {
-                from: a,
-                to: b,
+        if from < to {
+            let whole = Part {
+                from,
+                to,
                 after: None,
             };
-            pages.push(self.part_page::<T>(part, extra));
+            pages.push(self.part_page::<T>(whole, extra));
         }
         let mut all = Vec::new();
         while let Some(done) = pages.next().await {
@@ -138,7 +116,7 @@ impl StripeClient {
             let (Some(newest), Some((after, oldest)), true) = (newest, last, page.has_more) else {
                 continue;
             };
-            let split = pages.len() + 1 < busy;
+            let split = pages.len() + 1 < busy && self.pace_has_room();
             for rest in part.rest(after, (newest, oldest), split) {
                 pages.push(self.part_page::<T>(rest, extra));
             }
@@ -186,18 +164,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_listing_starts_with_slices_up_to_now_the_last_open_to_the_end() {
-        assert_eq!(
-            first_slices(0, 1000, 300, 3),
-            [(0, 100), (100, 200), (200, 1000)]
-        );
-        // A range wholly in the future is one slice; one in the past is cut whole.
-        assert_eq!(first_slices(500, 1000, 300, 3), [(500, 1000)]);
-        assert_eq!(first_slices(0, 90, 300, 3), slices(0, 90, 3));
-        assert!(first_slices(7, 7, 300, 3).is_empty());
-    }
-
-    #[test]
     fn the_rest_of_a_part_is_cut_in_two_only_when_asked_and_wide_enough() {
         let part = Part {
             from: 100,
@@ -234,13 +200,5 @@ mod tests {
             part.rest("ch_9".into(), (101, 101), true),
             [after(100, 200, Some("ch_9"))]
         );
-    }
-
-    #[test]
-    fn slices_cover_the_range_without_overlap() {
-        let s = slices(1000, 2000, 3);
-        assert_eq!(s, [(1000, 1333), (1333, 1666), (1666, 2000)]);
-        assert_eq!(slices(0, 2, 8), [(0, 1), (1, 2)]);
-        assert_eq!(slices(5, 5, 4), Vec::<(i64, i64)>::new());
     }
 }

@@ -1,7 +1,7 @@
 //! The Stripe client of the revenue audit: list APIs for one UTC month,
 //! paginated with `starting_after`, fetched concurrently (the five resource
-//! types at once, each listing paginated in time slices that split while it
-//! runs: `fetch`), at a pace that adapts
+//! types at once, each listing cut into time ranges while it runs, while the
+//! rate limit has room: `fetch`), at a pace that adapts
 //! to Stripe's 429s (`pace`), with retries that honour `Retry-After` and
 //! `Stripe-Should-Retry`. The Events API (`events`) serves the audit's
 //! check for webhook events that never arrived.

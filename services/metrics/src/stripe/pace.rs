@@ -144,6 +144,15 @@ impl Pace {
         (s.streak, true)
     }
 
+    /// Whether a request asking for its turn now would be sent within one
+    /// interval at the current rate: the rate limit has room for more
+    /// requests in flight (no backlog of turns, no hold).
+    pub fn has_room(&self) -> bool {
+        let s = self.state();
+        let interval = Duration::from_secs_f64(1.0 / s.rate);
+        s.next.max(s.hold) <= Instant::now() + interval
+    }
+
     /// Requests/s now.
     pub fn rate(&self) -> f64 {
         self.state().rate
