@@ -196,6 +196,25 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn there_is_room_for_another_request_only_while_no_turns_are_queued() {
+        let pace = std::sync::Arc::new(Pace::new(4));
+        assert!(pace.has_room());
+        let waiting: Vec<_> = (0..3)
+            .map(|_| {
+                let pace = pace.clone();
+                tokio::spawn(async move { pace.turn().await })
+            })
+            .collect();
+        tokio::task::yield_now().await;
+        // Turns at 0, 250 and 500 ms: one asking now would wait 750 ms.
+        assert!(!pace.has_room());
+        for w in waiting {
+            w.await.unwrap();
+        }
+        assert!(pace.has_room());
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn turns_are_spaced_at_the_rate() {
         let pace = Pace::new(4);
         let started = Instant::now();
