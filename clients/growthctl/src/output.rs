@@ -16,6 +16,12 @@ pub fn time_json(ts: Option<&prost_types::Timestamp>) -> serde_json::Value {
     growth_proto::timestamp::rfc3339(ts).map_or(serde_json::Value::Null, Into::into)
 }
 
+/// An enum value's protobuf name without its type prefix
+/// (`FINDING_KIND_MISSING_IN_DB`, `FINDING_KIND_` → `MISSING_IN_DB`).
+pub fn enum_name(full: &str, prefix: &str) -> String {
+    full.strip_prefix(prefix).unwrap_or(full).to_owned()
+}
+
 /// A table with the house style.
 pub fn table<const N: usize>(header: [&str; N]) -> Table {
     let mut table = Table::new();

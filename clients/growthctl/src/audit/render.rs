@@ -9,28 +9,24 @@ use growth_proto::timestamp::rfc3339;
 use serde_json::{Value, json};
 
 use crate::cli::Format;
-use crate::output;
-
-/// An enum value's protobuf name without its type prefix
-/// (`FINDING_KIND_MISSING_IN_DB` → `MISSING_IN_DB`).
-fn short(full: &str, prefix: &str) -> String {
-    full.strip_prefix(prefix).unwrap_or(full).to_owned()
-}
+use crate::output::{self, enum_name};
 
 fn status_name(v: i32) -> String {
     AuditRunStatus::try_from(v).map_or("UNKNOWN".into(), |v| {
-        short(v.as_str_name(), "AUDIT_RUN_STATUS_")
+        enum_name(v.as_str_name(), "AUDIT_RUN_STATUS_")
     })
 }
 
 fn kind_name(v: i32) -> String {
     FindingKind::try_from(v).map_or("UNKNOWN".into(), |v| {
-        short(v.as_str_name(), "FINDING_KIND_")
+        enum_name(v.as_str_name(), "FINDING_KIND_")
     })
 }
 
 fn severity_name(v: i32) -> String {
-    Severity::try_from(v).map_or("UNKNOWN".into(), |v| short(v.as_str_name(), "SEVERITY_"))
+    Severity::try_from(v).map_or("UNKNOWN".into(), |v| {
+        enum_name(v.as_str_name(), "SEVERITY_")
+    })
 }
 
 /// A run as JSON.

@@ -86,10 +86,9 @@ pub fn week(text: &str) -> Result<String, String> {
     }
 }
 
+/// An enum value's name without its prefix, lower case (`ai_status`'s `ok`).
 fn name(full: &str, prefix: &str) -> String {
-    full.strip_prefix(prefix)
-        .unwrap_or(full)
-        .to_ascii_lowercase()
+    output::enum_name(full, prefix).to_ascii_lowercase()
 }
 
 fn kpi_value(k: &pb::Kpi, x: f64) -> String {

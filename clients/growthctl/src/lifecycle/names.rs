@@ -8,7 +8,7 @@ use growth_proto::lifecycle::v1::{
     self as pb, CustomFieldValue, DeliveryStatus, KitAction, LifecycleStage,
 };
 
-use crate::output;
+use crate::output::{self, enum_name};
 
 /// A lifecycle stage on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -141,35 +141,33 @@ pub fn time(ts: Option<&prost_types::Timestamp>) -> String {
     crate::output::time(ts).unwrap_or_default()
 }
 
-fn short(full: &str, prefix: &str) -> String {
-    full.strip_prefix(prefix).unwrap_or(full).to_owned()
-}
-
 /// `LIFECYCLE_STAGE_AT_RISK` → `AT_RISK`; `None` for UNSPECIFIED.
 pub fn stage(v: i32) -> Option<String> {
     match LifecycleStage::try_from(v) {
         Ok(LifecycleStage::Unspecified) => None,
-        Ok(s) => Some(short(s.as_str_name(), "LIFECYCLE_STAGE_")),
+        Ok(s) => Some(enum_name(s.as_str_name(), "LIFECYCLE_STAGE_")),
         Err(_) => Some("UNKNOWN".into()),
     }
 }
 
 /// `KIT_ACTION_ADD_TAG` → `ADD_TAG`.
 pub fn action(v: i32) -> String {
-    KitAction::try_from(v).map_or("UNKNOWN".into(), |v| short(v.as_str_name(), "KIT_ACTION_"))
+    KitAction::try_from(v).map_or("UNKNOWN".into(), |v| {
+        enum_name(v.as_str_name(), "KIT_ACTION_")
+    })
 }
 
 /// `DELIVERY_STATUS_PENDING` → `PENDING`.
 pub fn status(v: i32) -> String {
     DeliveryStatus::try_from(v).map_or("UNKNOWN".into(), |v| {
-        short(v.as_str_name(), "DELIVERY_STATUS_")
+        enum_name(v.as_str_name(), "DELIVERY_STATUS_")
     })
 }
 
 /// `CUSTOM_FIELD_VALUE_PREVIOUS_STAGE` → `PREVIOUS_STAGE`.
 pub fn field_value(v: i32) -> String {
     CustomFieldValue::try_from(v).map_or("UNKNOWN".into(), |v| {
-        short(v.as_str_name(), "CUSTOM_FIELD_VALUE_")
+        enum_name(v.as_str_name(), "CUSTOM_FIELD_VALUE_")
     })
 }
 
