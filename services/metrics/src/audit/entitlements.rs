@@ -1,8 +1,8 @@
 //! The entitlement check's Stripe and database side: every live
 //! subscription listed, and a repair's records of Stripe's state prepared
-//! through the webhook's own reading of a subscription object (the run
+//! through the webhook's own reading of a subscription object (`repair`
 //! writes them with `repo::subscriptions::record_each`, the one
-//! subscription writer, inside its transaction) and described.
+//! subscription writer, inside the run's transaction) and described.
 
 use std::collections::HashMap;
 

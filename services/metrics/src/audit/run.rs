@@ -12,18 +12,20 @@ use uuid::Uuid;
 
 use super::drift::{self, Drift};
 use super::entitlements;
-use super::findings::{Finding, Kind};
-use super::missed::{self, Missed, ReplayedEvent};
+use super::findings::Kind;
+use super::missed::{self, Missed};
 use super::model::StripePayment;
 use super::month::Month;
 use super::phases::{Phases, timed};
-use super::reconcile::{CurrencyTotals, Reconciliation, reconcile};
-use super::refunds::{RefundIndex, RefundMade, add_refunds_made, backfill_history};
+use super::reconcile::{Reconciliation, reconcile};
+use super::record::AuditRecord;
+use super::refunds::{RefundMade, add_refunds_made};
+use super::repair;
 use super::report::Header;
 use super::stale;
 use super::verdict::{Verdict, recommendations, refund_recommendations, verdict};
 use crate::error::MetricsError;
-use crate::repo::audit::{self as repo, Completed, RunRow};
+use crate::repo::audit::{self as repo, Completed};
 use crate::repo::locks;
 use crate::state::Metrics;
 use crate::stripe::fetch::StripePeriod;
@@ -69,78 +71,6 @@ struct Beside {
     missed: Missed,
     /// How long each phase so far took.
     phases: Phases,
-}
-
-/// A run as the API returns it, fresh or read back.
-#[derive(Debug, Clone)]
-pub struct AuditRecord {
-    /// Id (a dry run's is not stored).
-    pub run_id: Uuid,
-    /// `YYYY-MM`.
-    pub month: String,
-    /// `running`, `completed` or `failed`.
-    pub status: String,
-    /// The verdict, once completed.
-    pub verdict: Option<Verdict>,
-    /// Whether a repair was asked for.
-    pub repair: bool,
-    /// Whether nothing was written.
-    pub dry_run: bool,
-    /// Start.
-    pub started_at: DateTime<Utc>,
-    /// End.
-    pub finished_at: Option<DateTime<Utc>>,
-    /// Totals per currency.
-    pub totals: Vec<CurrencyTotals>,
-    /// Findings (empty in lists).
-    pub findings: Vec<Finding>,
-    /// Number of findings.
-    pub finding_count: i64,
-    /// Recommendations.
-    pub recommendations: Vec<String>,
-    /// Stripe ids backfilled.
-    pub repaired: Option<Vec<String>>,
-    /// Missed webhook events replayed (or, in a dry run, to be).
-    pub replayed_events: Vec<ReplayedEvent>,
-    /// Entitlement drift repaired (or, in a dry run, to be).
-    pub drift_repairs: Vec<String>,
-    /// The markdown report (empty in lists).
-    pub report_markdown: String,
-    /// Why the run failed.
-    pub error: Option<String>,
-}
-
-impl AuditRecord {
-    /// A stored run, with `findings` when read in full.
-    pub fn from_row(row: RunRow, findings: Vec<Finding>, full: bool) -> Self {
-        let summary = row.repair_summary.map(|j| j.0);
-        Self {
-            run_id: row.run_id,
-            month: row.month,
-            status: row.status,
-            verdict: row.verdict.as_deref().and_then(Verdict::parse),
-            repair: row.repair,
-            dry_run: false,
-            started_at: row.started_at,
-            finished_at: row.finished_at,
-            totals: row.totals.0,
-            findings,
-            finding_count: row.finding_count,
-            recommendations: row.recommendations.0,
-            repaired: summary.as_ref().map(|s| s.backfilled.clone()),
-            replayed_events: summary
-                .as_ref()
-                .map(|s| s.replayed_events.clone())
-                .unwrap_or_default(),
-            drift_repairs: summary.map(|s| s.drift_repairs).unwrap_or_default(),
-            report_markdown: if full {
-                row.report_markdown
-            } else {
-                String::new()
-            },
-            error: row.error,
-        }
-    }
 }
 
 /// Audits `month`. The work runs in its own task, so a caller that goes
@@ -191,25 +121,7 @@ async fn audit(
 ) -> Result<AuditRecord, MetricsError> {
     let run_id = Uuid::new_v4();
     let started_at = Utc::now();
-    let mut record = AuditRecord {
-        run_id,
-        month: month.to_string(),
-        status: "running".into(),
-        verdict: None,
-        repair,
-        dry_run,
-        started_at,
-        finished_at: None,
-        totals: vec![],
-        findings: vec![],
-        finding_count: 0,
-        recommendations: vec![],
-        repaired: None,
-        replayed_events: vec![],
-        drift_repairs: vec![],
-        report_markdown: String::new(),
-        error: None,
-    };
+    let mut record = AuditRecord::started(run_id, month.to_string(), repair, dry_run, started_at);
     if !dry_run {
         repo::insert_started(&state.pool, run_id, &record.month, repair, started_at).await?;
     }
@@ -395,21 +307,7 @@ async fn reconcile_and_store(
         outcome.repaired = Some(if dry_run {
             missing.iter().map(|p| p.stripe_id.clone()).collect()
         } else {
-            let inserted = repo::backfill(&mut tx, &missing).await?;
-            // Their refunds dated as Stripe made them, so that the month's
-            // refunds (and the next audit) see them in their own month.
-            let later = Utc::now().max(to);
-            let index = RefundIndex::new(&stripe_refunds);
-            let inserted_ids: std::collections::HashSet<&str> =
-                inserted.iter().map(String::as_str).collect();
-            let history: Vec<(String, i64, DateTime<Utc>)> = missing
-                .iter()
-                .filter(|p| p.refunded_minor > 0 && inserted_ids.contains(p.stripe_id.as_str()))
-                .filter_map(|p| Some((p, backfill_history(p, &index, later)?)))
-                .flat_map(|(p, h)| h.into_iter().map(|(a, t)| (p.stripe_id.clone(), a, t)))
-                .collect();
-            repo::backfill_refunds(&mut tx, &history).await?;
-            inserted
+            repair::backfill(&mut tx, &missing, &stripe_refunds, to).await?
         });
         outcome.drift_repairs = if dry_run {
             drift_ids
@@ -417,11 +315,7 @@ async fn reconcile_and_store(
                 .map(|id| format!("{id}: would be recorded as Stripe has it"))
                 .collect()
         } else {
-            let (states, mut lines) = entitlements::prepare(&beside.to_record, beside.now);
-            let plain: Vec<_> = states.iter().map(|(s, _)| s.clone()).collect();
-            let done = crate::repo::subscriptions::record_each(&mut tx, &plain).await?;
-            lines.extend(entitlements::describe(&states, &done));
-            lines
+            repair::record_drift(&mut tx, &beside.to_record, beside.now).await?
         };
         phases.add("repaired", repairing.elapsed());
     }

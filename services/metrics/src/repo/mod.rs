@@ -22,6 +22,9 @@ pub mod webhook;
 
 /// The connection pool the service's repository functions run on.
 pub type Pool = sqlx::PgPool;
+/// One connection (a transaction derefs to it), for callers that pass the
+/// transaction they opened on to repository functions.
+pub type Connection = sqlx::PgConnection;
 /// What a repository function fails with.
 pub type DbError = sqlx::Error;
 

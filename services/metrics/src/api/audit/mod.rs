@@ -10,7 +10,8 @@ use growth_proto::paging::Page;
 use uuid::Uuid;
 
 use crate::audit::month::Month;
-use crate::audit::run::{self, AuditRecord};
+use crate::audit::record::AuditRecord;
+use crate::audit::run;
 use crate::error::MetricsError;
 use crate::repo;
 use crate::state::Metrics;

@@ -7,7 +7,7 @@ use growth_proto::timestamp::from_utc;
 use crate::audit::findings::{Amount, Finding, Kind, Severity};
 use crate::audit::missed::ReplayedEvent;
 use crate::audit::month::Month;
-use crate::audit::run::AuditRecord;
+use crate::audit::record::AuditRecord;
 use crate::audit::verdict::Verdict;
 
 fn money(amount: &Option<Amount>) -> Option<Money> {
